@@ -1,0 +1,8 @@
+"""Root test configuration shared by every test package."""
+
+from __future__ import annotations
+
+from cdk_app.node_runtime import use_venv_node
+
+# jsii starts Node on the first `import aws_cdk`; make it the venv's Node >= 22.
+use_venv_node()
