@@ -6,8 +6,8 @@ The API is deliberately small and stable (other constructs import it):
   refusing to let the caller silently replace a *locked* (security-relevant) key.
 - :func:`weaken_if` -- call :func:`~constructs_lib.opt_outs.require_opt_out` only when a
   requested value actually weakens a default.
-- :func:`reject_unknown_opt_outs` -- fail fast on an opt-out naming a setting the
-  construct does not have (a typo would otherwise be silently ignored).
+- :func:`reject_unknown_opt_outs` -- fail fast on an opt-out addressed to this construct
+  that names a setting it does not have (a typo would otherwise be silently ignored).
 """
 
 from __future__ import annotations
@@ -78,7 +78,12 @@ def weaken_if(
 
 
 def reject_unknown_opt_outs(opt_outs: Iterable[OptOut], known_settings: Iterable[str]) -> None:
-    """Raise if an opt-out names a setting outside ``known_settings``.
+    """Raise if an opt-out addresses this construct but names a setting it does not have.
+
+    A stage passes one list of opt-outs to all its constructs, so opt-outs for *other*
+    constructs are ignored: only those whose ``"<Construct>."`` prefix matches one of
+    ``known_settings`` are checked (this catches typos such as
+    ``"SecureAuroraCluster.deletion_protect"``).
 
     Raises
     ------
@@ -86,7 +91,9 @@ def reject_unknown_opt_outs(opt_outs: Iterable[OptOut], known_settings: Iterable
         Listing the unknown settings and the known ones.
     """
     known = sorted(set(known_settings))
-    unknown = unused_opt_outs(opt_outs, known)
+    prefixes = {setting.split(".", 1)[0] + "." for setting in known}
+    mine = [o for o in opt_outs if any(o.setting.startswith(p) for p in prefixes)]
+    unknown = unused_opt_outs(mine, known)
     if unknown:
         names = ", ".join(repr(o.setting) for o in unknown)
         raise SecureDefaultError(f"Unknown opt-out setting(s) {names}; known settings: {known}.")
