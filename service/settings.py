@@ -1,0 +1,154 @@
+"""Typed settings read from the environment (names and ARNs only, never secret values).
+
+In Lambda every value comes from the function's environment variables set by the CDK
+stack. Locally the defaults give a self-contained service: embedded PostgreSQL, the dev
+token issuer and a local master key, all kept under ``.local/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Runtime = Literal["local", "lambda"]
+
+DEFAULT_LOCAL_DIR = Path(__file__).resolve().parent.parent / ".local"
+DEFAULT_MAX_CONTENT_LENGTH = 64 * 1024
+
+
+class SettingsError(ValueError):
+    """The environment describes an impossible or unsafe configuration."""
+
+
+def running_in_lambda(environ: Mapping[str, str] | None = None) -> bool:
+    """True inside AWS Lambda or when explicitly configured as the Lambda runtime."""
+    env = os.environ if environ is None else environ
+    return bool(env.get("AWS_LAMBDA_FUNCTION_NAME")) or env.get("SERVICE_RUNTIME") == "lambda"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Configuration of one service instance.
+
+    Attributes
+    ----------
+    runtime
+        ``"lambda"`` (AWS resources only, the dev issuer is refused) or ``"local"``.
+    database_url
+        psycopg URL of a PostgreSQL (local mode). Without it and without a cluster ARN
+        the embedded PostgreSQL under ``local_dir/pg`` is started on first use.
+    db_cluster_arn, db_secret_arn, db_name
+        Aurora cluster reached through the RDS Data API.
+    rds_data_endpoint_url
+        Endpoint override for the RDS Data API (the local Data API server).
+    token_kms_key_arn
+        KMS key for consent-token envelope encryption; locally a master key file is used.
+    cognito_user_pool_id, cognito_client_id, cognito_region
+        The Cognito user pool whose JWTs are accepted.
+    dev_issuer
+        Trust the local development issuer (refused in Lambda).
+    origin_verify_secret_arn
+        Secret whose value CloudFront sends as ``X-Origin-Verify``; enforced when set.
+    secrets_max_age
+        Seconds a fetched secret/parameter is cached in memory.
+    """
+
+    runtime: Runtime = "local"
+    database_url: str | None = None
+    db_cluster_arn: str | None = None
+    db_secret_arn: str | None = None
+    db_name: str = "app"
+    rds_data_endpoint_url: str | None = None
+    token_kms_key_arn: str | None = None
+    cognito_user_pool_id: str | None = None
+    cognito_client_id: str | None = None
+    cognito_region: str | None = None
+    dev_issuer: bool = True
+    origin_verify_secret_arn: str | None = None
+    bank_client_secret_arn: str | None = None
+    webhook_signing_secret_arn: str | None = None
+    ai_settings_parameter_name: str | None = None
+    log_level: str = "INFO"
+    service_name: str = "family-finance-api"
+    local_dir: Path = field(default=DEFAULT_LOCAL_DIR)
+    max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH
+    secrets_max_age: int = 300
+    jwt_leeway_seconds: int = 30
+
+    @property
+    def is_lambda(self) -> bool:
+        """True for the Lambda runtime."""
+        return self.runtime == "lambda"
+
+    @property
+    def cognito_issuer(self) -> str | None:
+        """The ``iss`` claim of the user pool's tokens, when Cognito is configured."""
+        if not (self.cognito_user_pool_id and self.cognito_region):
+            return None
+        return f"https://cognito-idp.{self.cognito_region}.amazonaws.com/{self.cognito_user_pool_id}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from environment variables (``os.environ`` by default)."""
+        env = os.environ if environ is None else environ
+        is_lambda = running_in_lambda(env)
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        dev_issuer_default = "false" if is_lambda else "true"
+        settings = cls(
+            runtime="lambda" if is_lambda else "local",
+            database_url=get("DATABASE_URL"),
+            db_cluster_arn=get("DB_CLUSTER_ARN"),
+            db_secret_arn=get("DB_SECRET_ARN"),
+            db_name=get("DB_NAME") or "app",
+            rds_data_endpoint_url=get("RDS_DATA_ENDPOINT_URL"),
+            token_kms_key_arn=get("TOKEN_KMS_KEY_ARN"),
+            cognito_user_pool_id=get("COGNITO_USER_POOL_ID"),
+            cognito_client_id=get("COGNITO_CLIENT_ID"),
+            cognito_region=get("COGNITO_REGION") or get("AWS_REGION"),
+            dev_issuer=(get("DEV_ISSUER") or dev_issuer_default).lower() in {"1", "true", "yes"},
+            origin_verify_secret_arn=get("ORIGIN_VERIFY_SECRET_ARN"),
+            bank_client_secret_arn=get("BANK_CLIENT_SECRET_ARN"),
+            webhook_signing_secret_arn=get("WEBHOOK_SIGNING_SECRET_ARN"),
+            ai_settings_parameter_name=get("AI_SETTINGS_PARAMETER_NAME"),
+            log_level=(get("LOG_LEVEL") or "INFO").upper(),
+            service_name=get("POWERTOOLS_SERVICE_NAME") or "family-finance-api",
+            local_dir=Path(get("SERVICE_LOCAL_DIR") or DEFAULT_LOCAL_DIR),
+            secrets_max_age=int(get("SECRETS_MAX_AGE") or 300),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse unsafe combinations at startup.
+
+        Raises
+        ------
+        SettingsError
+            The dev issuer is enabled in Lambda, or Lambda lacks its AWS resources.
+        """
+        if self.is_lambda or running_in_lambda():
+            if self.dev_issuer:
+                raise SettingsError("The development token issuer must never run in Lambda.")
+            missing = [
+                name
+                for name, value in (
+                    ("DB_CLUSTER_ARN", self.db_cluster_arn),
+                    ("DB_SECRET_ARN", self.db_secret_arn),
+                    ("TOKEN_KMS_KEY_ARN", self.token_kms_key_arn),
+                    ("COGNITO_USER_POOL_ID", self.cognito_user_pool_id),
+                    ("COGNITO_CLIENT_ID", self.cognito_client_id),
+                    ("COGNITO_REGION", self.cognito_region),
+                )
+                if not value
+            ]
+            if missing:
+                raise SettingsError(f"Lambda runtime is missing settings: {', '.join(missing)}")
+        if bool(self.db_cluster_arn) != bool(self.db_secret_arn):
+            raise SettingsError("DB_CLUSTER_ARN and DB_SECRET_ARN must be set together.")

@@ -1,0 +1,71 @@
+"""Shared fixtures of the service tests: an app on a fresh migrated database, a client,
+and bearer headers from the local dev issuer.
+
+``app`` runs in local mode: D's ``postgres_url`` (fresh, migrated database per test), the
+dev issuer and a local master key, both generated once per worker into a temp dir.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from service import create_app
+from service.auth.dev_issuer import DevIssuer
+from service.bootstrap import Services
+from service.http.context import SERVICES_KEY
+from service.settings import Settings
+from tests.fixtures.postgres import *  # noqa: F403  (D's database fixtures)
+
+AuthHeader = Callable[[str], dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def local_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Per-worker directory for the dev issuer key and the local master key."""
+    return tmp_path_factory.mktemp("service-local")
+
+
+@pytest.fixture
+def settings(postgres_url: str, local_dir: Path) -> Settings:
+    """Local-mode settings on this test's fresh database."""
+    return Settings(runtime="local", database_url=postgres_url, local_dir=local_dir,
+                    dev_issuer=True, log_level="WARNING")
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    """The real application (every blueprint registered) on a fresh migrated database."""
+    application = create_app(settings)
+    application.config["TESTING"] = True
+    yield application
+    services: Services = application.extensions[SERVICES_KEY]
+    services.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Flask test client of ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def dev_issuer(app: Flask) -> DevIssuer:
+    """The dev issuer trusted by ``app``."""
+    issuer = app.extensions[SERVICES_KEY].dev_issuer
+    assert issuer is not None
+    return issuer
+
+
+@pytest.fixture
+def auth_header(dev_issuer: DevIssuer) -> AuthHeader:
+    """``auth_header("ann@example.com")`` -> ``{"Authorization": "Bearer <valid token>"}``."""
+
+    def make(email: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {dev_issuer.issue(email)}"}
+
+    return make
