@@ -1,0 +1,302 @@
+"""Customer-managed KMS keys, one per data class, with usage limited by key policy.
+
+Every key has rotation on, is retained when removed from a stack and, when finally
+deleted, waits the full pending window. The key policy gives the account root
+*administration* only (required so the account can always manage the key); use of a
+key for cryptography is allowed only where its data class needs it:
+
+===================  ==========================================================
+data class           who may use the key for cryptography
+===================  ==========================================================
+``database``         principals of this account, only through RDS (``kms:ViaService``)
+``secrets``          principals of this account, only through Secrets Manager
+``logs``             the CloudWatch Logs service, only for this account's log groups
+``workflow_state``   principals of this account, only through Step Functions, SQS,
+                     DynamoDB
+``artifacts``        principals of this account, only through S3
+``tokens``           principals of this account directly (application-level envelope
+                     encryption, e.g. consent tokens), when their IAM policy allows it
+===================  ==========================================================
+
+In every case except ``logs`` the key policy only *allows* IAM to grant use; a
+principal still needs an IAM permission, e.g. from :meth:`EncryptionKeys.grant_encrypt_decrypt`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from enum import StrEnum
+from types import MappingProxyType
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from constructs_lib._props import reject_unknown_opt_outs, weaken_if
+from constructs_lib.opt_outs import OptOut
+
+__all__ = ["DataClass", "EncryptionKeys"]
+
+
+class DataClass(StrEnum):
+    """The classes of data that each get their own key."""
+
+    DATABASE = "database"
+    SECRETS = "secrets"
+    LOGS = "logs"
+    WORKFLOW_STATE = "workflow_state"
+    ARTIFACTS = "artifacts"
+    TOKENS = "tokens"
+
+
+# AWS services (``<name>.<region>.amazonaws.com``) through which account principals may
+# use each class's key. ``None``: direct use through IAM; LOGS is served by the Logs
+# service principal instead.
+_VIA_SERVICES: Mapping[DataClass, tuple[str, ...] | None] = MappingProxyType({
+    DataClass.DATABASE: ("rds",),
+    DataClass.SECRETS: ("secretsmanager",),
+    DataClass.LOGS: (),
+    DataClass.WORKFLOW_STATE: ("states", "sqs", "dynamodb"),
+    DataClass.ARTIFACTS: ("s3",),
+    DataClass.TOKENS: None,
+})
+
+# Key management without any cryptographic use (and without kms:CreateGrant, which
+# would hand out use).
+_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey",
+    "kms:DisableKey", "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListGrants",
+    "kms:ListKeyPolicies", "kms:ListKeyRotations", "kms:ListResourceTags",
+    "kms:ListRetirableGrants", "kms:PutKeyPolicy", "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource",
+    "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+)
+_USE_ACTIONS = (
+    "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
+)
+_GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
+
+_MAX_ROTATION_DAYS = 365
+_MAX_PENDING_DAYS = 30
+
+OPT_OUT_SETTINGS = (
+    "EncryptionKeys.removal_policy",
+    "EncryptionKeys.pending_window",
+    "EncryptionKeys.rotation_period",
+)
+
+
+class EncryptionKeys(Construct):
+    """Rotating customer-managed KMS keys, one per :class:`DataClass`.
+
+    Example
+    -------
+    ::
+
+        keys = EncryptionKeys(self, "Keys", alias_prefix="family-finance/prod")
+        keys.grant_encrypt_decrypt(DataClass.TOKENS, api_function)
+        edge_keys = EncryptionKeys(edge_stack, "Keys", alias_prefix="family-finance/prod",
+                                   classes=[DataClass.LOGS])
+
+    Parameters
+    ----------
+    alias_prefix:
+        Aliases are ``alias/<alias_prefix>/<class>``.
+    classes:
+        The data classes to create a key for (default: all).
+    extra_via_services:
+        More AWS services (short names such as ``"lambda"``) through which a class's
+        key may be used, in addition to the built-in ones.
+    rotation_period:
+        Automatic rotation period (default 365 days; longer needs an opt-out).
+    pending_window:
+        Waiting period before a deleted key is destroyed (default 30 days; shorter
+        needs an opt-out).
+    removal_policy:
+        ``RETAIN`` (default); anything else needs an opt-out, because a deleted key
+        makes its data unreadable.
+    opt_outs:
+        Explicit, recorded weakenings of the defaults above.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        alias_prefix: str,
+        classes: Iterable[DataClass] = tuple(DataClass),
+        extra_via_services: Mapping[DataClass, Sequence[str]] | None = None,
+        rotation_period: cdk.Duration | None = None,
+        pending_window: cdk.Duration | None = None,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        opt_outs: Sequence[OptOut] = (),
+    ) -> None:
+        super().__init__(scope, id_)
+        reject_unknown_opt_outs(opt_outs, OPT_OUT_SETTINGS)
+        wanted = tuple(dict.fromkeys(DataClass(c) for c in classes))
+        if not wanted:
+            raise ValueError("EncryptionKeys needs at least one data class.")
+        prefix = alias_prefix.strip("/")
+        if not prefix or prefix.startswith("aws/") or prefix.startswith("alias/"):
+            raise ValueError(
+                f"alias_prefix {alias_prefix!r} must be non-empty, without 'alias/', not 'aws/'."
+            )
+        extra = {DataClass(k): tuple(v) for k, v in (extra_via_services or {}).items()}
+
+        rotation_days = 365 if rotation_period is None else int(rotation_period.to_days())
+        weaken_if(self, rotation_days > _MAX_ROTATION_DAYS,
+                  setting="EncryptionKeys.rotation_period", opt_outs=opt_outs,
+                  weakened=f"rotation_period of {rotation_days} days")
+        pending = pending_window or cdk.Duration.days(_MAX_PENDING_DAYS)
+        weaken_if(self, pending.to_days() < _MAX_PENDING_DAYS,
+                  setting="EncryptionKeys.pending_window", opt_outs=opt_outs,
+                  weakened=f"pending_window of {pending.to_days()} days")
+        weaken_if(self, removal_policy != cdk.RemovalPolicy.RETAIN,
+                  setting="EncryptionKeys.removal_policy", opt_outs=opt_outs,
+                  weakened=f"removal_policy {removal_policy}")
+
+        self._keys: dict[DataClass, kms.Key] = {}
+        for data_class in wanted:
+            self._keys[data_class] = kms.Key(
+                self,
+                _pascal(data_class),
+                alias=f"alias/{prefix}/{data_class.value}",
+                description=f"{prefix}: {data_class.value} data",
+                enable_key_rotation=True,
+                rotation_period=cdk.Duration.days(rotation_days),
+                pending_window=pending,
+                removal_policy=removal_policy,
+                policy=self._key_policy(data_class, extra.get(data_class, ())),
+            )
+
+    # -- key policies -------------------------------------------------------------------
+
+    def _key_policy(self, data_class: DataClass, extra: tuple[str, ...]) -> iam.PolicyDocument:
+        stack = cdk.Stack.of(self)
+        account = iam.AccountRootPrincipal()
+        statements = [
+            iam.PolicyStatement(
+                sid="KeyAdministrationByAccount",
+                principals=[account],
+                actions=list(_ADMIN_ACTIONS),
+                resources=["*"],
+            )
+        ]
+        via = _VIA_SERVICES[data_class]
+        if via is None:
+            statements.append(iam.PolicyStatement(
+                sid="DirectUseByAccountPrincipalsWithIamPermission",
+                principals=[account],
+                actions=list(_USE_ACTIONS),
+                resources=["*"],
+                conditions={"StringEquals": {"kms:CallerAccount": stack.account}},
+            ))
+            via = ()
+        services = [f"{name}.{stack.region}.amazonaws.com" for name in (*via, *extra)]
+        if services:
+            condition = {"StringEquals": {"kms:CallerAccount": stack.account,
+                                          "kms:ViaService": services}}
+            statements.append(iam.PolicyStatement(
+                sid="UseThroughServices",
+                principals=[account],
+                actions=list(_USE_ACTIONS),
+                resources=["*"],
+                conditions=condition,
+            ))
+            statements.append(iam.PolicyStatement(
+                sid="GrantsForServiceResources",
+                principals=[account],
+                actions=list(_GRANT_ACTIONS),
+                resources=["*"],
+                conditions={**condition, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            ))
+        if data_class is DataClass.LOGS:
+            log_groups = stack.format_arn(
+                service="logs", resource="log-group", resource_name="*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+            statements.append(iam.PolicyStatement(
+                sid="CloudWatchLogsForThisAccountsLogGroups",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*",
+                         "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            ))
+        return iam.PolicyDocument(statements=statements)
+
+    # -- accessors ----------------------------------------------------------------------
+
+    @property
+    def keys(self) -> Mapping[DataClass, kms.IKey]:
+        """The created keys by data class (read-only)."""
+        return MappingProxyType(dict(self._keys))
+
+    def key(self, data_class: DataClass | str) -> kms.IKey:
+        """The key of ``data_class``.
+
+        Raises
+        ------
+        KeyError
+            If that class's key was not created by this construct.
+        """
+        data_class = DataClass(data_class)
+        try:
+            return self._keys[data_class]
+        except KeyError:
+            raise KeyError(
+                f"No {data_class.value!r} key here; created: {[c.value for c in self._keys]}"
+            ) from None
+
+    @property
+    def database(self) -> kms.IKey:
+        """Key for the Aurora cluster's storage, snapshots and Performance Insights."""
+        return self.key(DataClass.DATABASE)
+
+    @property
+    def secrets(self) -> kms.IKey:
+        """Key for Secrets Manager secrets."""
+        return self.key(DataClass.SECRETS)
+
+    @property
+    def logs(self) -> kms.IKey:
+        """Key for CloudWatch Logs log groups."""
+        return self.key(DataClass.LOGS)
+
+    @property
+    def workflow_state(self) -> kms.IKey:
+        """Key for workflow state (Step Functions, queues, tables)."""
+        return self.key(DataClass.WORKFLOW_STATE)
+
+    @property
+    def artifacts(self) -> kms.IKey:
+        """Key for stored artifacts (S3)."""
+        return self.key(DataClass.ARTIFACTS)
+
+    @property
+    def tokens(self) -> kms.IKey:
+        """Key for application-level envelope encryption (e.g. consent tokens)."""
+        return self.key(DataClass.TOKENS)
+
+    # -- grants -------------------------------------------------------------------------
+
+    def grant_encrypt_decrypt(
+        self, data_class: DataClass | str, grantee: iam.IGrantable
+    ) -> iam.Grant:
+        """Let ``grantee`` encrypt and decrypt with one class's key (IAM side).
+
+        The key policy still applies: except for ``tokens``, use is effective only
+        through that class's AWS services.
+        """
+        return self.key(data_class).grant_encrypt_decrypt(grantee)
+
+    def grant_decrypt(self, data_class: DataClass | str, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` decrypt with one class's key (IAM side)."""
+        return self.key(data_class).grant_decrypt(grantee)
+
+
+def _pascal(data_class: DataClass) -> str:
+    return "".join(part.capitalize() for part in data_class.value.split("_")) + "Key"
