@@ -1,0 +1,111 @@
+"""Open Banking consents: recorded with envelope-encrypted tokens, listed, revoked."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from service.crypto import DataKeyProvider, KeyUnavailable, open_sealed, seal
+from service.db.port import Database, Executor
+from service.domain.errors import ConflictError, NotFoundError, PermissionDenied
+from service.domain.models import Connection, Membership, Role
+from service.domain.principal import Principal
+from service.repositories import connections, keys
+from service.use_cases._common import audit, caller, membership, require_role
+from service.use_cases.families import family_key_context
+
+CONNECTION_NOT_FOUND = "Connection not found."
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentTokens:
+    """Plaintext tokens of a consent (memory only; never logged or returned by the API)."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+
+
+def token_aad(family_id: UUID, connection_id: UUID, field_name: str) -> dict[str, str]:
+    """Additional authenticated data binding a sealed token to its row and column."""
+    return {"family": str(family_id), "connection": str(connection_id), "field": field_name}
+
+
+def _family_data_key(tx: Executor, key_provider: DataKeyProvider, family_id: UUID) -> bytes:
+    record = keys.get_family_key(tx, family_id)
+    if record is None or record.wrapped is None:
+        raise KeyUnavailable("the family's data key has been destroyed")
+    return key_provider.decrypt_data_key(record.wrapped, key_id=record.key_id,
+                                         context=family_key_context(family_id))
+
+
+def record_consent(
+    db: Database, key_provider: DataKeyProvider, principal: Principal, family_id: UUID, *,
+    provider: str, tokens: ConsentTokens, consent_expires_at: datetime | None,
+) -> Connection:
+    """Store a new consent; tokens are sealed under the family data key (owners, adults)."""
+    connection_id = uuid.uuid4()
+    with db.transaction() as tx:
+        user = caller(tx, principal)
+        scope = membership(tx, user, family_id)
+        require_role(scope, Role.OWNER, Role.ADULT, to="connect bank accounts")
+        data_key = _family_data_key(tx, key_provider, family_id)
+        access = seal(data_key, tokens.access_token,
+                      token_aad(family_id, connection_id, "access_token"))
+        refresh = None if tokens.refresh_token is None else seal(
+            data_key, tokens.refresh_token, token_aad(family_id, connection_id, "refresh_token"))
+        created = connections.create_connection(
+            tx, scope, connection_id=connection_id, provider=provider,
+            consent_expires_at=consent_expires_at, access_token=access, refresh_token=refresh,
+        )
+        if created is None:
+            raise PermissionDenied("Your role in this family may not connect bank accounts.")
+        audit(tx, family_id, user, "connection.create", ("connection", connection_id))
+        return created
+
+
+def list_connections(db: Database, principal: Principal, family_id: UUID) -> list[Connection]:
+    """The family's consents (metadata only; never tokens)."""
+    with db.transaction() as tx:
+        user = caller(tx, principal)
+        return connections.list_connections(tx, membership(tx, user, family_id))
+
+
+def revoke_consent(
+    db: Database, principal: Principal, family_id: UUID, connection_id: UUID
+) -> None:
+    """Revoke a consent and wipe its token ciphertexts (owners, adults)."""
+    with db.transaction() as tx:
+        user = caller(tx, principal)
+        scope = membership(tx, user, family_id)
+        if connections.get_sealed_tokens(tx, scope, connection_id) is None:
+            raise NotFoundError(CONNECTION_NOT_FOUND)
+        require_role(scope, Role.OWNER, Role.ADULT, to="revoke bank connections")
+        if not connections.revoke_connection(tx, scope, connection_id):
+            raise ConflictError("The connection could not be revoked.")
+        audit(tx, family_id, user, "connection.revoke", ("connection", connection_id))
+
+
+def read_consent_tokens(
+    tx: Executor, key_provider: DataKeyProvider, scope: Membership, connection_id: UUID
+) -> ConsentTokens:
+    """Decrypt a connection's tokens for the provider sync (internal; no API exposes this).
+
+    Raises
+    ------
+    NotFoundError
+        The connection is not in the caller's family.
+    KeyUnavailable
+        The family's key was destroyed (crypto-shredded) or the ciphertext was moved.
+    """
+    sealed = connections.get_sealed_tokens(tx, scope, connection_id)
+    if sealed is None or sealed.access_token is None:
+        raise NotFoundError(CONNECTION_NOT_FOUND)
+    data_key = _family_data_key(tx, key_provider, scope.family_id)
+    fid = scope.family_id
+    access = open_sealed(data_key, sealed.access_token,
+                         token_aad(fid, connection_id, "access_token"))
+    refresh = None if sealed.refresh_token is None else open_sealed(
+        data_key, sealed.refresh_token, token_aad(fid, connection_id, "refresh_token"))
+    return ConsentTokens(access_token=access, refresh_token=refresh)
