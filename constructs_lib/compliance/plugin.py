@@ -1,0 +1,160 @@
+"""A pack of pure rules run as a CDK policy validation plugin.
+
+Register with ``Validations.of(stage).add_plugins(RulePackPlugin.bank_grade())``.
+The plugin reads each synthesised template, runs the pack's rules, and reports
+non-compliant resources. Like the cdk-nag packs it honours
+``Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, ...))`` on the
+resource or any ancestor; acknowledged findings are kept (with their reason) in
+:attr:`RulePackPlugin.last_run` for the compliance report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from constructs import IConstruct
+
+from constructs_lib.compliance.acknowledged import (
+    acknowledgement_for,
+    find_by_path,
+    logical_ids,
+)
+from constructs_lib.compliance.cfn import resources
+from constructs_lib.compliance.engine import RuleResult, evaluate
+from constructs_lib.compliance.model import Compliance, Rule
+from constructs_lib.compliance.packs import bank_grade
+
+PLUGIN_VERSION = "1.0.0"
+
+
+@dataclass(frozen=True, slots=True)
+class StackRun:
+    """Results of one plugin run on one stack template."""
+
+    stack_path: str
+    template_path: str
+    results: tuple[RuleResult, ...]
+    construct_paths: Mapping[str, str]
+    acknowledged: Mapping[tuple[str, str], tuple[str, str]]
+    """``{(rule id, logical id): (reason, acknowledged at)}`` for acknowledged findings."""
+
+
+@dataclass(slots=True)
+class PluginRun:
+    """Everything the last :meth:`RulePackPlugin.validate` call saw."""
+
+    stacks: list[StackRun] = field(default_factory=list)
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class RulePackPlugin:
+    """Runs a pack of pure template rules during ``app.synth()``."""
+
+    def __init__(self, name: str, rules: Sequence[Rule]) -> None:
+        self._name = name
+        self._rules = tuple(rules)
+        self.last_run = PluginRun()
+
+    @classmethod
+    def bank_grade(cls) -> RulePackPlugin:
+        """The project's BankGrade pack."""
+        return cls(bank_grade.PACK_NAME, bank_grade.RULES)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def version(self) -> str:
+        return PLUGIN_VERSION
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [rule.id for rule in self._rules]
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return self._rules
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        """Evaluate every template handed over by the CDK and report violations."""
+        run = PluginRun()
+        grouped: dict[str, list[cdk.PolicyViolatingResource]] = {}
+        info = {rule.id: rule for rule in self._rules}
+        errors: dict[str, str] = {}
+        for stack in context.stack_templates:
+            stack_run, violations = self._validate_stack(context.app_construct, stack)
+            run.stacks.append(stack_run)
+            for rule_id, violating, error in violations:
+                grouped.setdefault(rule_id, []).append(violating)
+                if error:
+                    errors[rule_id] = error
+        self.last_run = run
+        report_violations = [
+            cdk.PolicyViolation(
+                rule_name=rule_id,
+                description=info[rule_id].info + (f" ({errors[rule_id]})"
+                                                  if rule_id in errors else ""),
+                fix=info[rule_id].explanation,
+                severity=info[rule_id].level,
+                violating_resources=violating,
+            )
+            for rule_id, violating in grouped.items()
+        ]
+        success = not any(info[v.rule_name].level == "error" for v in report_violations)
+        return cdk.PolicyValidationPluginReport(
+            success=success, violations=report_violations, plugin_version=PLUGIN_VERSION,
+        )
+
+    def _validate_stack(
+        self, app: IConstruct, stack: cdk.PolicyValidationStack
+    ) -> tuple[StackRun, list[tuple[str, cdk.PolicyViolatingResource, str | None]]]:
+        template: dict[str, Any] = json.loads(Path(stack.template_path).read_text())
+        results = evaluate(self._rules, template)
+        paths = _construct_paths(template)
+        stack_construct = find_by_path(app, stack.stack_construct_path)
+        by_logical_id: dict[str, IConstruct] | None = None
+        acknowledged: dict[tuple[str, str], tuple[str, str]] = {}
+        violations: list[tuple[str, cdk.PolicyViolatingResource, str | None]] = []
+        for result in results:
+            if result.compliance is not Compliance.NON_COMPLIANT:
+                continue
+            construct: IConstruct | None = None
+            if result.logical_id in paths:
+                construct = find_by_path(app, paths[result.logical_id])
+            elif isinstance(stack_construct, cdk.Stack):
+                if by_logical_id is None:
+                    by_logical_id = logical_ids(stack_construct)
+                construct = by_logical_id.get(result.logical_id)
+                if construct is not None:
+                    paths[result.logical_id] = construct.node.path
+            ack = acknowledgement_for(construct, result.rule.id) if construct else None
+            if ack is not None:
+                acknowledged[(result.rule.id, result.logical_id)] = ack
+                continue
+            violating = cdk.PolicyViolatingResource(
+                locations=["Properties"],
+                resource_logical_id=result.logical_id,
+                template_path=stack.template_path,
+            )
+            violations.append((result.rule.id, violating, result.error))
+        run = StackRun(stack.stack_construct_path, stack.template_path, tuple(results),
+                       dict(paths), acknowledged)
+        return run, violations
+
+
+def _construct_paths(template: Mapping[str, Any]) -> dict[str, str]:
+    """``{logical id: construct path}`` from ``aws:cdk:path`` metadata, when synthesised."""
+    paths: dict[str, str] = {}
+    for logical_id, resource in resources(template).items():
+        metadata = resource.get("Metadata", {}) if isinstance(resource, Mapping) else {}
+        path = metadata.get("aws:cdk:path") if isinstance(metadata, Mapping) else None
+        if isinstance(path, str):
+            paths[logical_id] = path
+    return paths
