@@ -82,7 +82,13 @@ class JwksCache:
                 self._fetched_at is None or now - self._fetched_at >= self._min_refresh_interval
             )
             if may_refetch or stale:
-                self._refresh(now)
+                try:
+                    self._refresh(now)
+                except (OSError, ValueError):
+                    if not self._keys:
+                        raise
+                    # Issuer unreachable: keep the last good keys, retry after the interval.
+                    self._fetched_at = now
             key = self._keys.get(kid)
             if key is None:
                 raise UnknownSigningKeyError(kid)
