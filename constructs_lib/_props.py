@@ -6,20 +6,34 @@ The API is deliberately small and stable (other constructs import it):
   refusing to let the caller silently replace a *locked* (security-relevant) key.
 - :func:`weaken_if` -- call :func:`~constructs_lib.opt_outs.require_opt_out` only when a
   requested value actually weakens a default.
+- :func:`retention` / :func:`retention_days` -- CloudWatch Logs retention from and to days
+  (the jsii enum carries no day count).
 - :func:`reject_unknown_opt_outs` -- fail fast on an opt-out addressed to this construct
   that names a setting it does not have (a typo would otherwise be silently ignored).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
 from constructs_lib.opt_outs import OptOut, SecureDefaultError, require_opt_out, unused_opt_outs
 
-__all__ = ["merge_defaults", "reject_unknown_opt_outs", "weaken_if"]
+__all__ = ["merge_defaults", "reject_unknown_opt_outs", "retention", "retention_days", "weaken_if"]
+
+_RETENTION_BY_DAYS: dict[int, str] = {
+    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS",
+    30: "ONE_MONTH", 60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS",
+    150: "FIVE_MONTHS", 180: "SIX_MONTHS", 365: "ONE_YEAR", 400: "THIRTEEN_MONTHS",
+    545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1096: "THREE_YEARS", 1827: "FIVE_YEARS",
+    2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
+    3653: "TEN_YEARS",
+}
+_DAYS_BY_NAME = {name: days for days, name in _RETENTION_BY_DAYS.items()}
 
 
 def merge_defaults(
@@ -97,3 +111,29 @@ def reject_unknown_opt_outs(opt_outs: Iterable[OptOut], known_settings: Iterable
     if unknown:
         names = ", ".join(repr(o.setting) for o in unknown)
         raise SecureDefaultError(f"Unknown opt-out setting(s) {names}; known settings: {known}.")
+
+
+def retention(value: logs.RetentionDays | int) -> logs.RetentionDays:
+    """``value`` as a :class:`~aws_cdk.aws_logs.RetentionDays` (ints are day counts).
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is a day count CloudWatch Logs does not offer.
+    """
+    if isinstance(value, logs.RetentionDays):
+        return value
+    try:
+        return logs.RetentionDays[_RETENTION_BY_DAYS[int(value)]]
+    except KeyError:
+        raise ValueError(
+            f"{value} is not a CloudWatch Logs retention; use one of {sorted(_RETENTION_BY_DAYS)}."
+        ) from None
+
+
+def retention_days(value: logs.RetentionDays | int) -> float:
+    """Days kept by ``value`` (``math.inf`` for ``RetentionDays.INFINITE``)."""
+    resolved = retention(value)
+    if resolved == logs.RetentionDays.INFINITE:
+        return math.inf
+    return float(_DAYS_BY_NAME[resolved.name])
