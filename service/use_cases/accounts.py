@@ -16,6 +16,14 @@ ACCOUNT_NOT_FOUND = "Account not found."
 
 
 @dataclass(frozen=True, slots=True)
+class AccountView:
+    """An account as seen by the caller."""
+
+    account: Account
+    is_mine: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AccountChanges:
     """A partial update: fields left ``None`` in ``fields_set`` are untouched."""
 
@@ -24,17 +32,17 @@ class AccountChanges:
     visibility: Visibility | None = None
 
 
-def list_accounts(db: Database, principal: Principal, family_id: UUID) -> list[Account]:
+def list_accounts(db: Database, principal: Principal, family_id: UUID) -> list[AccountView]:
     """The family's accounts the caller may see."""
     with db.transaction() as tx:
         user = caller(tx, principal)
         scope = membership(tx, user, family_id)
         found = accounts.list_accounts(tx, scope)
         audit(tx, family_id, user, "accounts.list", ("family", family_id))
-        return found
+        return [AccountView(a, a.holder_user_id == user.id) for a in found]
 
 
-def get_account(db: Database, principal: Principal, account_id: UUID) -> Account:
+def get_account(db: Database, principal: Principal, account_id: UUID) -> AccountView:
     """One account the caller may see (404 for anything else)."""
     with db.transaction() as tx:
         user = caller(tx, principal)
@@ -42,12 +50,12 @@ def get_account(db: Database, principal: Principal, account_id: UUID) -> Account
         if found is None:
             raise NotFoundError(ACCOUNT_NOT_FOUND)
         audit(tx, found.account.family_id, user, "account.read", ("account", account_id))
-        return found.account
+        return AccountView(found.account, found.account.holder_user_id == user.id)
 
 
 def update_account(
     db: Database, principal: Principal, account_id: UUID, changes: AccountChanges
-) -> Account:
+) -> AccountView:
     """Change nickname and/or visibility.
 
     Rules: only the holder may change visibility; the nickname may be set by the holder
@@ -77,7 +85,7 @@ def update_account(
             raise NotFoundError(ACCOUNT_NOT_FOUND)
         for field in sorted(changes.fields_set & {"nickname", "visibility"}):
             audit(tx, updated.family_id, user, f"account.update.{field}", ("account", account_id))
-        return updated
+        return AccountView(updated, is_holder)
 
 
 def list_balances(

@@ -1,0 +1,42 @@
+"""``/v1/families``: create, read, delete (crypto-shredding)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask import Blueprint
+
+from service.api._deps import key_provider
+from service.api.schemas import CreateFamilyIn, FamilyOut
+from service.domain.models import Role
+from service.http import current_database, current_principal, endpoint
+from service.use_cases import families as uc
+
+bp = Blueprint("families", __name__, url_prefix="/v1")
+
+
+@endpoint(bp, "POST", "/families", body=CreateFamilyIn, response=FamilyOut, status=201,
+          summary="Create a family", tags=["families"])
+def create_family(*, body: CreateFamilyIn) -> FamilyOut:
+    """Create a family; the caller becomes its owner. A data key is created for it."""
+    family = uc.create_family(current_database(), key_provider(), current_principal(),
+                              name=body.name)
+    return FamilyOut(id=family.id, name=family.name, created_at=family.created_at,
+                     role=Role.OWNER.value)
+
+
+@endpoint(bp, "GET", "/families/<fid>", response=FamilyOut, summary="Get a family",
+          tags=["families"], responses={404: "Not a member (or no such family)"})
+def get_family(*, fid: UUID) -> FamilyOut:
+    """A family the caller belongs to."""
+    family, role = uc.get_family(current_database(), current_principal(), fid)
+    return FamilyOut(id=family.id, name=family.name, created_at=family.created_at,
+                     role=role.value)
+
+
+@endpoint(bp, "DELETE", "/families/<fid>", status=204, summary="Delete a family",
+          tags=["families"], responses={403: "Only owners may delete", 404: "Not a member"})
+def delete_family(*, fid: UUID) -> None:
+    """Delete the family (owners only): its data key is destroyed first (crypto-shredding),
+    then its members, accounts, transactions, consents and invitations are deleted."""
+    uc.delete_family(current_database(), current_principal(), fid)

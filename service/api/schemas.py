@@ -1,0 +1,319 @@
+"""Request and response models of the /v1 API (pydantic; OpenAPI is generated from them).
+
+Conventions: ids are UUIDs, timestamps ISO 8601 UTC, money ``{"amount": "-12.30",
+"currency": "GBP"}`` with the amount as a decimal string. Request models forbid unknown
+fields and reject control characters in text (PostgreSQL cannot store NUL).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from service.domain.money import Money
+
+_NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+_EMAIL = rf"^[^@\s\x00-\x1f\x7f]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$"
+
+
+def _text(max_length: int, min_length: int = 1) -> object:
+    return StringConstraints(strip_whitespace=True, min_length=min_length,
+                             max_length=max_length, pattern=_NO_CONTROL)
+
+
+Name = Annotated[str, _text(100)]
+ShortText = Annotated[str, _text(50)]
+Note = Annotated[str, _text(500, 0)]
+SearchText = Annotated[str, _text(100)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=_EMAIL),
+                  AfterValidator(str.lower)]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=_NO_CONTROL)]
+Provider = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
+Cursor = Annotated[str, StringConstraints(min_length=1, max_length=200,
+                                          pattern=r"^[A-Za-z0-9_-]+$")]
+RoleName = Literal["owner", "adult", "child"]
+VisibilityName = Literal["family", "private"]
+
+
+class In(BaseModel):
+    """Base of request bodies: strict types, unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class QueryIn(BaseModel):
+    """Base of query-string models (values arrive as strings; coerced by the endpoint)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    """Base of response bodies."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class MoneyOut(Out):
+    """An exact amount: decimal string in major units, ISO 4217 currency."""
+
+    amount: str = Field(examples=["-12.30"])
+    currency: str = Field(examples=["GBP"])
+
+    @classmethod
+    def of(cls, money: Money) -> MoneyOut:
+        """From the domain value."""
+        return cls(amount=str(money.amount), currency=money.currency)
+
+
+# -- me ----------------------------------------------------------------------------------
+
+class FamilyMembershipOut(Out):
+    """A family the caller belongs to."""
+
+    id: UUID
+    name: str
+    role: RoleName
+
+
+class MeOut(Out):
+    """The caller."""
+
+    id: UUID
+    email: str
+    display_name: str | None
+    families: list[FamilyMembershipOut]
+
+
+class MePatch(In):
+    """Change the caller's display name (``null`` clears it)."""
+
+    display_name: Name | None
+
+
+# -- families ----------------------------------------------------------------------------
+
+class CreateFamilyIn(In):
+    """A new family; the caller becomes its owner."""
+
+    name: Name
+
+
+class FamilyOut(Out):
+    """A family and the caller's role in it."""
+
+    id: UUID
+    name: str
+    created_at: datetime
+    role: RoleName
+
+
+# -- invitations & members ---------------------------------------------------------------
+
+class InvitationIn(In):
+    """Invite someone by email with a role."""
+
+    email: Email
+    role: RoleName = "adult"
+
+
+class InvitationOut(Out):
+    """An invitation (the token is shown only once, at creation)."""
+
+    id: UUID
+    email: str
+    role: RoleName
+    status: Literal["pending", "accepted", "expired"]
+    expires_at: datetime
+    accepted_at: datetime | None
+    created_at: datetime
+
+
+class InvitationCreatedOut(InvitationOut):
+    """A new invitation with its secret token; send it to the invitee, it is not stored."""
+
+    token: str
+
+
+class InvitationList(Out):
+    """The family's invitations, newest first."""
+
+    items: list[InvitationOut]
+
+
+class MemberOut(Out):
+    """A family member (``id`` is the membership id used in member routes)."""
+
+    id: UUID
+    user_id: UUID
+    email: str
+    display_name: str | None
+    role: RoleName
+    joined_at: datetime
+
+
+class MemberList(Out):
+    """Members of the family."""
+
+    items: list[MemberOut]
+
+
+class MemberPatch(In):
+    """Change a member's role."""
+
+    role: RoleName
+
+
+# -- accounts & balances -----------------------------------------------------------------
+
+class AccountOut(Out):
+    """A bank account the caller may see."""
+
+    id: UUID
+    family_id: UUID
+    holder_user_id: UUID
+    is_mine: bool
+    name: str
+    nickname: str | None
+    type: Literal["current", "savings", "credit_card", "loan", "other"]
+    currency: str
+    visibility: VisibilityName
+
+
+class AccountList(Out):
+    """Accounts of the family the caller may see."""
+
+    items: list[AccountOut]
+
+
+class AccountPatch(In):
+    """Rename (holder or owner; ``null`` clears) or change visibility (holder only)."""
+
+    nickname: ShortText | None = None
+    visibility: VisibilityName | None = None
+
+
+class BalanceOut(Out):
+    """A balance at a point in time."""
+
+    as_of: datetime
+    amount: MoneyOut
+
+
+class BalanceList(Out):
+    """Balance history, newest first."""
+
+    items: list[BalanceOut]
+
+
+class BalanceQuery(QueryIn):
+    """How many balance points to return."""
+
+    limit: int = Field(default=90, ge=1, le=366)
+
+
+# -- transactions ------------------------------------------------------------------------
+
+class TransactionOut(Out):
+    """A bank transaction."""
+
+    id: UUID
+    account_id: UUID
+    status: Literal["pending", "booked"]
+    booked_on: date
+    booked_at: datetime | None
+    description: str
+    merchant: str | None
+    amount: MoneyOut
+    category: str | None
+    note: str | None
+
+
+class TransactionPage(Out):
+    """One page of transactions (newest first); pass ``next_cursor`` as ``cursor``."""
+
+    items: list[TransactionOut]
+    next_cursor: str | None
+
+
+class TransactionQuery(QueryIn):
+    """Filters of the transaction list. Amounts are decimal strings in major units."""
+
+    account_id: UUID | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    category: ShortText | None = None
+    text: SearchText | None = Field(default=None, description="Case-insensitive substring of "
+                                    "description, merchant or note (no wildcards).")
+    amount_min: Decimal | None = Field(default=None, allow_inf_nan=False,
+                                       max_digits=17, decimal_places=2)
+    amount_max: Decimal | None = Field(default=None, allow_inf_nan=False,
+                                       max_digits=17, decimal_places=2)
+    pending: bool | None = None
+    cursor: Cursor | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class TransactionPatch(In):
+    """Set or clear (``null``) the category and/or the note."""
+
+    category: ShortText | None = None
+    note: Note | None = None
+
+
+# -- audit -------------------------------------------------------------------------------
+
+class AuditEntryOut(Out):
+    """An audit event (never amounts or tokens)."""
+
+    seq: int
+    actor: str
+    action: str
+    target_type: str
+    target_id: str | None
+    at: datetime
+
+
+class AuditPage(Out):
+    """One page of the audit trail, newest first."""
+
+    items: list[AuditEntryOut]
+    next_cursor: str | None
+
+
+class AuditQuery(QueryIn):
+    """Paging of the audit trail."""
+
+    cursor: Cursor | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+# -- connections -------------------------------------------------------------------------
+
+class ConnectionIn(In):
+    """Record an Open Banking consent; tokens are stored only envelope-encrypted."""
+
+    provider: Provider
+    access_token: Token
+    refresh_token: Token | None = None
+    consent_expires_at: AwareDatetime | None = None
+
+
+class ConnectionOut(Out):
+    """A consent (tokens are never returned)."""
+
+    id: UUID
+    provider: str
+    status: Literal["active", "expired", "revoked"]
+    consent_expires_at: datetime | None
+    created_at: datetime
+
+
+class ConnectionList(Out):
+    """The family's consents."""
+
+    items: list[ConnectionOut]

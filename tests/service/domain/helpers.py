@@ -1,0 +1,127 @@
+"""Helpers of the domain tests: principals and a seeded family built through the use cases."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
+
+from service.crypto import DataKeyProvider, LocalDataKeyProvider
+from service.db.port import Database
+from service.domain.models import AccountType, Role, TransactionStatus, Visibility
+from service.domain.principal import Principal
+from service.repositories import accounts as account_repo
+from service.repositories import balances as balance_repo
+from service.repositories import transactions as tx_repo
+from service.repositories.transactions import NewTransaction
+from service.use_cases import families as families_uc
+from service.use_cases import invitations as invitations_uc
+from service.use_cases import me as me_uc
+
+ISSUER = "https://issuer.test"
+
+
+def principal(name: str) -> Principal:
+    """A principal whose subject and email derive from ``name``."""
+    return Principal(issuer=ISSUER, subject=f"sub-{name}", email=f"{name}@example.com")
+
+
+def local_key_provider() -> LocalDataKeyProvider:
+    """A local key provider with a random master key (never written anywhere)."""
+    return LocalDataKeyProvider(os.urandom(32))
+
+
+@dataclass
+class World:
+    """Two families and a loner, built through the use cases.
+
+    Family A: ``owner``, ``adult``, ``child``. Accounts: the owner's joint current
+    account (family), the adult's savings (family), the adult's private card, the
+    child's account (family). Family B: ``outsider`` with one account. ``loner`` has no
+    family.
+    """
+
+    db: Database
+    keys: DataKeyProvider
+    family: UUID
+    other_family: UUID
+    memberships: dict[str, UUID]
+    accounts: dict[str, UUID]
+    transactions: dict[str, list[UUID]] = field(default_factory=dict)
+
+    def who(self, name: str) -> Principal:
+        return principal(name)
+
+
+ROLES_IN_A = {"owner": Role.OWNER, "adult": Role.ADULT, "child": Role.CHILD}
+ACCOUNTS = {
+    # name: (holder, visibility, type)
+    "joint": ("owner", Visibility.FAMILY, AccountType.CURRENT),
+    "savings": ("adult", Visibility.FAMILY, AccountType.SAVINGS),
+    "private": ("adult", Visibility.PRIVATE, AccountType.CREDIT_CARD),
+    "pocket": ("child", Visibility.FAMILY, AccountType.CURRENT),
+    "other": ("outsider", Visibility.FAMILY, AccountType.CURRENT),
+}
+
+
+def _user_id(db: Database, name: str) -> UUID:
+    row = db.fetch_one("SELECT id FROM users WHERE subject = :s", {"s": f"sub-{name}"})
+    assert row is not None
+    return UUID(str(row["id"]))
+
+
+def build_world(db: Database, keys: DataKeyProvider, *, per_account: int = 3) -> World:
+    """Create both families, memberships, accounts and ``per_account`` transactions each."""
+    fam_a = families_uc.create_family(db, keys, principal("owner"), name="Family A")
+    fam_b = families_uc.create_family(db, keys, principal("outsider"), name="Family B")
+    me_uc.get_me(db, principal("loner"))
+    for name, role in ROLES_IN_A.items():
+        if role is Role.OWNER:
+            continue
+        issued = invitations_uc.invite(db, principal("owner"), fam_a.id,
+                                       email=f"{name}@example.com", role=role)
+        invitations_uc.accept_invitation(db, principal(name), issued.token)
+    memberships = {
+        r["subject"].removeprefix("sub-"): UUID(str(r["id"]))
+        for r in db.fetch_all(
+            "SELECT m.id, u.subject FROM memberships m JOIN users u ON u.id = m.user_id")
+    }
+    accounts: dict[str, UUID] = {}
+    txns: dict[str, list[UUID]] = {}
+    start = date(2025, 1, 31)
+    for label, (holder, visibility, type_) in ACCOUNTS.items():
+        family_id = fam_b.id if holder == "outsider" else fam_a.id
+        with db.transaction() as tx:
+            account = account_repo.insert_account(
+                tx, family_id=family_id, holder_user_id=_user_id(db, holder),
+                connection_id=None, provider_account_id=f"acc-{label}", name=f"{label} account",
+                type_=type_, currency="GBP", visibility=visibility,
+            )
+            tx_repo.insert_transactions(tx, family_id, account.id, [
+                NewTransaction(
+                    provider_transaction_id=f"{label}-{i}",
+                    status=TransactionStatus.PENDING if i == 0 else TransactionStatus.BOOKED,
+                    booked_on=start - timedelta(days=i), booked_at=None,
+                    description=f"{label} purchase {i}", merchant=f"Shop {label}",
+                    amount_minor=-(100 * (i + 1)), currency="GBP", category="groceries",
+                )
+                for i in range(per_account)
+            ])
+            balance_repo.insert_balances(tx, family_id, account.id, [
+                (datetime(2025, 1, 31 - d, tzinfo=UTC), 10_000 - d, "GBP") for d in range(3)
+            ])
+        accounts[label] = account.id
+        txns[label] = [UUID(str(r["id"])) for r in db.fetch_all(
+            "SELECT id FROM transactions WHERE account_id = :a ORDER BY booked_on DESC, id DESC",
+            {"a": account.id})]
+    return World(db=db, keys=keys, family=fam_a.id, other_family=fam_b.id,
+                 memberships=memberships, accounts=accounts, transactions=txns)
+
+
+def count_rows(db: Database) -> dict[str, int]:
+    """Row count of every domain table (to prove a failed request wrote nothing)."""
+    tables = ("users", "families", "memberships", "invitations", "family_keys", "connections",
+              "accounts", "balances", "transactions", "audit_log", "audit_heads")
+    return {t: int(db.fetch_one(f"SELECT count(*) AS n FROM {t}")["n"])  # type: ignore[index]
+            for t in tables}
