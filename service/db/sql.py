@@ -11,7 +11,7 @@ identifiers (``"..."``), dollar-quoted bodies (``$tag$...$tag$``), line comments
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -124,8 +124,8 @@ def parameter_names(sql: str) -> list[str]:
     return [tok.text for tok in _tokens(sql) if tok.kind == "param"]
 
 
-def to_pyformat(sql: str) -> tuple[str, list[str]]:
-    """Rewrite ``:name`` placeholders as psycopg ``%(name)s``.
+def rewrite_placeholders(sql: str, render: Callable[[str], str]) -> tuple[str, list[str]]:
+    """Replace each ``:name`` placeholder with ``render(name)``, doubling literal ``%``.
 
     Returns the rewritten SQL and the placeholder names found. When there are no
     placeholders the SQL is returned unchanged (psycopg then does not interpret
@@ -138,10 +138,15 @@ def to_pyformat(sql: str) -> tuple[str, list[str]]:
     out: list[str] = []
     for tok in tokens:
         if tok.kind == "param":
-            out.append(f"%({tok.text})s")
+            out.append(render(tok.text))
         else:
             out.append(tok.text.replace("%", "%%"))
     return "".join(out), names
+
+
+def to_pyformat(sql: str) -> tuple[str, list[str]]:
+    """Rewrite ``:name`` placeholders as psycopg ``%(name)s`` (see :func:`rewrite_placeholders`)."""
+    return rewrite_placeholders(sql, lambda name: f"%({name})s")
 
 
 def split_statements(sql: str) -> list[str]:
