@@ -47,16 +47,30 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stdout`` is at emit time (Lambda ships stdout to CloudWatch)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(level: str, service_name: str) -> None:
     """Send the ``service`` loggers to stdout as JSON (idempotent)."""
     root = logging.getLogger("service")
     root.setLevel(level)
-    if not any(getattr(h, "_service_json", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(JsonFormatter(service_name))
-        handler._service_json = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-        root.propagate = False
+    for handler in root.handlers:
+        if isinstance(handler, _StdoutHandler):
+            handler.setFormatter(JsonFormatter(service_name))
+            return
+    handler = _StdoutHandler()
+    handler.setFormatter(JsonFormatter(service_name))
+    root.addHandler(handler)
+    root.propagate = False
 
 
 def principal_hash(issuer: str, subject: str) -> str:

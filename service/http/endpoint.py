@@ -30,7 +30,7 @@ from functools import cached_property
 from typing import Any, TypeVar, get_args, get_origin
 from uuid import UUID
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, json, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
 
@@ -242,8 +242,10 @@ def _error_items(source: str, error: ValidationError) -> list[ErrorItem]:
 def _render(spec: EndpointSpec, result: Any) -> Response:
     if isinstance(result, Response):
         return result
-    if spec.status == 204 or spec.response_adapter is None:
+    if spec.status == 204 or (spec.response_adapter is None and result is None):
         return Response(status=spec.status)
+    if spec.response_adapter is None:  # undeclared body: plain JSON, not in the OpenAPI schema
+        return Response(json.dumps(result), status=spec.status, mimetype="application/json")
     adapter = spec.response_adapter
     value = adapter.validate_python(result, from_attributes=True)
     return Response(adapter.dump_json(value), status=spec.status, mimetype="application/json")

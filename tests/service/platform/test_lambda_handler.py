@@ -1,0 +1,216 @@
+"""The Lambda entry point with hand-built API Gateway v2 (payload 2.0) events."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+from uuid import uuid4
+
+import boto3
+import pytest
+from flask import Blueprint, Flask
+from moto import mock_aws
+
+from service import create_app, lambda_handler
+from service.bootstrap import Services
+from service.http import current_principal, endpoint
+from service.settings import Settings, SettingsError
+from tests.service.platform.conftest import (
+    COGNITO_CLIENT,
+    COGNITO_POOL,
+    COGNITO_REGION,
+    FakeCognito,
+)
+
+LAMBDA_ENV = {
+    "AWS_LAMBDA_FUNCTION_NAME": "family-finance-api",
+    "SERVICE_RUNTIME": "lambda",
+    "AWS_DEFAULT_REGION": COGNITO_REGION,
+    "AWS_REGION": COGNITO_REGION,
+    "DB_CLUSTER_ARN": "arn:aws:rds:eu-west-2:123456789012:cluster:api",
+    "DB_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:123456789012:secret:db-AbCdEf",
+    "DB_NAME": "app",
+    "TOKEN_KMS_KEY_ARN": "arn:aws:kms:eu-west-2:123456789012:key/11111111-2222-3333-4444-555555555555",
+    "COGNITO_USER_POOL_ID": COGNITO_POOL,
+    "COGNITO_CLIENT_ID": COGNITO_CLIENT,
+    "COGNITO_REGION": COGNITO_REGION,
+    "LOG_LEVEL": "WARNING",
+    "POWERTOOLS_SERVICE_NAME": "family-finance-api",
+}
+
+
+def api_gateway_event(
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    body: bytes | None = None,
+) -> dict[str, Any]:
+    """A payload-2.0 event as API Gateway HTTP API sends it to Lambda."""
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {
+            "host": "api.example.com",
+            "user-agent": "pytest",
+            "x-forwarded-proto": "https",
+            "x-forwarded-port": "443",
+            **{k.lower(): v for k, v in (headers or {}).items()},
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "pytest",
+            },
+            "requestId": f"req-{uuid4()}",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "24/Nov/2026:12:00:00 +0000",
+            "timeEpoch": 1_795_000_000_000,
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&"))
+    if body is not None:
+        event["body"] = base64.b64encode(body).decode()
+        event["isBase64Encoded"] = True
+    return event
+
+
+CONTEXT = SimpleNamespace(aws_request_id="lambda-req-1", function_name="family-finance-api")
+
+
+def _json_body(result: dict[str, Any]) -> Any:
+    body = result["body"]
+    if result.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    return json.loads(body)
+
+
+@pytest.fixture
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, value in LAMBDA_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DEV_ISSUER", raising=False)
+    lambda_handler.use_app(None)
+    yield
+    lambda_handler.use_app(None)
+
+
+def test_health_through_handler_builds_app_once(lambda_env: None) -> None:
+    event = api_gateway_event("GET", "/health")
+    result = lambda_handler.handler(event, CONTEXT)
+    assert result["statusCode"] == 200
+    assert _json_body(result) == {"status": "ok"}
+    assert result["headers"]["X-Request-Id"] == event["requestContext"]["requestId"]
+    app = lambda_handler.get_app()
+    lambda_handler.handler(api_gateway_event("GET", "/health"), CONTEXT)
+    assert lambda_handler.get_app() is app
+    services: Services = app.extensions["service.services"]
+    assert services.settings.is_lambda and services.dev_issuer is None
+    # /health touched neither the database nor KMS nor Cognito.
+    assert not {"database", "key_provider", "verifier", "secrets"} & set(services._built)
+
+
+def test_handler_answers_problem_details(lambda_env: None) -> None:
+    result = lambda_handler.handler(api_gateway_event("GET", "/v1/nowhere"), CONTEXT)
+    assert result["statusCode"] == 404
+    assert result["headers"]["Content-Type"] == "application/problem+json"
+    result = lambda_handler.handler(api_gateway_event("POST", "/health"), CONTEXT)
+    assert result["statusCode"] == 405
+
+
+def test_dev_issuer_refused_in_lambda(lambda_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEV_ISSUER", "true")
+    with pytest.raises(SettingsError, match="never run in Lambda"):
+        lambda_handler.handler(api_gateway_event("GET", "/health"), CONTEXT)
+
+
+def test_origin_header_enforced_in_lambda(
+    lambda_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with mock_aws():
+        client = boto3.client("secretsmanager", region_name=COGNITO_REGION)
+        arn = client.create_secret(Name="origin", SecretString="from-cloudfront")["ARN"]
+        monkeypatch.setenv("ORIGIN_VERIFY_SECRET_ARN", arn)
+        denied = lambda_handler.handler(api_gateway_event("GET", "/health"), CONTEXT)
+        allowed = lambda_handler.handler(
+            api_gateway_event("GET", "/health", headers={"X-Origin-Verify": "from-cloudfront"}),
+            CONTEXT,
+        )
+    assert denied["statusCode"] == 403
+    assert allowed["statusCode"] == 200
+
+
+def _whoami_app(fake_cognito: FakeCognito) -> Flask:
+    settings = Settings.from_env()
+    app = create_app(services=Services(settings, jwks_fetch=fake_cognito.jwks))
+    bp = Blueprint("whoami", __name__, url_prefix="/v1")
+
+    @endpoint(bp, "POST", "/whoami", summary="Echo the caller")
+    def whoami() -> dict[str, str]:
+        principal = current_principal()
+        return {"sub": principal.subject, "email": principal.email}
+
+    app.register_blueprint(bp)
+    return app
+
+
+def test_cognito_token_through_handler(lambda_env: None, fake_cognito: FakeCognito) -> None:
+    lambda_handler.use_app(_whoami_app(fake_cognito))
+    token = fake_cognito.token()
+    ok = lambda_handler.handler(
+        api_gateway_event("POST", "/v1/whoami", headers={"Authorization": f"Bearer {token}"}),
+        CONTEXT,
+    )
+    assert ok["statusCode"] == 200
+    assert _json_body(ok)["email"] == "ann@example.com"
+    missing = lambda_handler.handler(api_gateway_event("POST", "/v1/whoami"), CONTEXT)
+    assert missing["statusCode"] == 401
+    assert missing["headers"]["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_body_limits_through_handler(lambda_env: None, fake_cognito: FakeCognito) -> None:
+    app = _whoami_app(fake_cognito)
+    bp = Blueprint("echo", __name__, url_prefix="/v1")
+
+    from pydantic import BaseModel, ConfigDict
+
+    class Note(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+        text: str
+
+    @endpoint(bp, "POST", "/notes", body=Note, response=Note, status=201, summary="Echo")
+    def echo(*, body: Note) -> Note:
+        return body
+
+    app.register_blueprint(bp)
+    lambda_handler.use_app(app)
+    auth = {"Authorization": f"Bearer {fake_cognito.token()}", "Content-Type": "application/json"}
+    created = lambda_handler.handler(
+        api_gateway_event("POST", "/v1/notes", headers=auth, body=b'{"text": "hi"}'), CONTEXT
+    )
+    assert created["statusCode"] == 201 and _json_body(created) == {"text": "hi"}
+    huge = json.dumps({"text": "x" * 100_000}).encode()
+    too_big = lambda_handler.handler(
+        api_gateway_event("POST", "/v1/notes", headers=auth, body=huge), CONTEXT
+    )
+    assert too_big["statusCode"] == 413
+    bad = lambda_handler.handler(
+        api_gateway_event("POST", "/v1/notes", headers=auth, body=b"{nope"), CONTEXT
+    )
+    assert bad["statusCode"] == 400
