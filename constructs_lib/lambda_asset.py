@@ -6,8 +6,11 @@ only), plus the source of one package (``service/`` by default).
 
 Builds are cached under ``<repo>/.cache/lambda-assets/<hash>`` where the hash
 covers the lock file, every copied source file (path and bytes), the builder
-version and the target platform. A cache hit never runs pip, so repeated synths
-and parallel test workers are fast. Concurrent builds of the same hash (pytest
+version and the target platform. The installed dependencies are cached on their
+own (``deps-<hash of lock + builder version + platform>``), so editing the
+package source re-assembles the asset (hard links + a copy of the sources) but
+never re-runs pip. A cache hit never runs pip, so repeated synths and parallel
+test workers are fast. Concurrent builds of the same hash (pytest
 workers, two synths) are serialised with :mod:`filelock`; a build happens in a
 temporary directory that is renamed into place only when complete, so a reader
 never sees a half-built asset.
@@ -183,29 +186,72 @@ def build_lambda_asset(
         raise FileNotFoundError(f"Lambda lock file {lock} does not exist")
 
     files = sorted(_source_files(source), key=lambda p: p.as_posix())
-    digest = _hash(lock, source, files, name, platform)
+    deps_digest = _deps_hash(lock, platform, allowed_unlocked)
+    digest = _hash(deps_digest, source, files, name)
     final = cache / digest
     if final.is_dir():
         return LambdaAsset(path=final, asset_hash=digest, built=False)
 
     cache.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(cache / f"{digest}.lock")):
+    deps, _ = _cached_build(
+        cache, f"deps-{deps_digest}",
+        lambda staging: _install_deps(installer, lock, staging, platform, allowed_unlocked),
+    )
+
+    def assemble(staging: Path) -> None:
+        shutil.copytree(deps, staging, dirs_exist_ok=True, copy_function=_link_or_copy)
+        for rel in files:
+            dest = staging / name / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / rel, dest)
+
+    _, built = _cached_build(cache, digest, assemble)
+    return LambdaAsset(path=final, asset_hash=digest, built=built)
+
+
+def _cached_build(
+    cache: Path, name: str, build: Callable[[Path], None]
+) -> tuple[Path, bool]:
+    """Return ``cache/name`` and whether this call built it; build once if missing.
+
+    The build writes into a private temporary directory that is renamed into
+    place only when complete, under a per-entry file lock.
+    """
+    final = cache / name
+    if final.is_dir():
+        return final, False
+    with FileLock(str(cache / f"{name}.lock")):
         if final.is_dir():  # another process finished it while we waited
-            return LambdaAsset(path=final, asset_hash=digest, built=False)
-        staging = Path(tempfile.mkdtemp(prefix=f".{digest[:12]}-", dir=cache))
+            return final, False
+        staging = Path(tempfile.mkdtemp(prefix=f".{name[:18]}-", dir=cache))
         try:
-            installer(lock, staging, platform)
-            _check_against_lock(staging, lock, allowed_unlocked)
-            _strip(staging)
-            for rel in files:
-                dest = staging / name / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source / rel, dest)
+            build(staging)
             os.replace(staging, final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    return LambdaAsset(path=final, asset_hash=digest, built=True)
+    return final, True
+
+
+def _install_deps(
+    installer: PipInstaller,
+    lock: Path,
+    target: Path,
+    platform: LambdaPlatform,
+    allowed_unlocked: Sequence[str],
+) -> None:
+    installer(lock, target, platform)
+    _check_against_lock(target, lock, allowed_unlocked)
+    _strip(target)
+
+
+def _link_or_copy(src: str, dst: str) -> object:
+    """Hard-link unchanged dependency files into the asset; copy across filesystems."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+    return dst
 
 
 def _source_files(source: Path) -> Iterator[Path]:
@@ -221,15 +267,18 @@ def _source_files(source: Path) -> Iterator[Path]:
             yield (base / file_name).relative_to(source)
 
 
-def _hash(
-    lock: Path, source: Path, files: Sequence[Path], name: str, platform: LambdaPlatform
-) -> str:
+def _deps_hash(lock: Path, platform: LambdaPlatform, allowed_unlocked: Sequence[str]) -> str:
     h = hashlib.sha256()
-    for part in (f"builder={BUILDER_VERSION}", f"platform={platform.key()}", f"package={name}"):
-        h.update(part.encode())
-        h.update(b"\0")
-    h.update(b"lock\0")
+    for part in (f"builder={BUILDER_VERSION}", f"platform={platform.key()}",
+                 f"unlocked={sorted(_normalise(n) for n in allowed_unlocked)}"):
+        h.update(part.encode() + b"\0")
     h.update(lock.read_bytes())
+    return h.hexdigest()
+
+
+def _hash(deps_digest: str, source: Path, files: Sequence[Path], name: str) -> str:
+    h = hashlib.sha256()
+    h.update(f"deps={deps_digest}\0package={name}\0".encode())
     for rel in files:
         h.update(b"\0file\0" + rel.as_posix().encode() + b"\0")
         h.update((source / rel).read_bytes())

@@ -121,7 +121,9 @@ def test_hash_changes_when_an_input_changes(
 
     assert after.asset_hash != before.asset_hash
     assert after.built
-    assert len(installer.calls) == 2
+    # Dependencies are cached by lock + platform: a source change never re-runs pip.
+    reinstalls = {"edit_lock": 1, "other_platform": 1}.get(change, 0)
+    assert len(installer.calls) == 1 + reinstalls
 
 
 def test_ignored_files_do_not_change_the_hash(source_tree: Path, tmp_path: Path) -> None:
@@ -162,6 +164,18 @@ def test_concurrent_builds_of_one_hash_run_the_installer_once(
     # No half-built staging directories are left behind.
     leftovers = [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_assets_share_dependency_files_by_hard_link(source_tree: Path, tmp_path: Path) -> None:
+    installer = CountingInstaller()
+    first = _build(source_tree, tmp_path / "cache", installer)
+    (source_tree / "api" / "routes.py").write_text("ROUTES = ['/v2']\n")
+    second = _build(source_tree, tmp_path / "cache", installer)
+    a = first.path / "tinypkg" / "__init__.py"
+    b = second.path / "tinypkg" / "__init__.py"
+    assert a.stat().st_ino == b.stat().st_ino
+    assert (second.path / "service" / "api" / "routes.py").read_text() == "ROUTES = ['/v2']\n"
+    assert (first.path / "service" / "api" / "routes.py").read_text() == "ROUTES = []\n"
 
 
 def test_failed_build_leaves_no_cache_entry(source_tree: Path, tmp_path: Path) -> None:

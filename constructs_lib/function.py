@@ -1,0 +1,572 @@
+"""``ServiceFunction``: the platform's Python Lambda, deployed safely through an alias.
+
+What you get by default
+-----------------------
+* Python 3.14 on arm64, X-Ray tracing active, JSON logs with an application log
+  level, into the function's own CMK-encrypted log group (retained on delete).
+* A least-privilege execution role of its own (no AWS managed policies): it can
+  write to its log group, send to its dead-letter queue and emit X-Ray traces;
+  everything else is granted explicitly by the caller.
+* A dead-letter queue for failed asynchronous invocations (SQS, CMK-encrypted,
+  TLS enforced, 14 days retention) and an explicit async retry count.
+* A version published on every deploy, the alias ``live`` on it, and a CodeDeploy
+  deployment group shifting ``live`` with ``deployment_config`` (e.g. canary in
+  prod, all-at-once in staging -- chosen by config, never by stage name), rolling
+  back automatically on a failed deployment or when an alarm on the *alias* fires:
+  any error, any throttle, or p99 duration above ``p99_duration_threshold``.
+* Environment values are checked: names, ids and ARNs pass, anything that looks
+  like a secret value (keys, tokens, passwords, connection strings with
+  credentials, PEM blocks, high-entropy strings, CloudFormation dynamic references
+  to Secrets Manager or SecureString parameters) is rejected at synth time.
+
+Integrate :attr:`ServiceFunction.alias`, never :attr:`ServiceFunction.function`
+(``$LATEST``): only traffic through the alias is shifted and watched by CodeDeploy.
+
+Example
+-------
+::
+
+    fn = ServiceFunction(
+        self, "Api",
+        memory_size=1024,
+        timeout=Duration.seconds(29),
+        p99_duration_threshold=Duration.seconds(2),
+        deployment_config=codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
+        log_key=keys.logs, queue_key=keys.data,
+        environment={"DB_CLUSTER_ARN": cluster.cluster_arn, "LOG_LEVEL": "INFO"},
+    )
+    fn.grant_invoke(some_principal)      # grants on the alias
+    HttpLambdaIntegration("Api", fn.alias)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from constructs_lib.opt_outs import OptOut, SecureDefaultError, require_opt_out
+
+__all__ = [
+    "DEFAULT_HANDLER",
+    "LIVE_ALIAS_NAME",
+    "ServiceFunction",
+    "allow_cloudwatch_logs",
+    "find_secret_like_environment",
+    "retention_days",
+]
+
+DEFAULT_HANDLER = "service.lambda_handler.handler"
+LIVE_ALIAS_NAME = "live"
+
+_PREFIX = "ServiceFunction."
+SETTING_LOG_RETENTION = f"{_PREFIX}log_retention"
+SETTING_LOG_REMOVAL_POLICY = f"{_PREFIX}log_removal_policy"
+SETTING_ENVIRONMENT = f"{_PREFIX}environment"  # used as "ServiceFunction.environment[NAME]"
+KNOWN_SETTINGS = (SETTING_LOG_RETENTION, SETTING_LOG_REMOVAL_POLICY)
+
+MIN_LOG_RETENTION_DAYS = 90
+DLQ_RETENTION = cdk.Duration.days(14)
+
+# --- environment value checks ------------------------------------------------------------
+
+_SECRETISH_NAME = re.compile(
+    r"(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|SIGNING_?KEY|"
+    r"ACCESS_?KEY|SESSION_?KEY|CLIENT_?KEY|AUTH)",
+    re.IGNORECASE,
+)
+# Names that hold a *reference* to a secret (what we want), not the secret itself.
+_REFERENCE_SUFFIX = re.compile(
+    r"_(ARN|NAME|ID|PARAMETER|PARAMETER_NAME|PATH|REGION|URL|URI|ENDPOINT|HEADER|TTL|"
+    r"SECONDS|ENABLED)$",
+    re.IGNORECASE,
+)
+_DYNAMIC_SECRET_REF = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):", re.IGNORECASE)
+_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a PEM private key or certificate", re.compile(r"-----BEGIN [A-Z ]+-----")),
+    ("an AWS access key id", re.compile(r"\b(AKIA|ASIA|AROA|AIDA)[0-9A-Z]{16}\b")),
+    ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.")),
+    ("a URL or connection string with credentials",
+     re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)),
+    ("a password in a connection string", re.compile(r"(password|pwd)\s*=\s*[^;\s]+",
+                                                      re.IGNORECASE)),
+    ("a bearer / basic credential", re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}")),
+    ("a provider API key", re.compile(r"\b(sk|rk|pk)_(live|test)_[A-Za-z0-9]{8,}")),
+    ("a Slack/GitHub token", re.compile(r"\b(xox[abpr]-|ghp_|gho_|github_pat_)[A-Za-z0-9_-]{8,}")),
+)
+_REFERENCE_VALUE = re.compile(
+    r"^(arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:\S+"  # an ARN
+    r"|/[A-Za-z0-9_.\-/]+"                                   # an SSM parameter path
+    r"|[A-Za-z0-9_.\-]{0,64})$"                               # a short plain identifier/name
+)
+_HIGH_ENTROPY_MIN_LEN = 32
+_HIGH_ENTROPY_BITS = 3.5
+
+
+def _entropy(value: str) -> float:
+    counts = Counter(value)
+    return -sum(c / len(value) * math.log2(c / len(value)) for c in counts.values())
+
+
+def _looks_random(value: str) -> bool:
+    """A long run of base64/hex characters with high per-character entropy."""
+    for token in re.findall(rf"[A-Za-z0-9+/=_-]{{{_HIGH_ENTROPY_MIN_LEN},}}", value):
+        if token.startswith("arn") or _entropy(token) < _HIGH_ENTROPY_BITS:
+            continue
+        classes = sum(bool(re.search(p, token)) for p in ("[a-z]", "[A-Z]", "[0-9]"))
+        hex_only = re.fullmatch(r"[0-9a-fA-F]+", token) is not None
+        if classes == 3 or hex_only:
+            return True
+    return False
+
+
+def find_secret_like_environment(
+    environment: Mapping[str, str], *, resolve: cdk.Stack | None = None
+) -> dict[str, str]:
+    """Return ``{name: why}`` for environment entries that look like secret values.
+
+    Parameters
+    ----------
+    environment:
+        Lambda environment variables (names to values; values may be CDK tokens).
+    resolve:
+        A stack used to resolve tokens so dynamic references (``{{resolve:...}}``)
+        hidden in tokens are caught too.
+
+    Notes
+    -----
+    A heuristic: it errs on the side of rejecting. Secrets belong in Secrets
+    Manager / SSM SecureString and the environment carries only their ARN or name.
+    """
+    findings: dict[str, str] = {}
+    for name, raw in environment.items():
+        value = raw
+        if cdk.Token.is_unresolved(raw):
+            resolved = resolve.resolve(raw) if resolve is not None else raw
+            value = resolved if isinstance(resolved, str) else json.dumps(resolved)
+            if _DYNAMIC_SECRET_REF.search(value):
+                findings[name] = "a CloudFormation dynamic reference that resolves a secret value"
+            # Other tokens are references (Ref/GetAtt/Join of ARNs and names).
+            continue
+        if _DYNAMIC_SECRET_REF.search(value):
+            findings[name] = "a CloudFormation dynamic reference that resolves a secret value"
+            continue
+        why = next((label for label, rx in _VALUE_PATTERNS if rx.search(value)), None)
+        if why is None and _looks_random(value):
+            why = "a high-entropy string (a key or token?)"
+        if (
+            why is None
+            and _SECRETISH_NAME.search(name)
+            and not _REFERENCE_SUFFIX.search(name)
+            and value
+            and not (value.startswith(("arn:", "/")) and _REFERENCE_VALUE.match(value))
+        ):
+            why = f"a literal value in a secret-like variable ({name}); pass its ARN or name"
+        if why is not None:
+            findings[name] = why
+    return findings
+
+
+# --- the construct -----------------------------------------------------------------------
+
+
+class ServiceFunction(Construct):
+    """A Python 3.14 arm64 Lambda behind the alias ``live``, shifted by CodeDeploy.
+
+    Parameters
+    ----------
+    scope, id_:
+        Construct scope and id.
+    memory_size:
+        Memory in MB (128-10240). Required: no silent default.
+    timeout:
+        Function timeout. Required: no silent default (API Gateway gives up at 30 s).
+    p99_duration_threshold:
+        The alias' p99 duration above which the deployment rolls back.
+    deployment_config:
+        How CodeDeploy shifts ``live`` to a new version, e.g.
+        ``LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES`` or ``ALL_AT_ONCE``.
+    log_key:
+        CMK encrypting the log group. Its policy must allow
+        ``logs.<region>.amazonaws.com`` (added here when the key is a ``kms.Key``
+        in this stack).
+    queue_key:
+        CMK encrypting the dead-letter queue.
+    handler:
+        Handler path; default ``service.lambda_handler.handler``.
+    code:
+        The code; default the Docker-free ``service/`` asset
+        (:func:`constructs_lib.lambda_asset.build_lambda_asset`).
+    environment:
+        Environment variables: names, ids and ARNs only (checked).
+    reserved_concurrent_executions:
+        Reserved concurrency (also a hard cap); default none.
+    retry_attempts:
+        Retries of failed asynchronous invocations before the DLQ (0-2); default 2.
+    max_event_age:
+        Maximum age of an asynchronous event; default 6 hours.
+    log_retention:
+        Log retention; default one year. Under 90 days needs the opt-out
+        ``ServiceFunction.log_retention``.
+    log_removal_policy:
+        Default ``RETAIN``; anything else needs ``ServiceFunction.log_removal_policy``.
+    application_log_level:
+        Lambda application log level (JSON logging); default INFO.
+    environment_key:
+        Optional CMK for the environment at rest (values hold no secrets anyway).
+    code_signing_config:
+        Optional code signing configuration.
+    description:
+        Function description.
+    opt_outs:
+        Explicit, recorded opt-outs from these defaults. Settings:
+        ``ServiceFunction.log_retention``, ``ServiceFunction.log_removal_policy``,
+        ``ServiceFunction.environment[<NAME>]`` (accept one variable the secret
+        check flags as a false positive). Opt-outs for other constructs are ignored.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        memory_size: int,
+        timeout: cdk.Duration,
+        p99_duration_threshold: cdk.Duration,
+        deployment_config: codedeploy.ILambdaDeploymentConfig,
+        log_key: kms.IKey,
+        queue_key: kms.IKey,
+        handler: str = DEFAULT_HANDLER,
+        code: lambda_.Code | None = None,
+        environment: Mapping[str, str] | None = None,
+        reserved_concurrent_executions: int | None = None,
+        retry_attempts: int = 2,
+        max_event_age: cdk.Duration | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        application_log_level: lambda_.ApplicationLogLevel = lambda_.ApplicationLogLevel.INFO,
+        environment_key: kms.IKey | None = None,
+        code_signing_config: lambda_.ICodeSigningConfig | None = None,
+        description: str | None = None,
+        opt_outs: Sequence[OptOut] = (),
+    ) -> None:
+        super().__init__(scope, id_)
+        mine = [o for o in opt_outs if o.setting.startswith(_PREFIX)]
+        _reject_unknown(mine)
+        if not 128 <= memory_size <= 10240:
+            raise ValueError(f"memory_size must be 128-10240 MB, got {memory_size}")
+        if not 0 <= retry_attempts <= 2:
+            raise ValueError(f"retry_attempts must be 0-2, got {retry_attempts}")
+        if timeout.to_seconds() > 900:
+            raise ValueError("timeout must be at most 15 minutes")
+
+        stack = cdk.Stack.of(self)
+        self._check_environment(dict(environment or {}), mine, stack)
+        if retention_days(log_retention) < MIN_LOG_RETENTION_DAYS:
+            require_opt_out(self, SETTING_LOG_RETENTION, mine,
+                            weakened=f"log_retention={log_retention.name}")
+        if log_removal_policy != cdk.RemovalPolicy.RETAIN:
+            require_opt_out(self, SETTING_LOG_REMOVAL_POLICY, mine,
+                            weakened=f"log_removal_policy={log_removal_policy.name}")
+
+        allow_cloudwatch_logs(log_key, self)
+        self._log_group = logs.LogGroup(
+            self, "Logs",
+            encryption_key=log_key,
+            retention=log_retention,
+            removal_policy=log_removal_policy,
+        )
+        self._dead_letter_queue = sqs.Queue(
+            self, "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=queue_key,
+            data_key_reuse=cdk.Duration.minutes(5),
+            enforce_ssl=True,
+            retention_period=DLQ_RETENTION,
+        )
+        self._role = iam.Role(
+            self, "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of {self.node.path}",
+        )
+        self._log_group.grant_write(self._role)
+
+        self._function = lambda_.Function(
+            self, "Function",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=handler,
+            code=code if code is not None else _service_asset_code(),
+            memory_size=memory_size,
+            timeout=timeout,
+            role=self._role,
+            log_group=self._log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=application_log_level,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            dead_letter_queue=self._dead_letter_queue,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age or cdk.Duration.hours(6),
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            environment=dict(environment or {}),
+            environment_encryption=environment_key,
+            code_signing_config=code_signing_config,
+            recursive_loop=lambda_.RecursiveLoop.TERMINATE,
+            description=description,
+            current_version_options=lambda_.VersionOptions(
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+                description="Published by CDK on every deploy; the alias 'live' moves to it.",
+            ),
+        )
+        # The L2 grants only sqs:SendMessage for a DLQ; without the key the service
+        # could not put a message on the CMK-encrypted queue.
+        queue_key.grant(self._role, "kms:GenerateDataKey", "kms:Decrypt")
+        cdk.Validations.of(self._function).acknowledge(
+            cdk.Acknowledgment(
+                id="Serverless-LambdaAsyncFailureDestination",
+                reason="Failed asynchronous invocations go to the CMK-encrypted dead-letter "
+                       "queue (DeadLetterConfig); a failure destination would duplicate them.",
+            )
+        )
+        cdk.Validations.of(self._dead_letter_queue).acknowledge(
+            cdk.Acknowledgment(
+                id="Serverless-SQSRedrivePolicy",
+                reason="This queue is itself the terminal dead-letter queue of the function.",
+            )
+        )
+        self._enable_tracing()
+
+        self._alias = lambda_.Alias(
+            self, "LiveAlias",
+            alias_name=LIVE_ALIAS_NAME,
+            version=self._function.current_version,
+        )
+        self._alarms = self._create_alarms(p99_duration_threshold)
+        self._deployment_group = codedeploy.LambdaDeploymentGroup(
+            self, "Deployment",
+            alias=self._alias,
+            deployment_config=deployment_config,
+            alarms=list(self._alarms),
+            auto_rollback=codedeploy.AutoRollbackConfig(
+                failed_deployment=True,
+                stopped_deployment=True,
+                deployment_in_alarm=True,
+            ),
+        )
+        cdk.Validations.of(self._deployment_group.role).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                   "service-role/AWSCodeDeployRoleForLambdaLimited]",
+                reason="The AWS-maintained minimal policy for CodeDeploy Lambda deployments "
+                       "(alias update, alarm reads); assumable only by CodeDeploy.",
+            )
+        )
+
+    # --- read-only resources -------------------------------------------------------------
+
+    @property
+    def function(self) -> lambda_.Function:
+        """The function (``$LATEST``). Do not integrate it; use :attr:`alias`."""
+        return self._function
+
+    @property
+    def alias(self) -> lambda_.Alias:
+        """The alias ``live``: what every caller and integration must invoke."""
+        return self._alias
+
+    @property
+    def deployment_group(self) -> codedeploy.LambdaDeploymentGroup:
+        """The CodeDeploy group shifting :attr:`alias` with alarm rollback."""
+        return self._deployment_group
+
+    @property
+    def alarms(self) -> tuple[cloudwatch.Alarm, ...]:
+        """Errors, throttles and p99 duration alarms on the alias."""
+        return self._alarms
+
+    @property
+    def dead_letter_queue(self) -> sqs.Queue:
+        """CMK-encrypted DLQ for failed asynchronous invocations."""
+        return self._dead_letter_queue
+
+    @property
+    def log_group(self) -> logs.LogGroup:
+        """The function's CMK-encrypted log group."""
+        return self._log_group
+
+    @property
+    def role(self) -> iam.Role:
+        """The execution role (no managed policies)."""
+        return self._role
+
+    # --- grants and changes --------------------------------------------------------------
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to invoke the alias ``live`` (never ``$LATEST``)."""
+        return self._alias.grant_invoke(grantee)
+
+    def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
+        """Add ``statement`` to the execution role's policy."""
+        self._alias.add_to_role_policy(statement)
+
+    def add_environment(self, name: str, value: str, *, opt_outs: Sequence[OptOut] = ()) -> None:
+        """Add one environment variable, checked like the ``environment`` prop."""
+        self._check_environment({name: value}, opt_outs, cdk.Stack.of(self))
+        self._function.add_environment(name, value)
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _check_environment(
+        self, environment: Mapping[str, str], opt_outs: Sequence[OptOut], stack: cdk.Stack
+    ) -> None:
+        for name, why in find_secret_like_environment(environment, resolve=stack).items():
+            if why.startswith("a CloudFormation dynamic reference"):
+                raise SecureDefaultError(
+                    f"Environment variable {name} would put {why} into the function "
+                    "configuration in plain text. Pass the secret's ARN and read it at runtime."
+                )
+            require_opt_out(
+                self, f"{SETTING_ENVIRONMENT}[{name}]", opt_outs,
+                weakened=f"Environment variable {name} looks like {why}; environment "
+                         "values must be names or ARNs, never secrets. If it is not a secret,",
+            )
+
+    def _enable_tracing(self) -> None:
+        """X-Ray ``Active``, with its write permissions in a policy of their own.
+
+        ``Tracing.ACTIVE`` on the L2 would put ``xray:*`` on ``Resource: *`` into the
+        role's default policy, where acknowledging the wildcard would also hide any
+        later grant with ``Resource: *``. A separate managed policy keeps the
+        acknowledgement to exactly the two X-Ray actions.
+        """
+        cfn = self._function.node.default_child
+        assert isinstance(cfn, lambda_.CfnFunction)
+        cfn.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")
+        tracing_policy = iam.ManagedPolicy(
+            self, "TracingPolicy",
+            description="X-Ray trace upload for one function",
+            statements=[iam.PolicyStatement(
+                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                resources=["*"],
+            )],
+            roles=[self._role],
+        )
+        cdk.Validations.of(tracing_policy).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level "
+                       "permissions; this policy holds only those two actions.",
+            )
+        )
+
+    def _create_alarms(self, p99_threshold: cdk.Duration) -> tuple[cloudwatch.Alarm, ...]:
+        period = cdk.Duration.minutes(1)
+        errors = cloudwatch.Alarm(
+            self, "ErrorsAlarm",
+            alarm_description="Any invocation error on the live alias (rolls a deploy back).",
+            metric=self._alias.metric_errors(period=period, statistic="Sum"),
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        throttles = cloudwatch.Alarm(
+            self, "ThrottlesAlarm",
+            alarm_description="Throttled invocations on the live alias.",
+            metric=self._alias.metric_throttles(period=period, statistic="Sum"),
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        duration = cloudwatch.Alarm(
+            self, "P99DurationAlarm",
+            alarm_description=f"p99 duration on the live alias above "
+                              f"{p99_threshold.to_milliseconds()} ms for 2 minutes.",
+            metric=self._alias.metric_duration(period=period, statistic="p99"),
+            threshold=p99_threshold.to_milliseconds(),
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        return (errors, throttles, duration)
+
+
+def _reject_unknown(opt_outs: Sequence[OptOut]) -> None:
+    for o in opt_outs:
+        if o.setting in KNOWN_SETTINGS:
+            continue
+        if re.fullmatch(re.escape(SETTING_ENVIRONMENT) + r"\[[A-Za-z_][A-Za-z0-9_]*\]", o.setting):
+            continue
+        raise SecureDefaultError(
+            f"Unknown opt-out setting {o.setting!r} for ServiceFunction; known: "
+            f"{[*KNOWN_SETTINGS, SETTING_ENVIRONMENT + '[<NAME>]']}"
+        )
+
+
+_RETENTION_DAYS = {
+    "ONE_DAY": 1, "THREE_DAYS": 3, "FIVE_DAYS": 5, "ONE_WEEK": 7, "TWO_WEEKS": 14,
+    "ONE_MONTH": 30, "TWO_MONTHS": 60, "THREE_MONTHS": 90, "FOUR_MONTHS": 120,
+    "FIVE_MONTHS": 150, "SIX_MONTHS": 180, "ONE_YEAR": 365, "THIRTEEN_MONTHS": 400,
+    "EIGHTEEN_MONTHS": 545, "TWO_YEARS": 731, "THREE_YEARS": 1096, "FIVE_YEARS": 1827,
+    "SIX_YEARS": 2192, "SEVEN_YEARS": 2557, "EIGHT_YEARS": 2922, "NINE_YEARS": 3288,
+    "TEN_YEARS": 3653,
+}
+
+
+def retention_days(retention: logs.RetentionDays) -> float:
+    """Days kept by ``retention`` (``inf`` for ``INFINITE``)."""
+    if retention == logs.RetentionDays.INFINITE:
+        return math.inf
+    return float(_RETENTION_DAYS[retention.name])
+
+
+_LOGS_GRANT_MARKER = "BankGradeCloudWatchLogsGrant"
+
+
+def allow_cloudwatch_logs(key: kms.IKey, scope: Construct) -> None:
+    """Let CloudWatch Logs in this region use ``key`` for log groups of this account.
+
+    Only possible (and only needed here) for a key defined in the same stack; an
+    imported or cross-stack key must already carry this statement.
+    """
+    stack = cdk.Stack.of(scope)
+    if not isinstance(key, kms.Key) or cdk.Stack.of(key) is not stack:
+        return
+    if key.node.try_find_child(_LOGS_GRANT_MARKER) is not None:
+        return
+    Construct(key, _LOGS_GRANT_MARKER)  # marks the statement as added, once per key
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchLogsOfThisAccount",
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                     "kms:Describe*"],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn":
+                        f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*",
+                }
+            },
+        )
+    )
+
+
+def _service_asset_code() -> lambda_.Code:
+    from constructs_lib.lambda_asset import build_lambda_asset  # noqa: PLC0415 - builds lazily
+
+    return build_lambda_asset().code()
