@@ -13,6 +13,7 @@ import boto3
 import pytest
 from flask import Blueprint, Flask
 from moto import mock_aws
+from pydantic import BaseModel, ConfigDict
 
 from service import create_app, lambda_handler
 from service.bootstrap import Services
@@ -33,7 +34,7 @@ LAMBDA_ENV = {
     "DB_CLUSTER_ARN": "arn:aws:rds:eu-west-2:123456789012:cluster:api",
     "DB_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:123456789012:secret:db-AbCdEf",
     "DB_NAME": "app",
-    "TOKEN_KMS_KEY_ARN": "arn:aws:kms:eu-west-2:123456789012:key/11111111-2222-3333-4444-555555555555",
+    "TOKEN_KMS_KEY_ARN": "arn:aws:kms:eu-west-2:123456789012:key/1111-2222",
     "COGNITO_USER_POOL_ID": COGNITO_POOL,
     "COGNITO_CLIENT_ID": COGNITO_CLIENT,
     "COGNITO_REGION": COGNITO_REGION,
@@ -184,15 +185,14 @@ def test_cognito_token_through_handler(lambda_env: None, fake_cognito: FakeCogni
     assert missing["headers"]["WWW-Authenticate"].startswith("Bearer")
 
 
+class Note(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    text: str
+
+
 def test_body_limits_through_handler(lambda_env: None, fake_cognito: FakeCognito) -> None:
     app = _whoami_app(fake_cognito)
     bp = Blueprint("echo", __name__, url_prefix="/v1")
-
-    from pydantic import BaseModel, ConfigDict
-
-    class Note(BaseModel):
-        model_config = ConfigDict(extra="forbid", strict=True)
-        text: str
 
     @endpoint(bp, "POST", "/notes", body=Note, response=Note, status=201, summary="Echo")
     def echo(*, body: Note) -> Note:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,6 @@ def test_access_log_is_json_without_token_or_email(
 def test_problem_responses_are_logged_with_status(
     platform_app: Flask, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import logging
-
     logging.getLogger("service").setLevel("INFO")
     capsys.readouterr()
     platform_app.test_client().get("/nope")
