@@ -1,0 +1,41 @@
+"""Give a directly-run app the same context the cdk CLI would.
+
+The cdk CLI hands ``cdk.json`` context (feature flags) and path metadata to the
+app through ``CDK_CONTEXT_JSON``. ``python -m cdk_app`` run by hand must see the
+same flags, so :func:`prepare_context_env` sets that variable when the CLI did
+not. It must run before ``aws_cdk`` is imported: jsii starts Node on import and
+Node reads the variable from its own environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+CONTEXT_ENV = "CDK_CONTEXT_JSON"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Let the gate read the validation report instead of the CDK throwing on violations.
+GATE_CONTEXT: Mapping[str, Any] = {"@aws-cdk/core:failSynthOnValidationErrors": False}
+
+
+def cdk_json_context(root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """The ``context`` block of ``cdk.json`` plus the CLI's default path metadata."""
+    context: dict[str, Any] = {"aws:cdk:enable-path-metadata": True}
+    cdk_json = root / "cdk.json"
+    if cdk_json.exists():
+        context.update(json.loads(cdk_json.read_text()).get("context", {}))
+    return context
+
+
+def prepare_context_env(*, gate: bool, environ: dict[str, str] | None = None) -> None:
+    """Set ``CDK_CONTEXT_JSON`` like the CLI does (gate: never throw on violations)."""
+    env = os.environ if environ is None else environ
+    context: dict[str, Any] = (json.loads(env[CONTEXT_ENV]) if env.get(CONTEXT_ENV)
+                               else cdk_json_context())
+    if gate:
+        context.update(GATE_CONTEXT)
+    env[CONTEXT_ENV] = json.dumps(context)

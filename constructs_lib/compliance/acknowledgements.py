@@ -1,0 +1,141 @@
+"""THE registry of accepted compliance findings, and how it is applied.
+
+Every finding the design accepts is listed here once, with the narrowest scope
+that covers it and a reason a reviewer can judge. Construct opt-outs
+(:mod:`constructs_lib.opt_outs`) acknowledge their own findings on their own
+construct; everything else goes here.
+
+Scopes: ``path`` is an ``fnmatch`` pattern on the construct path relative to
+the stage (``*`` also matches ``/``), ``cfn_type`` restricts to L1 resources of
+that CloudFormation type; both may be combined. An entry with neither must say
+in ``global_why`` why it holds for every construct of a stage.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from constructs import IConstruct
+
+from constructs_lib.compliance.namespacing import qualify
+from constructs_lib.compliance.packs import PACK_NAMES
+
+
+@dataclass(frozen=True, slots=True)
+class AckEntry:
+    """One accepted finding.
+
+    Parameters
+    ----------
+    rule_id:
+        The finding's rule id exactly as reported, e.g. ``"AwsSolutions-L1"`` or
+        ``"AwsSolutions-IAM5[Resource::*]"``.
+    reason:
+        Why the design accepts it (at least 40 characters).
+    path:
+        ``fnmatch`` pattern on the construct path relative to the stage.
+    cfn_type:
+        Only L1 resources of this CloudFormation type.
+    stages:
+        Stage names it applies to; empty means every stage.
+    global_why:
+        Required when neither ``path`` nor ``cfn_type`` narrows the scope.
+    """
+
+    rule_id: str
+    reason: str
+    path: str | None = None
+    cfn_type: str | None = None
+    stages: tuple[str, ...] = ()
+    global_why: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.reason.strip()) < 40:
+            raise ValueError(f"Acknowledgement {self.rule_id}: the reason is too short to judge.")
+        if self.path is None and self.cfn_type is None and not self.global_why:
+            raise ValueError(
+                f"Acknowledgement {self.rule_id} has no scope; give path/cfn_type, or "
+                "global_why explaining why it holds stage-wide."
+            )
+
+    @property
+    def scope(self) -> str:
+        """Human-readable scope."""
+        parts = [f"path={self.path}"] if self.path else []
+        parts += [f"type={self.cfn_type}"] if self.cfn_type else []
+        return ", ".join(parts) or "stage-wide"
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedAck:
+    """An entry applied to one construct."""
+
+    entry: AckEntry
+    stage: str
+    construct_path: str
+    qualified_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AckApplication:
+    """What :func:`apply_acknowledgements` did."""
+
+    applied: tuple[AppliedAck, ...]
+    unmatched: tuple[tuple[AckEntry, str], ...]
+    """``(entry, stage)`` pairs where the entry's scope matched no construct (stale)."""
+
+
+ACKNOWLEDGEMENTS: tuple[AckEntry, ...] = ()
+
+
+def _stages(scope: IConstruct) -> list[cdk.Stage]:
+    if cdk.Stage.is_stage(scope) and not cdk.App.is_app(scope):
+        return [scope]  # type: ignore[list-item]
+    return [c for c in scope.node.children if cdk.Stage.is_stage(c)]  # type: ignore[misc]
+
+
+def _matches(entry: AckEntry, relative_path: str, construct: IConstruct) -> bool:
+    if entry.path is not None and not fnmatch.fnmatchcase(relative_path, entry.path):
+        return False
+    if entry.cfn_type is not None:
+        return bool(cdk.CfnResource.is_cfn_resource(construct)) and (
+            construct.cfn_resource_type == entry.cfn_type  # type: ignore[attr-defined]
+        )
+    return True
+
+
+def apply_acknowledgements(
+    stage_or_app: IConstruct, entries: Sequence[AckEntry] = ACKNOWLEDGEMENTS,
+    *, pack_names: Iterable[str] = PACK_NAMES,
+) -> AckApplication:
+    """Acknowledge ``entries`` on the constructs they scope, in every stage.
+
+    Ids of known packs are recorded namespace-qualified so the CDK's validation
+    report lists each acknowledged finding with its reason (see
+    :mod:`constructs_lib.compliance.namespacing`).
+    """
+    packs = tuple(pack_names)
+    applied: list[AppliedAck] = []
+    unmatched: list[tuple[AckEntry, str]] = []
+    for stage in _stages(stage_or_app):
+        stage_name = stage.node.id
+        prefix = stage.node.path + "/"
+        relevant = [e for e in entries if not e.stages or stage_name in e.stages]
+        if not relevant:
+            continue
+        constructs = [(path.removeprefix(prefix), c) for c in stage.node.find_all()
+                      if (path := c.node.path).startswith(prefix)]
+        for entry in relevant:
+            qualified = qualify(entry.rule_id, packs)
+            targets = ([c for rel, c in constructs if _matches(entry, rel, c)]
+                       if entry.path is not None or entry.cfn_type is not None else [stage])
+            if not targets:
+                unmatched.append((entry, stage_name))
+            for target in targets:
+                cdk.Validations.of(target).acknowledge(
+                    cdk.Acknowledgment(id=qualified, reason=entry.reason))
+                applied.append(AppliedAck(entry, stage_name, target.node.path, qualified))
+    return AckApplication(tuple(applied), tuple(unmatched))
