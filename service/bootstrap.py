@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from service.auth.dev_issuer import DevIssuer
     from service.auth.jwks import JwksFetch
     from service.auth.verifier import JwtVerifier
+    from service.crypto import DataKeyProvider
     from service.db.port import Database
     from service.secrets import SecretLoader
 
@@ -50,7 +51,7 @@ class Services:
         settings: Settings,
         *,
         database: Database | None = None,
-        key_provider: Any = None,
+        key_provider: DataKeyProvider | None = None,
         verifier: JwtVerifier | None = None,
         secrets: SecretLoader | None = None,
         jwks_fetch: JwksFetch | None = None,
@@ -96,7 +97,7 @@ class Services:
         return self._once("database", self._build_database)
 
     @property
-    def key_provider(self) -> Any:
+    def key_provider(self) -> DataKeyProvider:
         """KMS data keys when a key ARN is configured, else a local master key."""
         return self._once("key_provider", self._build_key_provider)
 
@@ -144,7 +145,7 @@ class Services:
         upgrade(database)
         return database
 
-    def _build_key_provider(self) -> Any:
+    def _build_key_provider(self) -> DataKeyProvider:
         from service import crypto
 
         settings = self.settings

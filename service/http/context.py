@@ -33,7 +33,11 @@ def current_database() -> Database:
 
 
 def current_key_provider() -> Any:
-    """The ``DataKeyProvider`` for consent-token envelope encryption (KMS or local key)."""
+    """The ``DataKeyProvider`` for consent-token envelope encryption (KMS or local key).
+
+    Typed ``Any`` for callers that narrow it themselves (``service.api._deps``); the
+    typed accessor is ``current_services().key_provider``.
+    """
     return current_services().key_provider
 
 
