@@ -1,0 +1,219 @@
+"""PlatformHttpApi: JWT on every route but the public ones, alias integration, logs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk.assertions import Match, Template
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+from constructs_lib.function import ServiceFunction
+from constructs_lib.http_api import DEFAULT_PUBLIC_ROUTES, PlatformHttpApi
+from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
+
+ENV = cdk.Environment(account="111111111111", region="eu-west-2")
+POOL_ID = "eu-west-2_AbCdEfGhI"
+CLIENT_ID = "4k3j2h5g6f7d8s9a0qwertyuio"
+
+
+def make(**overrides: Any) -> tuple[cdk.App, cdk.Stack, PlatformHttpApi]:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Api", env=ENV)
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    fn = lambda_.Function(stack, "Fn", runtime=lambda_.Runtime.PYTHON_3_14, handler="a.b",
+                          code=lambda_.Code.from_inline("x"))
+    alias = lambda_.Alias(stack, "Live", alias_name="live", version=fn.current_version)
+    props: dict[str, Any] = {
+        "handler": alias,
+        "user_pool": cognito.UserPool.from_user_pool_id(stack, "Pool", POOL_ID),
+        "user_pool_client": cognito.UserPoolClient.from_user_pool_client_id(
+            stack, "Client", CLIENT_ID),
+        "log_key": key,
+        "throttle_rate_limit": 50,
+        "throttle_burst_limit": 100,
+    }
+    props.update(overrides)
+    api = PlatformHttpApi(stack, "Http", **props)
+    return app, stack, api
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    _, stack, _ = make()
+    return Template.from_stack(stack)
+
+
+def _routes(template: Template) -> dict[str, dict[str, Any]]:
+    return {r["Properties"]["RouteKey"]: r["Properties"]
+            for r in template.find_resources("AWS::ApiGatewayV2::Route").values()}
+
+
+def test_jwt_authorizer_trusts_the_user_pool_and_client(template: Template) -> None:
+    template.has_resource_properties("AWS::ApiGatewayV2::Authorizer", {
+        "AuthorizerType": "JWT",
+        "IdentitySource": ["$request.header.Authorization"],
+        "JwtConfiguration": {
+            "Issuer": f"https://cognito-idp.eu-west-2.amazonaws.com/{POOL_ID}",
+            "Audience": [CLIENT_ID],
+        },
+    })
+
+
+def test_every_route_is_authorised_except_the_public_ones(template: Template) -> None:
+    routes = _routes(template)
+    assert set(routes) == {"ANY /", "ANY /{proxy+}", *DEFAULT_PUBLIC_ROUTES}
+    for key, props in routes.items():
+        if key in DEFAULT_PUBLIC_ROUTES:
+            assert props["AuthorizationType"] == "NONE", key
+            assert "AuthorizerId" not in props
+        else:
+            assert props["AuthorizationType"] == "JWT", key
+            assert "AuthorizerId" in props
+
+
+def test_integration_invokes_the_alias_not_the_function(template: Template) -> None:
+    (integration,) = template.find_resources("AWS::ApiGatewayV2::Integration").values()
+    props = integration["Properties"]
+    assert props["PayloadFormatVersion"] == "2.0"
+    alias_ids = list(template.find_resources("AWS::Lambda::Alias"))
+    assert props["IntegrationUri"] == {"Ref": alias_ids[0]}
+    permissions = template.find_resources("AWS::Lambda::Permission")
+    assert permissions
+    for perm in permissions.values():
+        assert perm["Properties"]["FunctionName"] == {"Ref": alias_ids[0]}
+        assert perm["Properties"]["Principal"] == "apigateway.amazonaws.com"
+
+
+def test_default_stage_throttles_and_logs_json_without_headers(template: Template) -> None:
+    template.has_resource_properties("AWS::ApiGatewayV2::Stage", {
+        "StageName": "$default",
+        "AutoDeploy": True,
+        "DefaultRouteSettings": {
+            "ThrottlingRateLimit": 50,
+            "ThrottlingBurstLimit": 100,
+            "DetailedMetricsEnabled": True,
+        },
+        "AccessLogSettings": {
+            "DestinationArn": {"Fn::GetAtt": [Match.string_like_regexp("AccessLogs"), "Arn"]},
+            "Format": Match.any_value(),
+        },
+    })
+    (stage,) = template.find_resources("AWS::ApiGatewayV2::Stage").values()
+    fmt = json.loads(stage["Properties"]["AccessLogSettings"]["Format"])
+    values = set(fmt.values())
+    for needed in ("$context.requestId", "$context.identity.sourceIp", "$context.httpMethod",
+                   "$context.path", "$context.status", "$context.responseLatency",
+                   "$context.integrationErrorMessage", "$context.authorizer.error"):
+        assert needed in values
+    assert not [v for v in values if "header" in v.lower() or "body" in v.lower()
+                or "claims" in v.lower()]
+    template.has_resource("AWS::Logs::LogGroup", {
+        "Properties": {"KmsKeyId": Match.any_value(), "RetentionInDays": 365},
+        "DeletionPolicy": "Retain",
+    })
+
+
+def test_no_cors_and_execute_api_endpoint_kept_for_cloudfront(template: Template) -> None:
+    (api,) = template.find_resources("AWS::ApiGatewayV2::Api").values()
+    assert "CorsConfiguration" not in api["Properties"]
+    assert api["Properties"]["DisableExecuteApiEndpoint"] is False
+
+
+def test_endpoint_domain_is_the_execute_api_host() -> None:
+    _, stack, api = make()
+    resolved = stack.resolve(api.endpoint_domain)
+    parts = resolved["Fn::Join"][1]
+    assert "Ref" in parts[0]
+    assert ".execute-api.eu-west-2." in parts[1]
+    assert "https" not in json.dumps(resolved)
+
+
+def test_disable_execute_api_endpoint() -> None:
+    _, stack, _ = make(disable_execute_api_endpoint=True)
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::ApiGatewayV2::Api", {"DisableExecuteApiEndpoint": True})
+
+
+def test_a_function_instead_of_an_alias_is_refused() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S", env=ENV)
+    fn = lambda_.Function(stack, "Fn", runtime=lambda_.Runtime.PYTHON_3_14, handler="a.b",
+                          code=lambda_.Code.from_inline("x"))
+    with pytest.raises(TypeError, match="alias"):
+        PlatformHttpApi(
+            stack, "Http", handler=fn,
+            user_pool=cognito.UserPool.from_user_pool_id(stack, "P", POOL_ID),
+            user_pool_client=cognito.UserPoolClient.from_user_pool_client_id(stack, "C", CLIENT_ID),
+            log_key=kms.Key(stack, "K"), throttle_rate_limit=1, throttle_burst_limit=1,
+        )
+
+
+def test_an_extra_public_route_needs_the_opt_out() -> None:
+    routes = [*DEFAULT_PUBLIC_ROUTES, "GET /v1/public-rates"]
+    with pytest.raises(SecureDefaultError, match=r"PlatformHttpApi\.public_routes"):
+        make(public_routes=routes)
+    opt_out = OptOut("PlatformHttpApi.public_routes",
+                     "FX rates are published data and must be reachable without login.")
+    _, stack, api = make(public_routes=routes, opt_outs=[opt_out])
+    assert _routes(Template.from_stack(stack))["GET /v1/public-rates"]["AuthorizationType"] == \
+        "NONE"
+    assert [m.data["setting"] for m in api.node.metadata if m.type == OPT_OUT_METADATA_KEY] == [
+        "PlatformHttpApi.public_routes"]
+
+
+def test_fewer_public_routes_need_no_opt_out() -> None:
+    _, stack, _ = make(public_routes=["GET /health"])
+    routes = _routes(Template.from_stack(stack))
+    assert routes["GET /health"]["AuthorizationType"] == "NONE"
+    assert "GET /docs" not in routes
+
+
+def test_malformed_public_route_is_rejected() -> None:
+    with pytest.raises(ValueError, match="METHOD /path"):
+        make(public_routes=["health"])
+
+
+@pytest.mark.parametrize(
+    ("prop", "setting"),
+    [
+        ({"log_retention": logs.RetentionDays.ONE_WEEK}, "PlatformHttpApi.log_retention"),
+        ({"log_removal_policy": cdk.RemovalPolicy.DESTROY}, "PlatformHttpApi.log_removal_policy"),
+    ],
+)
+def test_log_weakening_needs_the_named_opt_out(prop: dict[str, Any], setting: str) -> None:
+    with pytest.raises(SecureDefaultError, match=setting.replace(".", r"\.")):
+        make(**prop)
+    make(**prop, opt_outs=[OptOut(setting, "Short-lived preview environment, no real users.")])
+
+
+def test_unknown_opt_out_for_this_construct_is_rejected() -> None:
+    with pytest.raises(SecureDefaultError, match="Unknown"):
+        make(opt_outs=[OptOut("PlatformHttpApi.cors", "We want CORS from everywhere please.")])
+
+
+def test_rule_packs_pass_for_function_plus_api() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S", env=ENV)
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    fn = ServiceFunction(
+        stack, "Fn", memory_size=512, timeout=cdk.Duration.seconds(29),
+        p99_duration_threshold=cdk.Duration.seconds(2),
+        deployment_config=codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
+        log_key=key, queue_key=key, code=lambda_.Code.from_inline("x"),
+    )
+    PlatformHttpApi(
+        stack, "Http", handler=fn.alias,
+        user_pool=cognito.UserPool.from_user_pool_id(stack, "P", POOL_ID),
+        user_pool_client=cognito.UserPoolClient.from_user_pool_client_id(stack, "C", CLIENT_ID),
+        log_key=key, throttle_rate_limit=10, throttle_burst_limit=20,
+    )
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    app.synth()  # raises ValidationFailed on any unacknowledged finding
