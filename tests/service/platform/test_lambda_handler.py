@@ -18,7 +18,14 @@ from pydantic import BaseModel, ConfigDict
 from service import create_app, lambda_handler
 from service.bootstrap import Services
 from service.http import current_principal, endpoint
+from service.local_data_api import LocalDataApi
 from service.settings import Settings, SettingsError
+from tests.fixtures.postgres import (
+    TEST_CLUSTER_ARN,
+    TEST_SECRET_ARN,
+    database_name,
+    rds_data_client,
+)
 from tests.service.platform.conftest import (
     COGNITO_CLIENT,
     COGNITO_POOL,
@@ -214,3 +221,35 @@ def test_body_limits_through_handler(lambda_env: None, fake_cognito: FakeCognito
         api_gateway_event("POST", "/v1/notes", headers=auth, body=b"{nope"), CONTEXT
     )
     assert bad["statusCode"] == 400
+
+
+def test_me_through_handler_on_the_data_api(
+    lambda_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_cognito: FakeCognito,
+    local_data_api_server: LocalDataApi,
+    postgres_url: str,
+) -> None:
+    """Lambda mode end to end: Cognito JWT, then Aurora through the (local) RDS Data API."""
+    name = database_name(postgres_url)
+    monkeypatch.setenv("DB_CLUSTER_ARN", TEST_CLUSTER_ARN)
+    monkeypatch.setenv("DB_SECRET_ARN", TEST_SECRET_ARN)
+    monkeypatch.setenv("DB_NAME", name)
+    services = Services(
+        Settings.from_env(),
+        jwks_fetch=fake_cognito.jwks,
+        aws_clients={"rds-data": rds_data_client(local_data_api_server.endpoint_url)},
+    )
+    lambda_handler.use_app(create_app(services=services))
+    headers = {"Authorization": f"Bearer {fake_cognito.token(email='Erin@Example.com')}"}
+    try:
+        first = lambda_handler.handler(api_gateway_event("GET", "/v1/me", headers=headers), CONTEXT)
+        second = lambda_handler.handler(api_gateway_event("GET", "/v1/me", headers=headers),
+                                        CONTEXT)
+    finally:
+        services.close()
+        local_data_api_server.release_database(name)
+    assert first["statusCode"] == 200, first.get("body")
+    me = _json_body(first)
+    assert me["email"] == "erin@example.com" and me["families"] == []
+    assert _json_body(second)["id"] == me["id"]  # the same user, not a second row
