@@ -120,7 +120,7 @@ def _sub(template: Template, value: Any) -> list[Part]:
         parts.append(Text(text[pos:match.start()]))
         name = match.group(1).strip()
         if name in variables:
-            parts.extend(flatten(variables[name], template))
+            parts.extend(_flatten(variables[name], template))
         elif "." in name:
             parts.append(_getatt(template, name))
         else:
@@ -131,7 +131,24 @@ def _sub(template: Template, value: Any) -> list[Part]:
 
 
 def flatten(value: Any, template: Template) -> list[Part]:
-    """Flatten a string-valued CloudFormation expression into parts."""
+    """Flatten a string-valued CloudFormation expression into parts.
+
+    Adjacent literal texts are merged and empty ones dropped, so the part after
+    a reference is the text that really follows it.
+    """
+    merged: list[Part] = []
+    for part in _flatten(value, template):
+        if isinstance(part, Text):
+            if not part.text:
+                continue
+            if merged and isinstance(merged[-1], Text):
+                merged[-1] = Text(merged[-1].text + part.text)
+                continue
+        merged.append(part)
+    return merged
+
+
+def _flatten(value: Any, template: Template) -> list[Part]:
     if isinstance(value, str):
         return [Text(value)]
     if isinstance(value, bool | int | float):
@@ -149,7 +166,7 @@ def flatten(value: Any, template: Template) -> list[Part]:
                 for index, item in enumerate(items):
                     if index:
                         parts.append(Text(delimiter))
-                    parts.extend(flatten(item, template))
+                    parts.extend(_flatten(item, template))
                 return parts
         if fn == "Fn::Sub":
             return _sub(template, arg)
