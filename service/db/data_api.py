@@ -122,7 +122,7 @@ class RetryPolicy:
 
 def _format_timestamp(value: datetime) -> str:
     utc = value.astimezone(UTC)
-    text = utc.strftime("%Y-%m-%d %H:%M:%S")
+    text = f"{utc.year:04d}-{utc:%m-%d %H:%M:%S}"
     return f"{text}.{utc.microsecond:06d}" if utc.microsecond else text
 
 

@@ -9,6 +9,10 @@ Data API adapter.
 Parameters are typed like the Data API types them: ``str`` is sent as
 ``text`` (not as an untyped literal) and ``int`` as ``bigint``, so SQL that
 would need a cast in Aurora (e.g. ``text`` into a ``uuid`` column) fails here too.
+An aware ``datetime`` is sent as a UTC ``timestamp`` (the Data API's
+``TIMESTAMP`` hint): stored into ``timestamptz`` it is the same instant, but an
+expression on it (``:ts + interval '1 day'``) yields a naive ``timestamp`` —
+write ``CAST(:ts AS timestamptz)`` where the result must be aware.
 Every session runs with ``TimeZone = 'UTC'``.
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import psycopg
@@ -34,6 +39,7 @@ from service.db.port import (
     Json,
     Params,
     Row,
+    SqlValue,
     TransientDatabaseError,
 )
 from service.db.sql import to_pyformat
@@ -61,7 +67,17 @@ def prepare(sql: str, params: Params | None) -> tuple[str, dict[str, Any] | None
     values = check_params(names, params)
     if not names:
         return query, None
-    return query, {k: Jsonb(v.value) if isinstance(v, Json) else v for k, v in values.items()}
+    return query, {k: _adapt(v) for k, v in values.items()}
+
+
+def _adapt(value: SqlValue) -> object:
+    if isinstance(value, Json):
+        return Jsonb(value.value)
+    if isinstance(value, datetime):
+        # Sent as UTC `timestamp`, as the Data API's TIMESTAMP hint does: stored in a
+        # timestamptz column it is the same instant; in an expression it stays naive.
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
 
 
 def affected_rows(cursor: psycopg.Cursor[Any]) -> int:
