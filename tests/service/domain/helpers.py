@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
+from service.auth.dev_issuer import DEV_ISSUER, DevIssuer
 from service.crypto import DataKeyProvider, LocalDataKeyProvider
 from service.db.port import Database
 from service.domain.models import AccountType, Role, TransactionStatus, Visibility
@@ -15,16 +16,16 @@ from service.repositories import accounts as account_repo
 from service.repositories import balances as balance_repo
 from service.repositories import transactions as tx_repo
 from service.repositories.transactions import NewTransaction
+from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
 from service.use_cases import invitations as invitations_uc
 from service.use_cases import me as me_uc
 
-ISSUER = "https://issuer.test"
-
 
 def principal(name: str) -> Principal:
-    """A principal whose subject and email derive from ``name``."""
-    return Principal(issuer=ISSUER, subject=f"sub-{name}", email=f"{name}@example.com")
+    """The dev-issuer principal of ``<name>@example.com`` (what API test tokens carry)."""
+    email = f"{name}@example.com"
+    return Principal(issuer=DEV_ISSUER, subject=DevIssuer.subject_for(email), email=email)
 
 
 def local_key_provider() -> LocalDataKeyProvider:
@@ -49,6 +50,8 @@ class World:
     memberships: dict[str, UUID]
     accounts: dict[str, UUID]
     transactions: dict[str, list[UUID]] = field(default_factory=dict)
+    connection: UUID | None = None
+    extra: dict[str, str] = field(default_factory=dict)
 
     def who(self, name: str) -> Principal:
         return principal(name)
@@ -66,7 +69,7 @@ ACCOUNTS = {
 
 
 def _user_id(db: Database, name: str) -> UUID:
-    row = db.fetch_one("SELECT id FROM users WHERE subject = :s", {"s": f"sub-{name}"})
+    row = db.fetch_one("SELECT id FROM users WHERE email = :e", {"e": f"{name}@example.com"})
     assert row is not None
     return UUID(str(row["id"]))
 
@@ -83,9 +86,9 @@ def build_world(db: Database, keys: DataKeyProvider, *, per_account: int = 3) ->
                                        email=f"{name}@example.com", role=role)
         invitations_uc.accept_invitation(db, principal(name), issued.token)
     memberships = {
-        r["subject"].removeprefix("sub-"): UUID(str(r["id"]))
+        r["email"].partition("@")[0]: UUID(str(r["id"]))
         for r in db.fetch_all(
-            "SELECT m.id, u.subject FROM memberships m JOIN users u ON u.id = m.user_id")
+            "SELECT m.id, u.email FROM memberships m JOIN users u ON u.id = m.user_id")
     }
     accounts: dict[str, UUID] = {}
     txns: dict[str, list[UUID]] = {}
@@ -115,13 +118,27 @@ def build_world(db: Database, keys: DataKeyProvider, *, per_account: int = 3) ->
         txns[label] = [UUID(str(r["id"])) for r in db.fetch_all(
             "SELECT id FROM transactions WHERE account_id = :a ORDER BY booked_on DESC, id DESC",
             {"a": account.id})]
+    connection = connections_uc.record_consent(
+        db, keys, principal("owner"), fam_a.id, provider="test-bank",
+        tokens=connections_uc.ConsentTokens(access_token="access-A", refresh_token="refresh-A"),
+        consent_expires_at=None,
+    )
     return World(db=db, keys=keys, family=fam_a.id, other_family=fam_b.id,
-                 memberships=memberships, accounts=accounts, transactions=txns)
+                 memberships=memberships, accounts=accounts, transactions=txns,
+                 connection=connection.id)
+
+
+TABLES = ("users", "families", "memberships", "invitations", "family_keys", "connections",
+          "accounts", "balances", "transactions", "audit_log", "audit_heads")
 
 
 def count_rows(db: Database) -> dict[str, int]:
     """Row count of every domain table (to prove a failed request wrote nothing)."""
-    tables = ("users", "families", "memberships", "invitations", "family_keys", "connections",
-              "accounts", "balances", "transactions", "audit_log", "audit_heads")
     return {t: int(db.fetch_one(f"SELECT count(*) AS n FROM {t}")["n"])  # type: ignore[index]
-            for t in tables}
+            for t in TABLES}
+
+
+def snapshot(db: Database) -> dict[str, list[str]]:
+    """Every row of every domain table as text (to prove nothing changed at all)."""
+    return {t: [r["r"] for r in db.fetch_all(f"SELECT x::text AS r FROM {t} x ORDER BY 1")]
+            for t in TABLES}

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from service.db.port import Database
-from tests.service.domain.helpers import build_world, local_key_provider, principal
 from service.use_cases import accounts as accounts_uc
 from service.use_cases import transactions as tx_uc
 from service.use_cases.transactions import TransactionSearch
+from tests.service.domain.helpers import build_world, local_key_provider, principal
 
 
 def test_world_builds_and_owner_sees_family_accounts(postgres_db: Database) -> None:
     world = build_world(postgres_db, local_key_provider())
-    seen = {a.account.name for a in accounts_uc.list_accounts(postgres_db, principal("owner"), world.family)}
+    views = accounts_uc.list_accounts(postgres_db, principal("owner"), world.family)
+    seen = {v.account.name for v in views}
     assert seen == {"joint account", "savings account", "pocket account"}
     page = tx_uc.list_transactions(postgres_db, principal("owner"), world.family,
                                    TransactionSearch(limit=5))

@@ -1,0 +1,256 @@
+"""The tenancy matrix: every /v1 endpoint called as every persona.
+
+Personas: ``owner``, ``adult`` (also the holder of the private account), ``child`` of
+family A; ``outsider`` (owner of family B); ``loner`` (no family). Denied answers are
+404 when the target is outside the caller's scope and 403 when the caller can see it but
+their role may not act; a denied request writes nothing (row counts, audit included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from service.http.context import SERVICES_KEY
+from tests.service.conftest import AuthHeader
+from tests.service.domain.helpers import World, build_world, count_rows, snapshot
+
+PERSONAS = ("owner", "adult", "child", "outsider", "loner")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One endpoint call and the expected status per persona."""
+
+    id: str
+    method: str
+    rule: str  # the Flask rule it exercises (coverage check)
+    path: Callable[[World], str]
+    expect: dict[str, int]
+    body: Callable[[World], Any] | None = None
+
+
+def _all(status: int) -> dict[str, int]:
+    return dict.fromkeys(PERSONAS, status)
+
+
+def _family_a(owner: int, adult: int, child: int) -> dict[str, int]:
+    return {"owner": owner, "adult": adult, "child": child, "outsider": 404, "loner": 404}
+
+
+def _acct(w: World, label: str) -> str:
+    return str(w.accounts[label])
+
+
+def _txn(w: World, label: str) -> str:
+    return str(w.transactions[label][1])
+
+
+FA = "/v1/families/<fid>"
+READS = [
+    Case("me", "GET", "/v1/me", lambda w: "/v1/me", _all(200)),
+    Case("family", "GET", FA, lambda w: f"/v1/families/{w.family}", _family_a(200, 200, 200)),
+    Case("other-family", "GET", FA, lambda w: f"/v1/families/{w.other_family}",
+         {**_all(404), "outsider": 200}),
+    Case("members", "GET", f"{FA}/members", lambda w: f"/v1/families/{w.family}/members",
+         _family_a(200, 200, 200)),
+    Case("invitations", "GET", f"{FA}/invitations",
+         lambda w: f"/v1/families/{w.family}/invitations", _family_a(200, 403, 403)),
+    Case("accounts", "GET", f"{FA}/accounts", lambda w: f"/v1/families/{w.family}/accounts",
+         _family_a(200, 200, 200)),
+    Case("account-joint", "GET", "/v1/accounts/<aid>",
+         lambda w: f"/v1/accounts/{_acct(w, 'joint')}", _family_a(200, 200, 404)),
+    Case("account-savings", "GET", "/v1/accounts/<aid>",
+         lambda w: f"/v1/accounts/{_acct(w, 'savings')}", _family_a(200, 200, 404)),
+    Case("account-private", "GET", "/v1/accounts/<aid>",
+         lambda w: f"/v1/accounts/{_acct(w, 'private')}", _family_a(404, 200, 404)),
+    Case("account-pocket", "GET", "/v1/accounts/<aid>",
+         lambda w: f"/v1/accounts/{_acct(w, 'pocket')}", _family_a(200, 200, 200)),
+    Case("account-other", "GET", "/v1/accounts/<aid>",
+         lambda w: f"/v1/accounts/{_acct(w, 'other')}", {**_all(404), "outsider": 200}),
+    Case("balances-joint", "GET", "/v1/accounts/<aid>/balances",
+         lambda w: f"/v1/accounts/{_acct(w, 'joint')}/balances", _family_a(200, 200, 404)),
+    Case("balances-private", "GET", "/v1/accounts/<aid>/balances",
+         lambda w: f"/v1/accounts/{_acct(w, 'private')}/balances", _family_a(404, 200, 404)),
+    Case("balances-pocket", "GET", "/v1/accounts/<aid>/balances",
+         lambda w: f"/v1/accounts/{_acct(w, 'pocket')}/balances", _family_a(200, 200, 200)),
+    Case("transactions", "GET", f"{FA}/transactions",
+         lambda w: f"/v1/families/{w.family}/transactions", _family_a(200, 200, 200)),
+    Case("transactions-other-family", "GET", f"{FA}/transactions",
+         lambda w: f"/v1/families/{w.other_family}/transactions",
+         {**_all(404), "outsider": 200}),
+    Case("audit", "GET", f"{FA}/audit", lambda w: f"/v1/families/{w.family}/audit",
+         _family_a(200, 403, 403)),
+    Case("connections", "GET", f"{FA}/connections",
+         lambda w: f"/v1/families/{w.family}/connections", _family_a(200, 200, 200)),
+]
+
+WRITES = [
+    Case("create-family", "POST", "/v1/families", lambda w: "/v1/families", _all(201),
+         body=lambda w: {"name": "New family"}),
+    Case("patch-me", "PATCH", "/v1/me", lambda w: "/v1/me", _all(200),
+         body=lambda w: {"display_name": "Me"}),
+    Case("delete-family", "DELETE", FA, lambda w: f"/v1/families/{w.family}",
+         _family_a(204, 403, 403)),
+    Case("invite", "POST", f"{FA}/invitations",
+         lambda w: f"/v1/families/{w.family}/invitations", _family_a(201, 403, 403),
+         body=lambda w: {"email": "newbie@example.com", "role": "child"}),
+    Case("accept-for-loner", "POST", "/v1/invitations/<token>/accept",
+         lambda w: f"/v1/invitations/{w.extra['loner_token']}/accept",
+         {**_all(403), "loner": 200}),
+    Case("accept-already-member", "POST", "/v1/invitations/<token>/accept",
+         lambda w: f"/v1/invitations/{w.extra['adult_token']}/accept",
+         {**_all(403), "adult": 409}),
+    Case("role-child", "PATCH", f"{FA}/members/<mid>",
+         lambda w: f"/v1/families/{w.family}/members/{w.memberships['child']}",
+         _family_a(200, 403, 403), body=lambda w: {"role": "adult"}),
+    Case("remove-child", "DELETE", f"{FA}/members/<mid>",
+         lambda w: f"/v1/families/{w.family}/members/{w.memberships['child']}",
+         _family_a(204, 403, 204)),
+    Case("remove-adult", "DELETE", f"{FA}/members/<mid>",
+         lambda w: f"/v1/families/{w.family}/members/{w.memberships['adult']}",
+         _family_a(204, 204, 403)),
+    Case("remove-outsider-via-a", "DELETE", f"{FA}/members/<mid>",
+         lambda w: f"/v1/families/{w.family}/members/{w.memberships['outsider']}",
+         _family_a(404, 404, 404)),
+    Case("nickname-joint", "PATCH", "/v1/accounts/<aid>",
+         lambda w: f"/v1/accounts/{_acct(w, 'joint')}", _family_a(200, 403, 404),
+         body=lambda w: {"nickname": "Bills"}),
+    Case("nickname-savings", "PATCH", "/v1/accounts/<aid>",
+         lambda w: f"/v1/accounts/{_acct(w, 'savings')}", _family_a(200, 200, 404),
+         body=lambda w: {"nickname": "Rainy day"}),
+    Case("visibility-savings", "PATCH", "/v1/accounts/<aid>",
+         lambda w: f"/v1/accounts/{_acct(w, 'savings')}", _family_a(403, 200, 404),
+         body=lambda w: {"visibility": "private"}),
+    Case("visibility-private", "PATCH", "/v1/accounts/<aid>",
+         lambda w: f"/v1/accounts/{_acct(w, 'private')}", _family_a(404, 200, 404),
+         body=lambda w: {"visibility": "family"}),
+    Case("visibility-pocket", "PATCH", "/v1/accounts/<aid>",
+         lambda w: f"/v1/accounts/{_acct(w, 'pocket')}", _family_a(403, 403, 200),
+         body=lambda w: {"visibility": "private"}),
+    Case("annotate-joint", "PATCH", "/v1/transactions/<tid>",
+         lambda w: f"/v1/transactions/{_txn(w, 'joint')}", _family_a(200, 200, 404),
+         body=lambda w: {"category": "bills"}),
+    Case("annotate-private", "PATCH", "/v1/transactions/<tid>",
+         lambda w: f"/v1/transactions/{_txn(w, 'private')}", _family_a(404, 200, 404),
+         body=lambda w: {"note": "mine"}),
+    Case("annotate-pocket", "PATCH", "/v1/transactions/<tid>",
+         lambda w: f"/v1/transactions/{_txn(w, 'pocket')}", _family_a(200, 200, 200),
+         body=lambda w: {"category": "sweets"}),
+    Case("annotate-other", "PATCH", "/v1/transactions/<tid>",
+         lambda w: f"/v1/transactions/{_txn(w, 'other')}", {**_all(404), "outsider": 200},
+         body=lambda w: {"category": "x"}),
+    Case("connect", "POST", f"{FA}/connections",
+         lambda w: f"/v1/families/{w.family}/connections", _family_a(201, 201, 403),
+         body=lambda w: {"provider": "bank-x", "access_token": "at", "refresh_token": "rt"}),
+    Case("revoke", "DELETE", f"{FA}/connections/<cid>",
+         lambda w: f"/v1/families/{w.family}/connections/{w.connection}",
+         _family_a(204, 204, 403)),
+]
+
+
+@pytest.fixture
+def world(app: Flask, client: FlaskClient, auth_header: AuthHeader) -> World:
+    services = app.extensions[SERVICES_KEY]
+    w = build_world(services.database, services.key_provider, per_account=3)
+    owner = auth_header("owner@example.com")
+    for name, email in (("loner_token", "loner@example.com"),
+                        ("adult_token", "adult@example.com")):
+        resp = client.post(f"/v1/families/{w.family}/invitations",
+                           json={"email": email, "role": "adult"}, headers=owner)
+        assert resp.status_code == 201
+        w.extra[name] = resp.get_json()["token"]
+    return w
+
+
+def _call(client: FlaskClient, auth_header: AuthHeader, world: World, case: Case,
+          persona: str) -> Any:
+    kwargs: dict[str, Any] = {"headers": auth_header(f"{persona}@example.com")}
+    if case.body is not None:
+        kwargs["json"] = case.body(world)
+    return client.open(case.path(world), method=case.method, **kwargs)
+
+
+def _check(resp: Any, expected: int, case: Case, persona: str) -> None:
+    assert resp.status_code == expected, (case.id, persona, resp.get_json())
+    if expected >= 400:
+        assert resp.headers["Content-Type"].startswith("application/problem+json")
+        assert resp.get_json()["status"] == expected
+
+
+@pytest.mark.parametrize("case", READS, ids=lambda c: c.id)
+def test_reads(case: Case, world: World, client: FlaskClient, auth_header: AuthHeader) -> None:
+    for persona in PERSONAS:
+        before = count_rows(world.db)
+        resp = _call(client, auth_header, world, case, persona)
+        _check(resp, case.expect[persona], case, persona)
+        if resp.status_code >= 400:
+            assert count_rows(world.db) == before, (case.id, persona)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("case", WRITES, ids=lambda c: c.id)
+def test_writes(case: Case, persona: str, world: World, client: FlaskClient,
+                auth_header: AuthHeader) -> None:
+    before = snapshot(world.db)
+    resp = _call(client, auth_header, world, case, persona)
+    _check(resp, case.expect[persona], case, persona)
+    after = snapshot(world.db)
+    if resp.status_code >= 400:
+        assert after == before
+    else:
+        assert len(after["audit_log"]) > len(before["audit_log"]) or case.id == "patch-me"
+
+
+def test_matrix_covers_every_v1_route(app: Flask) -> None:
+    covered = {(c.method, c.rule) for c in READS + WRITES}
+    routes = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules() if rule.rule.startswith("/v1/")
+        for method in rule.methods or () if method not in {"HEAD", "OPTIONS"}
+    }
+    assert routes - covered == set()
+
+
+VISIBLE = {
+    "owner": {"joint", "savings", "pocket"},
+    "adult": {"joint", "savings", "private", "pocket"},
+    "child": {"pocket"},
+}
+
+
+@pytest.mark.parametrize("persona", sorted(VISIBLE))
+def test_list_contents_follow_visibility(persona: str, world: World, client: FlaskClient,
+                                         auth_header: AuthHeader) -> None:
+    headers = auth_header(f"{persona}@example.com")
+    expected_accounts = {str(world.accounts[label]) for label in VISIBLE[persona]}
+    accounts = client.get(f"/v1/families/{world.family}/accounts", headers=headers).get_json()
+    assert {a["id"] for a in accounts["items"]} == expected_accounts
+
+    seen: set[str] = set()
+    ids: list[str] = []
+    cursor: str | None = None
+    while True:
+        query = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = client.get(f"/v1/families/{world.family}/transactions", query_string=query,
+                          headers=headers).get_json()
+        seen |= {t["account_id"] for t in page["items"]}
+        ids += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == expected_accounts
+    expected_ids = {str(t) for label in VISIBLE[persona] for t in world.transactions[label]}
+    assert sorted(ids) == sorted(expected_ids)
+
+    # Asking for an invisible account's transactions by filter yields nothing, not an error.
+    for label in set(world.accounts) - VISIBLE[persona]:
+        resp = client.get(f"/v1/families/{world.family}/transactions",
+                          query_string={"account_id": str(world.accounts[label])},
+                          headers=headers)
+        assert resp.status_code == 200 and resp.get_json()["items"] == []
