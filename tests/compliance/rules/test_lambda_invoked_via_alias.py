@@ -14,7 +14,7 @@ def _with(invoker: dict) -> dict:
 
 COMPLIANT = {
     "permission on alias": res("AWS::Lambda::Permission", FunctionName={"Ref": "Alias"},
-                               Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com"),
+                               Principal="apigateway.amazonaws.com"),
     "permission on version": res("AWS::Lambda::Permission", FunctionName={"Ref": "Version"}),
     "permission on qualified name": res("AWS::Lambda::Permission", FunctionName="my-fn:live"),
     "event source on alias": res("AWS::Lambda::EventSourceMapping",

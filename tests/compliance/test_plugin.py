@@ -1,0 +1,75 @@
+"""The BankGrade validation plugin inside a plain CDK synthesis (no gate)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+
+from constructs_lib.compliance.plugin import RulePackPlugin
+
+from .standin import ENV
+
+
+def _synth(app: cdk.App) -> dict:
+    try:
+        app.synth()
+    except RuntimeError as exc:  # under pytest the CDK raises on violations (in-memory mode)
+        assert "Validation failed" in str(exc) or "ValidationFailed" in str(exc)
+    return json.loads((Path(app.outdir) / "validation-report.json").read_text())
+
+
+def _violations(report: dict, plugin: str) -> dict[str, list[str]]:
+    return {
+        v["ruleName"]: [r["constructPath"] for r in v["violatingConstructs"]]
+        for p in report["pluginReports"] if p["pluginName"] == plugin for v in p["violations"]
+    }
+
+
+def test_plugin_honours_plain_acknowledgements_like_cdk_nag(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    stage = cdk.Stage(app, "standin", env=ENV)
+    stack = cdk.Stack(stage, "Net")
+    ec2.CfnInternetGateway(stack, "Flagged")
+    accepted = ec2.CfnInternetGateway(stack, "Accepted")
+    cdk.Validations.of(accepted).acknowledge(cdk.Acknowledgment(
+        id="BankGrade-NoPublicNetwork", reason="Accepted for this test only."))
+    plugin = RulePackPlugin.bank_grade()
+    cdk.Validations.of(stage).add_plugins(plugin)
+
+    report = _synth(app)
+
+    assert _violations(report, "BankGrade") == {
+        "BankGrade-NoPublicNetwork": ["standin/Net/Flagged"]}
+    [run] = plugin.last_run.stacks
+    assert list(run.acknowledged.values()) == [
+        ("Accepted for this test only.", "standin/Net/Accepted")]
+
+
+def test_acknowledgement_on_an_ancestor_covers_the_resource(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    stage = cdk.Stage(app, "standin", env=ENV)
+    stack = cdk.Stack(stage, "Net")
+    ec2.CfnInternetGateway(stack, "Igw")
+    cdk.Validations.of(stack).acknowledge(cdk.Acknowledgment(
+        id="BankGrade-NoPublicNetwork", reason="Whole stack accepted in this test."))
+    cdk.Validations.of(stage).add_plugins(RulePackPlugin.bank_grade())
+
+    assert _violations(_synth(app), "BankGrade") == {}
+
+
+def test_plugin_on_the_app_still_sees_stacks_inside_stages(tmp_path: Path) -> None:
+    """Characterisation of aws-cdk-lib 2.275: plugins on the App get every stack.
+
+    Older CDK versions only handed an App's plugins the App's own stacks; the
+    gate registers packs on each Stage either way (see test_gate).
+    """
+    app = cdk.App(outdir=str(tmp_path))
+    stage = cdk.Stage(app, "standin", env=ENV)
+    ec2.CfnInternetGateway(cdk.Stack(stage, "Net"), "Igw")
+    cdk.Validations.of(app).add_plugins(RulePackPlugin.bank_grade())
+
+    assert _violations(_synth(app), "BankGrade") == {
+        "BankGrade-NoPublicNetwork": ["standin/Net/Igw"]}
