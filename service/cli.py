@@ -109,8 +109,11 @@ def run_dev(port: int, no_seed: bool) -> None:
             ]
         )
     )
+    from werkzeug.serving import run_simple
+
+    # Flask.run refuses to start under the `flask` CLI; serve with Werkzeug directly.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    app.run(host="127.0.0.1", port=port, use_reloader=False, threaded=True)
+    run_simple("127.0.0.1", port, app, use_reloader=False, threaded=True)
 
 
 def register_cli(app: Flask) -> None:
