@@ -48,10 +48,11 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 from uuid import UUID
 
@@ -230,7 +231,7 @@ def decode_rows(response: ExecuteStatementResponseTypeDef) -> list[Row]:
     return rows
 
 
-class _TooLarge(Exception):
+class _TooLargeError(Exception):
     """Internal: the Data API refused a response over its size limit."""
 
 
@@ -246,7 +247,7 @@ def _raise_mapped(exc: ClientError) -> NoReturn:
     # Only the first line: PostgreSQL's "Detail:" lines can hold row values (personal data).
     summary = _first_line(message)
     if RESPONSE_TOO_LARGE in message:
-        raise _TooLarge(summary) from exc
+        raise _TooLargeError(summary) from exc
     if code in ("TransactionNotFoundException", "NotFoundException") or (
         "Transaction" in message and "is not found" in message
     ):
@@ -373,7 +374,7 @@ class DataApiDatabase:
     ) -> list[Row]:
         try:
             rows = decode_rows(self._execute(sql, params, tx_id, read=True))
-        except _TooLarge:
+        except _TooLargeError:
             if first_keyword(sql) not in _QUERY_KEYWORDS:
                 raise StatementTooLarge(
                     "the statement's result exceeds the Data API's 1 MiB response limit;"
@@ -401,7 +402,7 @@ class DataApiDatabase:
                     response = self._execute(
                         f"FETCH FORWARD {page} FROM {cursor}", None, tx_id, read=False
                     )
-                except _TooLarge:
+                except _TooLargeError:
                     if page == 1:
                         raise StatementTooLarge(
                             "a single row exceeds the Data API's 1 MiB response limit"
@@ -443,7 +444,7 @@ class DataApiDatabase:
     ) -> ExecuteStatementResponseTypeDef:
         try:
             return self._execute(sql, params, tx_id, read=False)
-        except _TooLarge:
+        except _TooLargeError:
             raise StatementTooLarge(
                 "the statement's result exceeds the Data API's 1 MiB response limit"
             ) from None
@@ -465,7 +466,7 @@ class DataApiDatabase:
                 "parameterSets": chunk,
                 "transactionId": tx_id,
             }
-            self._call(lambda r=request: self.client.batch_execute_statement(**r), idempotent=False)
+            self._call(partial(self.client.batch_execute_statement, **request), idempotent=False)
 
     @contextmanager
     def transaction(self) -> Iterator[_DataApiTransaction]:
@@ -492,10 +493,9 @@ class DataApiDatabase:
         if commit:
             self._call(lambda: self.client.commit_transaction(**request), idempotent=False)
             return
-        try:
+        # The transaction is gone either way; the caller's original error matters.
+        with suppress(TransactionExpired, TransientDatabaseError):
             self._call(lambda: self.client.rollback_transaction(**request), idempotent=False)
-        except (TransactionExpired, TransientDatabaseError):
-            pass  # the transaction is gone either way; the original error matters
 
     def close(self) -> None:
         """Drop the client reference (boto3 clients hold no connections worth closing)."""

@@ -30,7 +30,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -224,10 +224,8 @@ class _Backend:
     def _discard(self, tx: _Transaction) -> None:
         with self._lock:
             self._transactions.pop(tx.id, None)
-        try:
+        with suppress(psycopg.Error):
             tx.conn.rollback()
-        except psycopg.Error:
-            pass
         tx.conn.close()
 
     def end(self, tx_id: str, database: str, *, commit: bool) -> None:

@@ -65,7 +65,7 @@ def test_first_keyword_skips_comments_and_parentheses() -> None:
     assert first_keyword("") == ""
 
 
-_literal_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+_literal_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=30)
 
 
 @given(_literal_text)
