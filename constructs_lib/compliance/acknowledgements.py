@@ -32,7 +32,9 @@ class AckEntry:
     ----------
     rule_id:
         The finding's rule id exactly as reported, e.g. ``"AwsSolutions-L1"`` or
-        ``"AwsSolutions-IAM5[Resource::*]"``.
+        ``"AwsSolutions-IAM5[Resource::*]"``. ``{account}`` and ``{region}`` are
+        replaced by those of the acknowledged construct's stack, for finding ids
+        that embed an ARN.
     reason:
         Why the design accepts it (at least 40 characters).
     path:
@@ -107,6 +109,13 @@ def _matches(entry: AckEntry, relative_path: str, construct: IConstruct) -> bool
     return True
 
 
+def _expand(rule_id: str, target: IConstruct) -> str:
+    if "{account}" not in rule_id and "{region}" not in rule_id:
+        return rule_id
+    stack = cdk.Stack.of(target)
+    return rule_id.replace("{account}", stack.account).replace("{region}", stack.region)
+
+
 def apply_acknowledgements(
     stage_or_app: IConstruct, entries: Sequence[AckEntry] = ACKNOWLEDGEMENTS,
     *, pack_names: Iterable[str] = PACK_NAMES,
@@ -129,12 +138,12 @@ def apply_acknowledgements(
         constructs = [(path.removeprefix(prefix), c) for c in stage.node.find_all()
                       if (path := c.node.path).startswith(prefix)]
         for entry in relevant:
-            qualified = qualify(entry.rule_id, packs)
             targets = ([c for rel, c in constructs if _matches(entry, rel, c)]
                        if entry.path is not None or entry.cfn_type is not None else [stage])
             if not targets:
                 unmatched.append((entry, stage_name))
             for target in targets:
+                qualified = qualify(_expand(entry.rule_id, target), packs)
                 cdk.Validations.of(target).acknowledge(
                     cdk.Acknowledgment(id=qualified, reason=entry.reason))
                 applied.append(AppliedAck(entry, stage_name, target.node.path, qualified))
