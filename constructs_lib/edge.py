@@ -1,0 +1,631 @@
+"""Edge: a CloudFront-scoped WAF (``EdgeProtection``) and the distribution in front
+of the HTTP API (``EdgeDistribution``).
+
+Bypass prevention
+-----------------
+Clients must not reach the API without passing CloudFront and its WAF:
+
+* CloudFront adds the header ``X-Origin-Verify`` to every origin request. Its value
+  comes from Secrets Manager at deploy time (a ``{{resolve:secretsmanager:...}}``
+  dynamic reference in the template, never the value) and the service rejects
+  requests whose header does not match the secret it reads at cold start. Rotate
+  by redeploying this stack; the service should accept the current and the
+  previous secret version during the switch.
+* Once a custom domain fronts the API Gateway itself, turn off its execute-api
+  endpoint (``PlatformHttpApi(disable_execute_api_endpoint=True)``).
+
+Access logging decision (documented choice)
+-------------------------------------------
+CloudFront offers standard logging *v2* (vended logs to CloudWatch Logs / S3 /
+Firehose through ``AWS::Logs::DeliverySource`` + ``DeliveryDestination`` +
+``Delivery``) and standard logging *legacy* (the distribution's ``Logging``
+property, to S3). The v2 CloudFront delivery source can only be created in
+us-east-1, but the distribution lives in the API stack of the home region, and a
+vended-log delivery to CloudWatch cannot cross regions. Legacy logging works from
+any region's stack, is what ``AwsSolutions-CFR3`` and the AWS Config rule
+``cloudfront-accesslogs-enabled`` check, and writes to an S3 bucket here that is:
+SSE-KMS with the caller's CMK (the key policy must let
+``delivery.logs.amazonaws.com`` call ``kms:GenerateDataKey*``; added when the key
+is a ``kms.Key`` in this stack), bucket key on, all public access blocked, TLS
+(>= 1.2) enforced, versioned, lifecycle-expired, retained on delete. Legacy
+logging needs S3 ACLs (CloudFront grants its ``awslogsdelivery`` account through
+an ACL), so object ownership is ``BUCKET_OWNER_PREFERRED`` -- not public, and
+compatible with Block Public Access. Cookies are never logged.
+
+Example
+-------
+::
+
+    # us-east-1 stack
+    waf = EdgeProtection(edge_stack, "Waf", log_key=edge_key, rate_limit_per_5_minutes=2000)
+    # home-region stack (cross_region_references=True)
+    cdn = EdgeDistribution(
+        api_stack, "Cdn",
+        api_domain=api.endpoint_domain,
+        origin_verify_secret=secrets.origin_verify,
+        web_acl_id=waf.web_acl_arn,
+        log_key=keys.logs,
+        domain_names=["api.example.com"], certificate=cert,  # us-east-1 ACM cert
+    )
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from constructs_lib.function import MIN_LOG_RETENTION_DAYS, allow_cloudwatch_logs, retention_days
+from constructs_lib.opt_outs import OptOut, SecureDefaultError, require_opt_out
+
+__all__ = [
+    "EDGE_REGION",
+    "MANAGED_RULE_GROUPS",
+    "ORIGIN_VERIFY_HEADER",
+    "EdgeDistribution",
+    "EdgeProtection",
+]
+
+EDGE_REGION = "us-east-1"
+ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
+HSTS_MAX_AGE = cdk.Duration.seconds(63_072_000)  # two years, the preload-list minimum is one
+
+# Evaluated in this order after the per-IP rate limit.
+MANAGED_RULE_GROUPS: tuple[str, ...] = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+)
+_REDACTED_HEADERS = ("authorization", "cookie")
+
+_WAF = "EdgeProtection."
+WAF_LOG_RETENTION = f"{_WAF}log_retention"
+WAF_LOG_REMOVAL_POLICY = f"{_WAF}log_removal_policy"
+WAF_RULE_ACTION_OVERRIDES = f"{_WAF}rule_action_overrides"
+WAF_KNOWN = (WAF_LOG_RETENTION, WAF_LOG_REMOVAL_POLICY, WAF_RULE_ACTION_OVERRIDES)
+
+_CDN = "EdgeDistribution."
+CDN_CUSTOM_DOMAIN = f"{_CDN}custom_domain"
+CDN_MIN_PROTOCOL = f"{_CDN}minimum_protocol_version"
+CDN_WEB_ACL = f"{_CDN}web_acl"
+CDN_LOG_RETENTION = f"{_CDN}log_retention"
+CDN_LOG_REMOVAL_POLICY = f"{_CDN}log_removal_policy"
+CDN_KNOWN = (CDN_CUSTOM_DOMAIN, CDN_MIN_PROTOCOL, CDN_WEB_ACL, CDN_LOG_RETENTION,
+             CDN_LOG_REMOVAL_POLICY)
+
+# Weakest acceptable viewer TLS policy first; anything not listed is weaker.
+_STRONG_TLS = (
+    cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+    cloudfront.SecurityPolicyProtocol.TLS_V1_2_2025,
+    cloudfront.SecurityPolicyProtocol.TLS_V1_3_2025,
+)
+
+
+class EdgeProtection(Construct):
+    """A CloudFront-scoped WAFv2 web ACL with managed rules, rate limit and logging.
+
+    Must be created in a us-east-1 stack (CloudFront web ACLs live there).
+
+    Parameters
+    ----------
+    scope, id_:
+        Construct scope and id (stack region must be us-east-1).
+    log_key:
+        A us-east-1 CMK for the ``aws-waf-logs-*`` log group (policy must allow
+        CloudWatch Logs; added when it is a ``kms.Key`` in this stack).
+    rate_limit_per_5_minutes:
+        Requests per client IP per 5-minute window before blocking (>= 10).
+    anonymous_ip_exempt_path_prefixes:
+        Path prefixes the anonymous-IP list does not apply to. Default
+        ``("/v1/webhooks/",)``: providers call webhooks from cloud hosting ranges,
+        which that list blocks; the service verifies their signatures instead.
+        The IP reputation list, rate limit and all other rules still apply.
+    rule_action_overrides:
+        ``{rule group: [rule names]}`` to *count* instead of block (false
+        positives). Needs the opt-out ``EdgeProtection.rule_action_overrides``.
+    log_retention, log_removal_policy:
+        Default one year / ``RETAIN``; weaker needs the matching opt-out.
+    opt_outs:
+        Explicit, recorded opt-outs; those for other constructs are ignored.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        log_key: kms.IKey,
+        rate_limit_per_5_minutes: int,
+        anonymous_ip_exempt_path_prefixes: Sequence[str] = ("/v1/webhooks/",),
+        rule_action_overrides: Mapping[str, Sequence[str]] | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        opt_outs: Sequence[OptOut] = (),
+    ) -> None:
+        super().__init__(scope, id_)
+        mine = _own_opt_outs(opt_outs, _WAF, WAF_KNOWN)
+        stack = cdk.Stack.of(self)
+        _require_region(stack.region, "EdgeProtection (a CLOUDFRONT-scoped web ACL)")
+        _require_region(_key_region(log_key), "EdgeProtection's log_key")
+        if rate_limit_per_5_minutes < 10:
+            raise ValueError("rate_limit_per_5_minutes must be at least 10 (WAF minimum)")
+        overrides = {g: list(r) for g, r in (rule_action_overrides or {}).items() if r}
+        unknown_groups = sorted(set(overrides) - set(MANAGED_RULE_GROUPS))
+        if unknown_groups:
+            raise ValueError(f"rule_action_overrides names unknown rule groups {unknown_groups}")
+        if overrides:
+            require_opt_out(self, WAF_RULE_ACTION_OVERRIDES, mine,
+                            weakened=f"Counting instead of blocking {overrides}")
+        _check_log_settings(self, mine, retention=log_retention, removal=log_removal_policy,
+                            retention_setting=WAF_LOG_RETENTION,
+                            removal_setting=WAF_LOG_REMOVAL_POLICY)
+
+        metric_prefix = re.sub(r"[^A-Za-z0-9]", "", cdk.Names.unique_id(self))[-100:]
+        rules: list[Any] = [
+            wafv2.CfnWebACL.RuleProperty(
+                name="RateLimitPerIp",
+                priority=0,
+                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                        limit=rate_limit_per_5_minutes,
+                        aggregate_key_type="IP",
+                        evaluation_window_sec=300,
+                    )
+                ),
+                visibility_config=_visibility(f"{metric_prefix}RateLimitPerIp"),
+            )
+        ]
+        for priority, group in enumerate(MANAGED_RULE_GROUPS, start=1):
+            scope_down = (
+                _not_path_prefixes(anonymous_ip_exempt_path_prefixes)
+                if group == "AWSManagedRulesAnonymousIpList" and anonymous_ip_exempt_path_prefixes
+                else None
+            )
+            rules.append(wafv2.CfnWebACL.RuleProperty(
+                name=group,
+                priority=priority,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS",
+                        name=group,
+                        scope_down_statement=scope_down,
+                        rule_action_overrides=[
+                            wafv2.CfnWebACL.RuleActionOverrideProperty(
+                                name=rule_name,
+                                action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}),
+                            )
+                            for rule_name in overrides.get(group, [])
+                        ] or None,
+                    )
+                ),
+                visibility_config=_visibility(f"{metric_prefix}{group}"),
+            ))
+
+        self._web_acl = wafv2.CfnWebACL(
+            self, "WebAcl",
+            scope="CLOUDFRONT",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility(f"{metric_prefix}WebAcl"),
+            rules=rules,
+            description="Edge protection for the platform API - managed rules, per-IP rate limit",
+        )
+
+        allow_cloudwatch_logs(log_key, self)
+        log_group_name = "aws-waf-logs-" + cdk.Names.unique_resource_name(
+            self, max_length=200, separator="-").lower()
+        self._log_group = logs.LogGroup(
+            self, "Logs",
+            log_group_name=log_group_name,
+            encryption_key=log_key,
+            retention=log_retention,
+            removal_policy=log_removal_policy,
+        )
+        # WAF wants the bare log-group ARN (no ":*" suffix, unlike LogGroup.log_group_arn).
+        destination = stack.format_arn(
+            service="logs", resource="log-group",
+            resource_name=self._log_group.log_group_name,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self._logging = wafv2.CfnLoggingConfiguration(
+            self, "Logging",
+            resource_arn=self._web_acl.attr_arn,
+            log_destination_configs=[destination],
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": h})
+                for h in _REDACTED_HEADERS
+            ],
+        )
+
+    @property
+    def web_acl(self) -> wafv2.CfnWebACL:
+        """The web ACL (scope ``CLOUDFRONT``)."""
+        return self._web_acl
+
+    @property
+    def web_acl_arn(self) -> str:
+        """ARN to pass as ``EdgeDistribution(web_acl_id=...)``."""
+        return self._web_acl.attr_arn
+
+    @property
+    def log_group(self) -> logs.LogGroup:
+        """The CMK-encrypted ``aws-waf-logs-*`` log group."""
+        return self._log_group
+
+
+class EdgeDistribution(Construct):
+    """CloudFront in front of the HTTP API: TLS, WAF, security headers, no caching.
+
+    Parameters
+    ----------
+    scope, id_:
+        Construct scope and id.
+    api_domain:
+        The origin host, e.g. ``PlatformHttpApi.endpoint_domain``.
+    origin_verify_secret:
+        Secret whose value CloudFront sends as ``X-Origin-Verify``; it must be in
+        this stack's region (dynamic references resolve there). Use a value
+        without punctuation (header-safe).
+    origin_verify_secret_field:
+        JSON key inside the secret, if the secret is a JSON document.
+    log_key:
+        CMK of the access-log bucket (same region as this stack).
+    web_acl_id:
+        ARN of the CLOUDFRONT web ACL (``EdgeProtection.web_acl_arn``). ``None``
+        needs the opt-out ``EdgeDistribution.web_acl``.
+    domain_names, certificate:
+        Custom domain(s) and their us-east-1 ACM certificate. Without them the
+        default ``*.cloudfront.net`` certificate allows TLS 1.0 viewers, so that
+        needs the opt-out ``EdgeDistribution.custom_domain``.
+    minimum_protocol_version:
+        Viewer TLS policy with a custom domain; default ``TLSv1.2_2021``; older
+        needs ``EdgeDistribution.minimum_protocol_version``.
+    price_class:
+        Default ``PRICE_CLASS_100`` (Europe + North America edges).
+    geo_allow_list:
+        ISO country codes allowed (e.g. ``["GB"]``); default no restriction.
+    log_retention_days:
+        Access logs expire after this many days (default 400); under 90 needs
+        ``EdgeDistribution.log_retention``.
+    log_removal_policy:
+        Default ``RETAIN``; otherwise needs ``EdgeDistribution.log_removal_policy``.
+    comment:
+        Distribution comment.
+    opt_outs:
+        Explicit, recorded opt-outs; those for other constructs are ignored.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        api_domain: str,
+        origin_verify_secret: secretsmanager.ISecret,
+        log_key: kms.IKey,
+        web_acl_id: str | None,
+        origin_verify_secret_field: str | None = None,
+        domain_names: Sequence[str] = (),
+        certificate: acm.ICertificate | None = None,
+        minimum_protocol_version: cloudfront.SecurityPolicyProtocol = (
+            cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021
+        ),
+        price_class: cloudfront.PriceClass = cloudfront.PriceClass.PRICE_CLASS_100,
+        geo_allow_list: Sequence[str] = (),
+        log_retention_days: int = 400,
+        log_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        comment: str | None = None,
+        opt_outs: Sequence[OptOut] = (),
+    ) -> None:
+        super().__init__(scope, id_)
+        mine = _own_opt_outs(opt_outs, _CDN, CDN_KNOWN)
+        stack = cdk.Stack.of(self)
+        if bool(domain_names) != (certificate is not None):
+            raise ValueError("domain_names and certificate must be given together")
+        if certificate is not None:
+            _require_region(_arn_region(certificate.certificate_arn),
+                            "EdgeDistribution's certificate (CloudFront uses us-east-1 ACM)")
+        _require_same_region(stack, _secret_region(origin_verify_secret),
+                             "origin_verify_secret (its dynamic reference resolves here)")
+        _require_same_region(stack, _key_region(log_key), "log_key (the log bucket's CMK)")
+        if any(not re.fullmatch(r"[A-Z]{2}", c) for c in geo_allow_list):
+            raise ValueError("geo_allow_list takes ISO 3166-1 alpha-2 codes such as 'GB'")
+
+        if not domain_names:
+            opt = require_opt_out(self, CDN_CUSTOM_DOMAIN, mine,
+                                  weakened="No custom domain (default certificate, TLS 1.0+)")
+            _acknowledge(self, opt, "AwsSolutions-CFR4")
+        elif minimum_protocol_version not in _STRONG_TLS:
+            require_opt_out(self, CDN_MIN_PROTOCOL, mine,
+                            weakened=f"minimum_protocol_version={minimum_protocol_version.value}")
+        if web_acl_id is None:
+            opt = require_opt_out(self, CDN_WEB_ACL, mine, weakened="No WAF web ACL")
+            _acknowledge(self, opt, "AwsSolutions-CFR2")
+        if log_retention_days < MIN_LOG_RETENTION_DAYS:
+            require_opt_out(self, CDN_LOG_RETENTION, mine,
+                            weakened=f"log_retention_days={log_retention_days}")
+        if log_removal_policy != cdk.RemovalPolicy.RETAIN:
+            require_opt_out(self, CDN_LOG_REMOVAL_POLICY, mine,
+                            weakened=f"log_removal_policy={log_removal_policy.name}")
+
+        secret_value = (
+            origin_verify_secret.secret_value_from_json(origin_verify_secret_field)
+            if origin_verify_secret_field
+            else origin_verify_secret.secret_value
+        )
+        origin = origins.HttpOrigin(
+            api_domain,
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+            # A dynamic reference: CloudFormation resolves it at deploy time.
+            custom_headers={ORIGIN_VERIFY_HEADER: secret_value.unsafe_unwrap()},
+            read_timeout=cdk.Duration.seconds(30),
+        )
+
+        self._log_bucket = self._create_log_bucket(log_key, log_retention_days,
+                                                   log_removal_policy)
+        self._response_headers = self._create_response_headers_policy()
+        self._distribution = cloudfront.Distribution(
+            self, "Distribution",
+            comment=comment,
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origin,
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                # Forwards every viewer header (Authorization included) except Host, which
+                # API Gateway needs to be its own execute-api host.
+                origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                response_headers_policy=self._response_headers,
+                compress=True,
+            ),
+            domain_names=list(domain_names) or None,
+            certificate=certificate,
+            minimum_protocol_version=minimum_protocol_version if domain_names else None,
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            enable_ipv6=True,
+            price_class=price_class,
+            geo_restriction=(cloudfront.GeoRestriction.allowlist(*geo_allow_list)
+                             if geo_allow_list else None),
+            web_acl_id=web_acl_id,
+            enable_logging=True,
+            log_bucket=self._log_bucket,
+            log_file_prefix="cloudfront/",
+            log_includes_cookies=False,
+        )
+        if not geo_allow_list:
+            cdk.Validations.of(self._distribution).acknowledge(cdk.Acknowledgment(
+                id="AwsSolutions-CFR1",
+                reason="No geo restriction configured: UK customers travel and use the app "
+                       "abroad; WAF IP reputation/anonymous-IP lists and rate limits apply.",
+            ))
+
+    # --- pieces --------------------------------------------------------------------------
+
+    def _create_log_bucket(
+        self, key: kms.IKey, retention_days_: int, removal: cdk.RemovalPolicy
+    ) -> s3.Bucket:
+        _allow_log_delivery(key, self)
+        bucket = s3.Bucket(
+            self, "AccessLogs",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            # CloudFront legacy logging grants its log-delivery account through an ACL.
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            removal_policy=removal,
+            auto_delete_objects=False,
+            lifecycle_rules=[s3.LifecycleRule(
+                id="expire-access-logs",
+                expiration=cdk.Duration.days(retention_days_),
+                noncurrent_version_expiration=cdk.Duration.days(30),
+                abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+            )],
+        )
+        cdk.Validations.of(bucket).acknowledge(cdk.Acknowledgment(
+            id="AwsSolutions-S1",
+            reason="This bucket only receives CloudFront access logs; logging access to the "
+                   "log bucket into another bucket would recurse. CloudTrail data events "
+                   "cover reads of it.",
+        ))
+        return bucket
+
+    def _create_response_headers_policy(self) -> cloudfront.ResponseHeadersPolicy:
+        return cloudfront.ResponseHeadersPolicy(
+            self, "SecurityHeaders",
+            comment="Security headers for the platform API",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=HSTS_MAX_AGE,
+                    include_subdomains=True,
+                    preload=True,
+                    override=True,
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True,
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.NO_REFERRER, override=True,
+                ),
+                # "0" disables the legacy XSS auditor, which itself enabled leaks (OWASP).
+                xss_protection=cloudfront.ResponseHeadersXSSProtection(
+                    protection=False, override=True,
+                ),
+                # An API serves JSON: nothing may load or frame it. Not overriding lets the
+                # /docs page send its own, looser policy.
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy="default-src 'none'; frame-ancestors 'none'",
+                    override=False,
+                ),
+            ),
+            custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
+                custom_headers=[cloudfront.ResponseCustomHeader(
+                    header="Cache-Control", value="no-store", override=False,
+                )],
+            ),
+            remove_headers=["Server", "X-Powered-By"],
+        )
+
+    # --- read-only resources -------------------------------------------------------------
+
+    @property
+    def distribution(self) -> cloudfront.Distribution:
+        """The CloudFront distribution."""
+        return self._distribution
+
+    @property
+    def domain_name(self) -> str:
+        """The distribution's ``*.cloudfront.net`` domain (alias target for DNS)."""
+        return self._distribution.distribution_domain_name
+
+    @property
+    def log_bucket(self) -> s3.Bucket:
+        """The SSE-KMS bucket receiving the access logs."""
+        return self._log_bucket
+
+    @property
+    def response_headers_policy(self) -> cloudfront.ResponseHeadersPolicy:
+        """The security response headers policy."""
+        return self._response_headers
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _own_opt_outs(
+    opt_outs: Sequence[OptOut], prefix: str, known: Sequence[str]
+) -> list[OptOut]:
+    mine = [o for o in opt_outs if o.setting.startswith(prefix)]
+    unknown = [o.setting for o in mine if o.setting not in known]
+    if unknown:
+        raise SecureDefaultError(
+            f"Unknown opt-out setting(s) {unknown}; known for {prefix[:-1]}: {list(known)}"
+        )
+    return mine
+
+
+def _check_log_settings(
+    scope: Construct,
+    opt_outs: Sequence[OptOut],
+    *,
+    retention: logs.RetentionDays,
+    removal: cdk.RemovalPolicy,
+    retention_setting: str,
+    removal_setting: str,
+) -> None:
+    if retention_days(retention) < MIN_LOG_RETENTION_DAYS:
+        require_opt_out(scope, retention_setting, opt_outs,
+                        weakened=f"log_retention={retention.name}")
+    if removal != cdk.RemovalPolicy.RETAIN:
+        require_opt_out(scope, removal_setting, opt_outs,
+                        weakened=f"log_removal_policy={removal.name}")
+
+
+def _acknowledge(scope: Construct, opt_out: OptOut, *finding_ids: str) -> None:
+    """Acknowledge the findings a weakening is known to cause, with its reason."""
+    missing = [f for f in finding_ids if f not in opt_out.finding_ids]
+    if missing:
+        cdk.Validations.of(scope).acknowledge(
+            *(cdk.Acknowledgment(id=f, reason=opt_out.reason) for f in missing)
+        )
+
+
+def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True,
+        sampled_requests_enabled=True,
+        metric_name=metric_name[-128:],
+    )
+
+
+def _not_path_prefixes(prefixes: Sequence[str]) -> wafv2.CfnWebACL.StatementProperty:
+    matches = [
+        wafv2.CfnWebACL.StatementProperty(
+            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                positional_constraint="STARTS_WITH",
+                search_string=prefix,
+                text_transformations=[
+                    wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE"),
+                ],
+            )
+        )
+        for prefix in prefixes
+    ]
+    inner = (matches[0] if len(matches) == 1 else wafv2.CfnWebACL.StatementProperty(
+        or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=matches)))
+    return wafv2.CfnWebACL.StatementProperty(
+        not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=inner)
+    )
+
+
+def _arn_region(arn: str) -> str | None:
+    if cdk.Token.is_unresolved(arn):
+        return None
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 else None
+
+
+def _key_region(key: kms.IKey) -> str | None:
+    if isinstance(key, kms.Key):
+        region = cdk.Stack.of(key).region
+        return None if cdk.Token.is_unresolved(region) else region
+    return _arn_region(key.key_arn)
+
+
+def _secret_region(secret: secretsmanager.ISecret) -> str | None:
+    if isinstance(secret, secretsmanager.Secret):
+        region = cdk.Stack.of(secret).region
+        return None if cdk.Token.is_unresolved(region) else region
+    return _arn_region(secret.secret_arn)
+
+
+def _require_region(region: str | None, what: str) -> None:
+    if region is not None and not cdk.Token.is_unresolved(region) and region != EDGE_REGION:
+        raise ValueError(f"{what} must be in {EDGE_REGION}, not {region}")
+
+
+def _require_same_region(stack: cdk.Stack, region: str | None, what: str) -> None:
+    here = stack.region
+    if region is None or cdk.Token.is_unresolved(here) or region == here:
+        return
+    raise ValueError(f"{what} must be in this stack's region {here}, not {region}")
+
+
+_LOG_DELIVERY_MARKER = "BankGradeLogDeliveryGrant"
+
+
+def _allow_log_delivery(key: kms.IKey, scope: Construct) -> None:
+    """Let CloudFront's log delivery write SSE-KMS objects with ``key`` (same stack only)."""
+    stack = cdk.Stack.of(scope)
+    if not isinstance(key, kms.Key) or cdk.Stack.of(key) is not stack:
+        return
+    if key.node.try_find_child(_LOG_DELIVERY_MARKER) is not None:
+        return
+    Construct(key, _LOG_DELIVERY_MARKER)
+    key.add_to_resource_policy(iam.PolicyStatement(
+        sid="AllowCloudFrontLogDelivery",
+        principals=[iam.ServicePrincipal("delivery.logs.amazonaws.com")],
+        actions=["kms:GenerateDataKey*"],
+        resources=["*"],
+    ))
