@@ -77,6 +77,7 @@ _USE_ACTIONS = (
     "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
 )
 _GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
+_GRANT_ENCRYPT_DECRYPT = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 
 _MAX_ROTATION_DAYS = 365
 _MAX_PENDING_DAYS = 30
@@ -286,16 +287,25 @@ class EncryptionKeys(Construct):
     def grant_encrypt_decrypt(
         self, data_class: DataClass | str, grantee: iam.IGrantable
     ) -> iam.Grant:
-        """Let ``grantee`` encrypt and decrypt with one class's key (IAM side).
+        """Let ``grantee`` encrypt, decrypt and make data keys with one class's key.
 
-        The key policy still applies: except for ``tokens``, use is effective only
-        through that class's AWS services.
+        Exact actions (``kms:Encrypt``, ``kms:Decrypt``, ``kms:GenerateDataKey``; no
+        wildcards) on that key only, in the grantee's IAM policy; the key policy is not
+        touched, so a grantee in another stack creates no reference cycle. The key
+        policy still applies: except for ``tokens``, use is effective only through that
+        class's AWS services.
         """
-        return self.key(data_class).grant_encrypt_decrypt(grantee)
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(_GRANT_ENCRYPT_DECRYPT),
+            resource_arns=[self.key(data_class).key_arn],
+        )
 
     def grant_decrypt(self, data_class: DataClass | str, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` decrypt with one class's key (IAM side)."""
-        return self.key(data_class).grant_decrypt(grantee)
+        """Let ``grantee`` decrypt with one class's key (``kms:Decrypt`` only, IAM side)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["kms:Decrypt"],
+            resource_arns=[self.key(data_class).key_arn],
+        )
 
 
 def _pascal(data_class: DataClass) -> str:

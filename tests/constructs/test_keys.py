@@ -132,7 +132,7 @@ def test_grant_encrypt_decrypt_is_per_key(app: cdk.App) -> None:
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     tokens_id = stack.get_logical_id(keys.tokens.node.default_child)  # type: ignore[arg-type]
     assert statement["Resource"] == {"Fn::GetAtt": [tokens_id, "Arn"]}
-    assert "kms:Decrypt" in statement["Action"] and "kms:Encrypt" in statement["Action"]
+    assert statement["Action"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
     # The tokens key lets IAM grant direct use (the app's envelope encryption).
     tokens_key = _keys_by_alias(template)["alias/ffp/test/tokens"]
     direct = _statements(tokens_key)["DirectUseByAccountPrincipalsWithIamPermission"]
@@ -167,6 +167,19 @@ def test_shorter_rotation_is_not_a_weakening(app: cdk.App) -> None:
                    rotation_period=cdk.Duration.days(90))
     Template.from_stack(stack).has_resource_properties(
         "AWS::KMS::Key", {"RotationPeriodInDays": 90, "EnableKeyRotation": True})
+
+
+def test_grant_in_another_stack_touches_no_key_policy(app: cdk.App) -> None:
+    data = _stack(app)
+    keys = EncryptionKeys(data, "Keys", alias_prefix="ffp/test", classes=[DataClass.TOKENS])
+    api = cdk.Stack(app, "Api", env=ENV)
+    role = iam.Role(api, "Fn", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    keys.grant_encrypt_decrypt(DataClass.TOKENS, role)
+    keys.grant_decrypt(DataClass.TOKENS, role)
+    app.synth()  # a reference cycle between the stacks would raise here
+    assert api.dependencies == [data]
+    (key,) = Template.from_stack(data).find_resources("AWS::KMS::Key").values()
+    assert "Api" not in str(key["Properties"]["KeyPolicy"])
 
 
 def test_typo_in_own_opt_out_is_rejected(app: cdk.App) -> None:
