@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 CONTEXT_ENV = "CDK_CONTEXT_JSON"
+# The CLI passes large contexts through a file named by this variable instead.
+CONTEXT_OVERFLOW_ENV = "CONTEXT_OVERFLOW_LOCATION_ENV"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Let the gate read the validation report instead of the CDK throwing on violations.
@@ -34,6 +36,8 @@ def cdk_json_context(root: Path = PROJECT_ROOT) -> dict[str, Any]:
 def prepare_context_env(*, gate: bool, environ: dict[str, str] | None = None) -> None:
     """Set ``CDK_CONTEXT_JSON`` like the CLI does (gate: never throw on violations)."""
     env = os.environ if environ is None else environ
+    if env.get(CONTEXT_OVERFLOW_ENV) and not gate:
+        return  # the CLI handed its context over in a file; leave it alone
     context: dict[str, Any] = (json.loads(env[CONTEXT_ENV]) if env.get(CONTEXT_ENV)
                                else cdk_json_context())
     if gate:
