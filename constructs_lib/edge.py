@@ -37,7 +37,7 @@ Example
 ::
 
     # us-east-1 stack
-    waf = EdgeProtection(edge_stack, "Waf", log_key=edge_key, rate_limit_per_5_minutes=2000)
+    waf = EdgeProtection(edge_stack, "Waf", log_key=edge_key, rate_limit=2000)
     # home-region stack (cross_region_references=True)
     cdn = EdgeDistribution(
         api_stack, "Cdn",
@@ -67,7 +67,12 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from constructs_lib.function import MIN_LOG_RETENTION_DAYS, allow_cloudwatch_logs, retention_days
+from constructs_lib.function import (
+    MIN_LOG_RETENTION_DAYS,
+    allow_cloudwatch_logs,
+    as_retention,
+    retention_days,
+)
 from constructs_lib.opt_outs import OptOut, SecureDefaultError, require_opt_out
 
 __all__ = [
@@ -127,7 +132,7 @@ class EdgeProtection(Construct):
     log_key:
         A us-east-1 CMK for the ``aws-waf-logs-*`` log group (policy must allow
         CloudWatch Logs; added when it is a ``kms.Key`` in this stack).
-    rate_limit_per_5_minutes:
+    rate_limit:
         Requests per client IP per 5-minute window before blocking (>= 10).
     anonymous_ip_exempt_path_prefixes:
         Path prefixes the anonymous-IP list does not apply to. Default
@@ -138,7 +143,8 @@ class EdgeProtection(Construct):
         ``{rule group: [rule names]}`` to *count* instead of block (false
         positives). Needs the opt-out ``EdgeProtection.rule_action_overrides``.
     log_retention, log_removal_policy:
-        Default one year / ``RETAIN``; weaker needs the matching opt-out.
+        Default one year (``RetentionDays`` or days) / ``RETAIN``; under 90 days
+        or not retained needs the matching opt-out.
     opt_outs:
         Explicit, recorded opt-outs; those for other constructs are ignored.
     """
@@ -149,20 +155,21 @@ class EdgeProtection(Construct):
         id_: str,
         *,
         log_key: kms.IKey,
-        rate_limit_per_5_minutes: int,
+        rate_limit: int,
         anonymous_ip_exempt_path_prefixes: Sequence[str] = ("/v1/webhooks/",),
         rule_action_overrides: Mapping[str, Sequence[str]] | None = None,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_retention: logs.RetentionDays | int = logs.RetentionDays.ONE_YEAR,
         log_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         opt_outs: Sequence[OptOut] = (),
     ) -> None:
         super().__init__(scope, id_)
         mine = _own_opt_outs(opt_outs, _WAF, WAF_KNOWN)
+        log_retention = as_retention(log_retention)
         stack = cdk.Stack.of(self)
         _require_region(stack.region, "EdgeProtection (a CLOUDFRONT-scoped web ACL)")
         _require_region(_key_region(log_key), "EdgeProtection's log_key")
-        if rate_limit_per_5_minutes < 10:
-            raise ValueError("rate_limit_per_5_minutes must be at least 10 (WAF minimum)")
+        if rate_limit < 10:
+            raise ValueError("rate_limit must be at least 10 requests per 5 minutes (WAF minimum)")
         overrides = {g: list(r) for g, r in (rule_action_overrides or {}).items() if r}
         unknown_groups = sorted(set(overrides) - set(MANAGED_RULE_GROUPS))
         if unknown_groups:
@@ -182,7 +189,7 @@ class EdgeProtection(Construct):
                 action=wafv2.CfnWebACL.RuleActionProperty(block={}),
                 statement=wafv2.CfnWebACL.StatementProperty(
                     rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                        limit=rate_limit_per_5_minutes,
+                        limit=rate_limit,
                         aggregate_key_type="IP",
                         evaluation_window_sec=300,
                     )

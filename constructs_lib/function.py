@@ -64,6 +64,7 @@ __all__ = [
     "LIVE_ALIAS_NAME",
     "ServiceFunction",
     "allow_cloudwatch_logs",
+    "as_retention",
     "find_secret_like_environment",
     "retention_days",
 ]
@@ -218,8 +219,8 @@ class ServiceFunction(Construct):
     max_event_age:
         Maximum age of an asynchronous event; default 6 hours.
     log_retention:
-        Log retention; default one year. Under 90 days needs the opt-out
-        ``ServiceFunction.log_retention``.
+        Log retention (``RetentionDays`` or a day count); default one year.
+        Under 90 days needs the opt-out ``ServiceFunction.log_retention``.
     log_removal_policy:
         Default ``RETAIN``; anything else needs ``ServiceFunction.log_removal_policy``.
     application_log_level:
@@ -254,7 +255,7 @@ class ServiceFunction(Construct):
         reserved_concurrent_executions: int | None = None,
         retry_attempts: int = 2,
         max_event_age: cdk.Duration | None = None,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_retention: logs.RetentionDays | int = logs.RetentionDays.ONE_YEAR,
         log_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         application_log_level: lambda_.ApplicationLogLevel = lambda_.ApplicationLogLevel.INFO,
         environment_key: kms.IKey | None = None,
@@ -272,6 +273,7 @@ class ServiceFunction(Construct):
         if timeout.to_seconds() > 900:
             raise ValueError("timeout must be at most 15 minutes")
 
+        log_retention = as_retention(log_retention)
         stack = cdk.Stack.of(self)
         self._check_environment(dict(environment or {}), mine, stack)
         if retention_days(log_retention) < MIN_LOG_RETENTION_DAYS:
@@ -525,6 +527,27 @@ _RETENTION_DAYS = {
     "SIX_YEARS": 2192, "SEVEN_YEARS": 2557, "EIGHT_YEARS": 2922, "NINE_YEARS": 3288,
     "TEN_YEARS": 3653,
 }
+
+
+def as_retention(value: logs.RetentionDays | int) -> logs.RetentionDays:
+    """``value`` as a :class:`~aws_cdk.aws_logs.RetentionDays`.
+
+    An ``int`` must be one of the day counts CloudWatch Logs accepts (e.g. 90, 400).
+
+    Raises
+    ------
+    ValueError
+        For a day count CloudWatch Logs does not offer.
+    """
+    if isinstance(value, logs.RetentionDays):
+        return value
+    for name, days in _RETENTION_DAYS.items():
+        if days == value:
+            return logs.RetentionDays[name]
+    raise ValueError(
+        f"{value} days is not a CloudWatch Logs retention; use one of "
+        f"{sorted(_RETENTION_DAYS.values())}"
+    )
 
 
 def retention_days(retention: logs.RetentionDays) -> float:

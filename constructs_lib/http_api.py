@@ -55,7 +55,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.function import MIN_LOG_RETENTION_DAYS, allow_cloudwatch_logs, retention_days
+from constructs_lib.function import (
+    MIN_LOG_RETENTION_DAYS,
+    allow_cloudwatch_logs,
+    as_retention,
+    retention_days,
+)
 from constructs_lib.opt_outs import OptOut, SecureDefaultError, require_opt_out
 
 __all__ = ["ACCESS_LOG_FORMAT", "DEFAULT_PUBLIC_ROUTES", "PlatformHttpApi", "PublicRoute"]
@@ -165,7 +170,7 @@ class PlatformHttpApi(Construct):
         Turn off the ``execute-api`` host (only with a custom domain; the
         CloudFront origin otherwise uses it). Default ``False``.
     log_retention, log_removal_policy:
-        Access-log retention (default one year; under 90 days needs
+        Access-log retention (``RetentionDays`` or days; default one year; under 90 days needs
         ``PlatformHttpApi.log_retention``) and removal (default ``RETAIN``;
         otherwise ``PlatformHttpApi.log_removal_policy``).
     api_name:
@@ -188,7 +193,7 @@ class PlatformHttpApi(Construct):
         public_routes: Sequence[str] = DEFAULT_PUBLIC_ROUTES,
         authorization_scopes: Sequence[str] = (),
         disable_execute_api_endpoint: bool = False,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        log_retention: logs.RetentionDays | int = logs.RetentionDays.ONE_YEAR,
         log_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         api_name: str | None = None,
         opt_outs: Sequence[OptOut] = (),
@@ -208,6 +213,7 @@ class PlatformHttpApi(Construct):
             )
         if throttle_rate_limit <= 0 or throttle_burst_limit <= 0:
             raise ValueError("throttle limits must be positive")
+        log_retention = as_retention(log_retention)
         routes = [PublicRoute.parse(key) for key in dict.fromkeys(public_routes)]
         extra = [k for k in dict.fromkeys(public_routes) if k not in DEFAULT_PUBLIC_ROUTES]
         if retention_days(log_retention) < MIN_LOG_RETENTION_DAYS:

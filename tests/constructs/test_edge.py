@@ -39,7 +39,7 @@ def make_waf(env: cdk.Environment = US_EAST_1, **overrides: Any) -> tuple[cdk.Ap
     stack = cdk.Stack(app, "Edge", env=env)
     props: dict[str, Any] = {
         "log_key": kms.Key(stack, "Key", enable_key_rotation=True),
-        "rate_limit_per_5_minutes": 2000,
+        "rate_limit": 2000,
     }
     props.update(overrides)
     return app, stack, EdgeProtection(stack, "Waf", **props)
@@ -130,7 +130,7 @@ def test_waf_log_key_from_another_region_is_refused() -> None:
     key = kms.Key.from_key_arn(
         stack, "K", f"arn:aws:kms:eu-west-2:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab")
     with pytest.raises(ValueError, match="log_key"):
-        EdgeProtection(stack, "Waf", log_key=key, rate_limit_per_5_minutes=100)
+        EdgeProtection(stack, "Waf", log_key=key, rate_limit=100)
 
 
 def test_counting_a_managed_rule_needs_the_opt_out() -> None:
@@ -146,6 +146,14 @@ def test_counting_a_managed_rule_needs_the_opt_out() -> None:
         {"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}]
     assert [m.data["setting"] for m in waf.node.metadata if m.type == OPT_OUT_METADATA_KEY] == [
         opt_out.setting]
+
+
+def test_waf_log_retention_accepts_a_day_count() -> None:
+    _, stack, _ = make_waf(log_retention=400)
+    Template.from_stack(stack).has_resource_properties("AWS::Logs::LogGroup",
+                                                       {"RetentionInDays": 400})
+    with pytest.raises(ValueError, match="not a CloudWatch Logs retention"):
+        make_waf(log_retention=100)
 
 
 def test_waf_short_log_retention_needs_the_opt_out() -> None:
@@ -345,7 +353,7 @@ def test_rule_packs_pass_for_waf_and_distribution_across_regions() -> None:
     app = cdk.App()
     edge = cdk.Stack(app, "Edge", env=US_EAST_1, cross_region_references=True)
     waf = EdgeProtection(edge, "Waf", log_key=kms.Key(edge, "Key", enable_key_rotation=True),
-                         rate_limit_per_5_minutes=2000)
+                         rate_limit=2000)
     api = cdk.Stack(app, "Api", env=LONDON, cross_region_references=True)
     key = kms.Key(api, "Key", enable_key_rotation=True)
     secret = secretsmanager.Secret(api, "OriginVerify", encryption_key=key)
