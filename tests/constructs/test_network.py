@@ -8,8 +8,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
 
+from constructs_lib._props import merge_defaults, retention, retention_days
 from constructs_lib.network import PrivateNetwork
 from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
 
@@ -160,3 +162,32 @@ def test_flow_log_role_is_scoped_and_deputy_guarded(app: cdk.App) -> None:
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "111111111111"}
     assert "aws:SourceArn" in trust["Condition"]["ArnLike"]
+
+
+# -- shared helpers in constructs_lib._props (used by the network's retention prop) -------
+
+
+def test_retention_helpers_round_trip_every_offered_day_count() -> None:
+    for days in (1, 7, 90, 365, 400, 731, 3653):
+        assert retention_days(retention(days)) == days
+    assert retention(logs.RetentionDays.ONE_YEAR) is logs.RetentionDays.ONE_YEAR
+    assert retention_days(logs.RetentionDays.INFINITE) == float("inf")
+
+
+def test_merge_defaults_refuses_locked_keys() -> None:
+    defaults = {"encrypted": True, "size": 1}
+    assert merge_defaults(defaults, {"size": 2}, locked={"encrypted"}) == {
+        "encrypted": True, "size": 2}
+    assert merge_defaults(defaults, None) == defaults
+    with pytest.raises(SecureDefaultError, match="encrypted"):
+        merge_defaults(defaults, {"encrypted": False}, locked={"encrypted"})
+
+
+def test_opt_outs_for_other_constructs_are_ignored(app: cdk.App) -> None:
+    stack, key = _stack(app)
+    shared = [OptOut("SecureAuroraCluster.min_capacity", REASON)]
+    network = PrivateNetwork(stack, "Network", log_key=key, opt_outs=shared)
+    assert not [e for e in network.node.metadata if e.type == OPT_OUT_METADATA_KEY]
+    with pytest.raises(SecureDefaultError, match="Unknown opt-out"):
+        PrivateNetwork(stack, "Typo", log_key=key,
+                       opt_outs=[OptOut("PrivateNetwork.flow_logs_retention", REASON)])
