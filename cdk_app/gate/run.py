@@ -10,7 +10,7 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from cdk_app.gate.assembly import stacks_in
-from cdk_app.gate.lint import LintMatch, lint_stack
+from cdk_app.gate.lint import LintMatch, lint_stacks
 from cdk_app.gate.report import StageReport, StaleAcknowledgement, failure_text, summary_table
 from cdk_app.gate.validation_report import Finding, locate, read_validation_report
 from constructs_lib.compliance.acknowledgements import (
@@ -142,8 +142,7 @@ def run_gate(
                  if (f.pack, f.rule_id, f.resource_path) not in seen]
     lint_matches: list[LintMatch] = []
     if lint:
-        for stack in stacks:
-            lint_matches += lint_stack(stack)
+        lint_matches = lint_stacks(stacks)
     stale = _stale(application, findings)
     stages = []
     for name in stage_names:
