@@ -405,6 +405,9 @@ class LocalDataApi:
 class _Handler(BaseHTTPRequestHandler):
     backend: _Backend
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, keep-alive clients
+    # wait ~40 ms for the delayed ACK on every call.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the per-request access log."""
