@@ -52,7 +52,7 @@ class EdgeConfig(_Frozen):
     domain_names: tuple[str, ...] = ()
     certificate_arn: str | None = None
     waf_rate_limit_per_5_minutes: int = Field(ge=100)
-    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
+    price_class: Literal["PRICE_CLASS_100", "PRICE_CLASS_200", "PRICE_CLASS_ALL"]
 
 
 class OptOutConfig(_Frozen):

@@ -1,0 +1,126 @@
+"""What changes with every release: user pool, the API function and its alias, HTTP API, CDN."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_codedeploy as codedeploy
+from constructs import Construct
+
+from cdk_app.config import FunctionConfig, StageConfig
+from cdk_app.stacks.data_stack import DataStack
+from cdk_app.stacks.edge_stack import EdgeStack
+from constructs_lib.edge import EdgeDistribution
+from constructs_lib.function import ServiceFunction
+from constructs_lib.http_api import PlatformHttpApi
+from constructs_lib.identity import FamilyUserPool
+from constructs_lib.opt_outs import OptOut
+from constructs_lib.secrets import AppSecret
+
+# Config value -> the CodeDeploy predefined config that shifts the alias.
+_DEPLOYMENTS = {
+    "all_at_once": "ALL_AT_ONCE",
+    "canary_10_percent_5_minutes": "CANARY_10_PERCENT_5_MINUTES",
+    "linear_10_percent_every_1_minute": "LINEAR_10_PERCENT_EVERY_1_MINUTE",
+}
+# The secrets the API reads at cold start; the others belong to later workers.
+_API_SECRETS = (AppSecret.ORIGIN_VERIFY, AppSecret.BANK_CLIENT, AppSecret.WEBHOOK_SIGNING,
+                AppSecret.AI_SETTINGS)
+
+
+class ApiStack(cdk.Stack):
+    """The platform API: Cognito, the Flask Lambda behind alias ``live``, HTTP API, CloudFront."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: StageConfig,
+        data: DataStack,
+        edge: EdgeStack,
+        opt_outs: Sequence[OptOut],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        self.users = FamilyUserPool(
+            self, "Users",
+            self_sign_up=config.user_pool.self_sign_up,
+            user_pool_name=f"{config.resource_prefix}-families",
+            opt_outs=opt_outs,
+        )
+        self.api_function = self._api_function(config.api_function, config, data, opt_outs)
+        self.http_api = PlatformHttpApi(
+            self, "HttpApi",
+            handler=self.api_function.alias,
+            user_pool=self.users.user_pool,
+            user_pool_client=self.users.client,
+            log_key=data.keys.logs,
+            throttle_rate_limit=config.http_api.throttle_rate_per_second,
+            throttle_burst_limit=config.http_api.throttle_burst,
+            log_retention=config.log_retention_days,
+            api_name=f"{config.resource_prefix}-api",
+            opt_outs=opt_outs,
+        )
+        certificate = (
+            acm.Certificate.from_certificate_arn(self, "EdgeCertificate", config.edge.certificate_arn)
+            if config.edge.certificate_arn else None
+        )
+        self.cdn = EdgeDistribution(
+            self, "Cdn",
+            api_domain=self.http_api.endpoint_domain,
+            origin_verify_secret=data.secrets.origin_verify_secret,
+            log_key=data.keys.logs,
+            web_acl_id=edge.protection.web_acl_arn,
+            domain_names=config.edge.domain_names,
+            certificate=certificate,
+            price_class=cloudfront.PriceClass(config.edge.price_class),
+            log_retention_days=config.log_retention_days,
+            comment=f"{config.resource_prefix} platform API",
+            opt_outs=opt_outs,
+        )
+        cdk.CfnOutput(self, "ApiUrl", value=f"https://{self.cdn.domain_name}")
+        cdk.CfnOutput(self, "UserPoolId", value=self.users.user_pool.user_pool_id)
+        cdk.CfnOutput(self, "UserPoolClientId", value=self.users.client.user_pool_client_id)
+
+    def _api_function(
+        self, fn_config: FunctionConfig, config: StageConfig, data: DataStack,
+        opt_outs: Sequence[OptOut],
+    ) -> ServiceFunction:
+        environment = {
+            "SERVICE_RUNTIME": "lambda",
+            "DB_CLUSTER_ARN": data.database.cluster_arn,
+            "DB_SECRET_ARN": data.database.secret_arn,
+            "DB_NAME": data.database.database_name,
+            "TOKEN_KMS_KEY_ARN": data.keys.tokens.key_arn,
+            "COGNITO_USER_POOL_ID": self.users.user_pool.user_pool_id,
+            "COGNITO_CLIENT_ID": self.users.client.user_pool_client_id,
+            "COGNITO_REGION": config.region,
+            "LOG_LEVEL": "INFO",
+            "POWERTOOLS_SERVICE_NAME": "family-finance-api",
+            **data.secrets.environment(),
+        }
+        function = ServiceFunction(
+            self, "ApiFunction",
+            memory_size=fn_config.memory_mb,
+            timeout=cdk.Duration.seconds(fn_config.timeout_seconds),
+            p99_duration_threshold=cdk.Duration.millis(fn_config.p99_latency_alarm_ms),
+            deployment_config=getattr(codedeploy.LambdaDeploymentConfig,
+                                      _DEPLOYMENTS[fn_config.deployment]),
+            log_key=data.keys.logs,
+            queue_key=data.keys.workflow_state,
+            environment=environment,
+            reserved_concurrent_executions=fn_config.reserved_concurrency,
+            log_retention=config.log_retention_days,
+            description="Family finance platform API (Flask via serverless-wsgi)",
+            opt_outs=opt_outs,
+        )
+        data.database.grant_data_access(function.role)
+        data.keys.tokens.grant(function.role, "kms:GenerateDataKey", "kms:Decrypt")
+        for which in _API_SECRETS:
+            data.secrets.grant_read(which, function.role)
+        return function

@@ -1,0 +1,65 @@
+"""Long-lived data: encryption keys, the isolated network, Aurora, and the app's secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from cdk_app.config import StageConfig
+from constructs_lib.database import SecureAuroraCluster
+from constructs_lib.keys import EncryptionKeys
+from constructs_lib.network import PrivateNetwork
+from constructs_lib.opt_outs import OptOut
+from constructs_lib.secrets import AppSecrets
+
+
+class DataStack(cdk.Stack):
+    """Keys, network, database and secrets: the resources that outlive every deploy."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: StageConfig,
+        opt_outs: Sequence[OptOut],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id_, termination_protection=config.database.deletion_protection,
+                         **kwargs)
+        db_config = config.database
+        self.keys = EncryptionKeys(self, "Keys", alias_prefix=config.resource_prefix,
+                                   opt_outs=opt_outs)
+        self.network = PrivateNetwork(
+            self, "Network",
+            log_key=self.keys.logs,
+            max_azs=config.network.max_azs,
+            flow_log_retention=config.network.flow_log_retention_days,
+            opt_outs=opt_outs,
+        )
+        self.database = SecureAuroraCluster(
+            self, "Database",
+            network=self.network,
+            key=self.keys.database,
+            secrets_key=self.keys.secrets,
+            log_key=self.keys.logs,
+            min_capacity=db_config.min_capacity_acu,
+            max_capacity=db_config.max_capacity_acu,
+            auto_pause=(cdk.Duration.minutes(db_config.auto_pause_minutes)
+                        if db_config.auto_pause_minutes else None),
+            backup_retention=cdk.Duration.days(db_config.backup_retention_days),
+            deletion_protection=db_config.deletion_protection,
+            removal_policy=(cdk.RemovalPolicy.SNAPSHOT if db_config.retain_on_delete
+                            else cdk.RemovalPolicy.DESTROY),
+            log_retention=config.log_retention_days,
+            opt_outs=opt_outs,
+        )
+        self.secrets = AppSecrets(
+            self, "Secrets",
+            key=self.keys.secrets,
+            name_prefix=config.resource_prefix,
+            opt_outs=opt_outs,
+        )

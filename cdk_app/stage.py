@@ -1,0 +1,56 @@
+"""A deployable copy of the platform: the same stacks for every stage, configured by values."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from cdk_app.config import StageConfig
+from cdk_app.stacks.api_stack import ApiStack
+from cdk_app.stacks.data_stack import DataStack
+from cdk_app.stacks.edge_stack import EdgeStack
+from constructs_lib.opt_outs import OptOut
+
+EDGE_REGION = "us-east-1"  # CloudFront-scoped WAF web ACLs and certificates live here
+
+
+class PlatformStage(cdk.Stage):
+    """Stacks cut by lifecycle: edge protection (us-east-1), data, then API.
+
+    ``Edge`` holds the CloudFront-scoped WAF; ``Data`` the keys, network,
+    database and secrets that outlive any deploy; ``Api`` the function, HTTP API,
+    user pool and CloudFront distribution that change with every release.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, config: StageConfig) -> None:
+        super().__init__(scope, id_, env=cdk.Environment(account=config.account, region=config.region))
+        opt_outs = tuple(
+            OptOut(setting=o.setting, reason=o.reason, finding_ids=o.finding_ids)
+            for o in config.opt_outs
+        )
+        self.config = config
+        self.edge = EdgeStack(
+            self, "Edge",
+            env=cdk.Environment(account=config.account, region=EDGE_REGION),
+            cross_region_references=True,
+            config=config,
+        )
+        self.data = DataStack(
+            self, "Data",
+            env=cdk.Environment(account=config.account, region=config.region),
+            config=config,
+            opt_outs=opt_outs,
+        )
+        self.api = ApiStack(
+            self, "Api",
+            env=cdk.Environment(account=config.account, region=config.region),
+            cross_region_references=True,
+            config=config,
+            data=self.data,
+            edge=self.edge,
+            opt_outs=opt_outs,
+        )
+        for stack in (self.edge, self.data, self.api):
+            cdk.Tags.of(stack).add("project", "family-finance-platform")
+            cdk.Tags.of(stack).add("stage", config.stage)
+            cdk.Tags.of(stack).add("data-classification", "confidential-financial")
