@@ -19,8 +19,12 @@ Large results (the 1 MiB response limit)
     twice or skipped. The page size adapts to the observed row size; a page that
     is still too large is re-fetched smaller after ``MOVE ABSOLUTE`` back to
     the last good position. A single row over the limit, or an oversized result
-    of a data-changing statement, raises :class:`StatementTooLarge`. Callers
-    that read unbounded sets should still page themselves (keyset pagination).
+    of a data-changing statement, raises :class:`StatementTooLarge` (the
+    statement has run by then: outside a transaction its effect is committed).
+    The fallback assumes, as the local Data API does, that a refused response
+    leaves the transaction usable. Callers that read unbounded sets should
+    still page themselves (keyset pagination) — the fallback costs the failed
+    call plus one call per page.
 
 Retries
     Exponential backoff with full jitter. Errors that mean the call did not run
@@ -447,6 +451,7 @@ class DataApiDatabase:
         except _TooLargeError:
             raise StatementTooLarge(
                 "the statement's result exceeds the Data API's 1 MiB response limit"
+                " (the statement ran; outside a transaction its effect is committed)"
             ) from None
 
     def execute_batch(self, sql: str, param_sets: Sequence[Params]) -> None:
