@@ -58,3 +58,57 @@ def test_unknown_and_malformed_invitation_tokens_are_404(
         resp = client.post(f"/v1/invitations/{token}/accept",
                            headers=auth_header("bob@example.com"))
         assert resp.status_code == 404
+
+
+def test_last_owner_cannot_be_demoted_or_removed(client: FlaskClient,
+                                                 auth_header: AuthHeader) -> None:
+    owner = auth_header("ann@example.com")
+    fid = _create_family(client, auth_header, "ann@example.com")
+    me = client.get(f"/v1/families/{fid}/members", headers=owner).get_json()["items"][0]
+    demote = client.patch(f"/v1/families/{fid}/members/{me['id']}", json={"role": "adult"},
+                          headers=owner)
+    assert demote.status_code == 409
+    leave = client.delete(f"/v1/families/{fid}/members/{me['id']}", headers=owner)
+    assert leave.status_code == 409
+    assert client.get(f"/v1/families/{fid}", headers=owner).status_code == 200
+
+
+def test_expired_invitation_is_refused(app: object, client: FlaskClient,
+                                       auth_header: AuthHeader) -> None:
+    owner = auth_header("ann@example.com")
+    fid = _create_family(client, auth_header, "ann@example.com")
+    token = client.post(f"/v1/families/{fid}/invitations", json={"email": "bob@example.com"},
+                        headers=owner).get_json()["token"]
+    db = app.extensions["service.services"].database  # type: ignore[attr-defined]
+    db.execute("UPDATE invitations SET expires_at = now() - interval '1 minute'")
+    resp = client.post(f"/v1/invitations/{token}/accept", headers=auth_header("bob@example.com"))
+    assert resp.status_code == 409
+    assert client.get(f"/v1/families/{fid}", headers=auth_header("bob@example.com")
+                      ).status_code == 404
+
+
+def test_deleted_family_disappears_for_everyone(client: FlaskClient,
+                                                auth_header: AuthHeader) -> None:
+    owner = auth_header("ann@example.com")
+    fid = _create_family(client, auth_header, "ann@example.com")
+    assert client.delete(f"/v1/families/{fid}", headers=owner).status_code == 204
+    assert client.get(f"/v1/families/{fid}", headers=owner).status_code == 404
+    assert client.get("/v1/me", headers=owner).get_json()["families"] == []
+    assert client.delete(f"/v1/families/{fid}", headers=owner).status_code == 404
+
+
+def test_audit_endpoint_pages_newest_first(client: FlaskClient, auth_header: AuthHeader) -> None:
+    owner = auth_header("ann@example.com")
+    fid = _create_family(client, auth_header, "ann@example.com")
+    for _ in range(3):
+        client.get(f"/v1/families/{fid}/accounts", headers=owner)
+    first = client.get(f"/v1/families/{fid}/audit", query_string={"limit": "2"},
+                       headers=owner).get_json()
+    assert [e["action"] for e in first["items"]] == ["accounts.list", "accounts.list"]
+    second = client.get(f"/v1/families/{fid}/audit",
+                        query_string={"limit": "10", "cursor": first["next_cursor"]},
+                        headers=owner).get_json()
+    actions = [e["action"] for e in second["items"]]
+    assert actions == ["accounts.list", "family.create"] and second["next_cursor"] is None
+    seqs = [e["seq"] for e in first["items"] + second["items"]]
+    assert seqs == sorted(seqs, reverse=True)
