@@ -1,0 +1,73 @@
+"""Bank-grade AWS CDK v2 constructs: secure by default, weakened only by recorded opt-outs.
+
+Import what you need from the package root::
+
+    from constructs_lib import EncryptionKeys, PrivateNetwork, SecureAuroraCluster, OptOut
+
+Names are resolved lazily (PEP 562), so importing the package does not start jsii/Node;
+that happens on first use of a construct class, as with ``aws_cdk`` itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from constructs_lib.database import SecureAuroraCluster
+    from constructs_lib.edge import EdgeDistribution, EdgeProtection
+    from constructs_lib.function import ServiceFunction
+    from constructs_lib.http_api import PlatformHttpApi
+    from constructs_lib.identity import FamilyUserPool
+    from constructs_lib.keys import DataClass, EncryptionKeys
+    from constructs_lib.lambda_asset import LambdaAsset, build_lambda_asset
+    from constructs_lib.network import PrivateNetwork
+    from constructs_lib.opt_outs import OptOut, SecureDefaultError
+    from constructs_lib.secrets import AppSecret, AppSecrets
+
+_EXPORTS = {
+    "AppSecret": "constructs_lib.secrets",
+    "AppSecrets": "constructs_lib.secrets",
+    "DataClass": "constructs_lib.keys",
+    "EdgeDistribution": "constructs_lib.edge",
+    "EdgeProtection": "constructs_lib.edge",
+    "EncryptionKeys": "constructs_lib.keys",
+    "FamilyUserPool": "constructs_lib.identity",
+    "LambdaAsset": "constructs_lib.lambda_asset",
+    "OptOut": "constructs_lib.opt_outs",
+    "PlatformHttpApi": "constructs_lib.http_api",
+    "PrivateNetwork": "constructs_lib.network",
+    "SecureAuroraCluster": "constructs_lib.database",
+    "SecureDefaultError": "constructs_lib.opt_outs",
+    "ServiceFunction": "constructs_lib.function",
+    "build_lambda_asset": "constructs_lib.lambda_asset",
+}
+
+__all__ = [
+    "AppSecret",
+    "AppSecrets",
+    "DataClass",
+    "EdgeDistribution",
+    "EdgeProtection",
+    "EncryptionKeys",
+    "FamilyUserPool",
+    "LambdaAsset",
+    "OptOut",
+    "PlatformHttpApi",
+    "PrivateNetwork",
+    "SecureAuroraCluster",
+    "SecureDefaultError",
+    "ServiceFunction",
+    "build_lambda_asset",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'constructs_lib' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
