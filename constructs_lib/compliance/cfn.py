@@ -1,16 +1,21 @@
 """Reading CloudFormation values the way the BankGrade rules need it.
 
 Intrinsic functions are flattened into a sequence of *parts*: literal text and
-references. A part that cannot be resolved from the template alone (for example
-``Fn::ImportValue``, a ``Ref`` to a parameter or to a resource the template does
-not contain) is an :class:`Opaque` part; rules count those against the resource.
+references. A part that cannot be resolved (a ``Ref`` to a parameter or to a
+resource no template contains, an ``Fn::ImportValue`` / ``Fn::GetStackOutput``
+that no sibling stack provides, any other intrinsic) is an :class:`Opaque` part;
+rules count those against the resource.
+
+Cross-stack references are followed when the template is a
+:class:`LinkedTemplate` that knows its sibling templates (the other stacks of
+the same synthesis) by stack name.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from constructs_lib.compliance.model import Template
@@ -32,11 +37,38 @@ class Text:
 
 @dataclass(frozen=True, slots=True)
 class ResourceRef:
-    """A ``Ref`` (``attribute is None``) or ``Fn::GetAtt`` to a template resource."""
+    """A ``Ref`` (``attribute is None``) or ``Fn::GetAtt`` to a template resource.
+
+    ``home`` is the template that defines the resource when it is a sibling
+    stack's (reached through a cross-stack reference), else ``None``.
+    """
 
     logical_id: str
     resource_type: str
     attribute: str | None = None
+    home: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+
+
+class LinkedTemplate(dict[str, Any]):
+    """A template that can follow references into its sibling stacks.
+
+    Parameters
+    ----------
+    template:
+        The template document.
+    peers:
+        ``{stack name: template}`` of every stack synthesised with it.
+    """
+
+    def __init__(self, template: Mapping[str, Any], peers: Mapping[str, Mapping[str, Any]]):
+        super().__init__(template)
+        self.peers = peers
+
+
+def definition(ref: ResourceRef, template: Template) -> Mapping[str, Any]:
+    """The resource ``ref`` points at (in its home template)."""
+    found = resources(ref.home if ref.home is not None else template).get(ref.logical_id)
+    return found if isinstance(found, Mapping) else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +121,45 @@ def _ref(template: Template, name: str, attribute: str | None) -> Part:
     if rtype is None:
         kind = "parameter" if name in template.get("Parameters", {}) else "unknown name"
         return Opaque(f"Ref to {kind} {name!r}")
-    return ResourceRef(name, rtype, attribute)
+    home = template if getattr(template, "_is_peer", False) else None
+    return ResourceRef(name, rtype, attribute, home)
+
+
+class _Peer(dict[str, Any]):
+    """A sibling template being read through a cross-stack reference."""
+
+    _is_peer = True
+
+    def __init__(self, template: Mapping[str, Any], peers: Mapping[str, Mapping[str, Any]]):
+        super().__init__(template)
+        self.peers = peers
+
+
+def _peers(template: Template) -> Mapping[str, Mapping[str, Any]]:
+    peers = getattr(template, "peers", None)
+    return peers if isinstance(peers, Mapping) else {}
+
+
+def _output(template: Template, stack: Any, output: Any) -> list[Part]:
+    if not (isinstance(stack, str) and isinstance(output, str)):
+        return [Opaque("Fn::GetStackOutput with computed names")]
+    peers = _peers(template)
+    peer = peers.get(stack)
+    value = (peer or {}).get("Outputs", {}).get(output, {}).get("Value")
+    if peer is None or value is None:
+        return [Opaque(f"output {output!r} of stack {stack!r} is not in this synthesis")]
+    return _flatten(value, _Peer(peer, peers))
+
+
+def _import(template: Template, name: Any) -> list[Part]:
+    if not isinstance(name, str):
+        return [Opaque("Fn::ImportValue with a computed name")]
+    peers = _peers(template)
+    for peer in peers.values():
+        for output in peer.get("Outputs", {}).values():
+            if isinstance(output, Mapping) and output.get("Export", {}).get("Name") == name:
+                return _flatten(output.get("Value"), _Peer(peer, peers))
+    return [Opaque(f"export {name!r} is not in this synthesis")]
 
 
 def _getatt(template: Template, value: Any) -> Part:
@@ -170,6 +240,10 @@ def _flatten(value: Any, template: Template) -> list[Part]:
                 return parts
         if fn == "Fn::Sub":
             return _sub(template, arg)
+        if fn == "Fn::GetStackOutput" and isinstance(arg, Mapping):
+            return _output(template, arg.get("StackName"), arg.get("OutputName"))
+        if fn == "Fn::ImportValue":
+            return _import(template, arg)
         return [Opaque(f"{fn} cannot be resolved from the template")]
     return [Opaque(f"unsupported value {type(value).__name__}")]
 

@@ -25,7 +25,7 @@ from constructs_lib.compliance.acknowledged import (
     find_by_path,
     logical_ids,
 )
-from constructs_lib.compliance.cfn import resources
+from constructs_lib.compliance.cfn import LinkedTemplate, resources
 from constructs_lib.compliance.engine import RuleResult, evaluate
 from constructs_lib.compliance.model import Compliance, Rule
 from constructs_lib.compliance.packs import bank_grade
@@ -88,8 +88,14 @@ class RulePackPlugin:
         grouped: dict[str, list[cdk.PolicyViolatingResource]] = {}
         info = {rule.id: rule for rule in self._rules}
         errors: dict[str, str] = {}
-        for stack in context.stack_templates:
-            stack_run, violations = self._validate_stack(context.app_construct, stack)
+        stacks = list(context.stack_templates)
+        templates = {s.template_path: json.loads(Path(s.template_path).read_text())
+                     for s in stacks}
+        names = _stack_names(list(templates))
+        peers = {names[path]: doc for path, doc in templates.items() if path in names}
+        for stack in stacks:
+            linked = LinkedTemplate(templates[stack.template_path], peers)
+            stack_run, violations = self._validate_stack(context.app_construct, stack, linked)
             run.stacks.append(stack_run)
             for rule_id, violating, error in violations:
                 grouped.setdefault(rule_id, []).append(violating)
@@ -113,9 +119,8 @@ class RulePackPlugin:
         )
 
     def _validate_stack(
-        self, app: IConstruct, stack: cdk.PolicyValidationStack
+        self, app: IConstruct, stack: cdk.PolicyValidationStack, template: LinkedTemplate
     ) -> tuple[StackRun, list[tuple[str, cdk.PolicyViolatingResource, str | None]]]:
-        template: dict[str, Any] = json.loads(Path(stack.template_path).read_text())
         results = evaluate(self._rules, template)
         paths = _construct_paths(template)
         stack_construct = find_by_path(app, stack.stack_construct_path)
@@ -147,6 +152,23 @@ class RulePackPlugin:
         run = StackRun(stack.stack_construct_path, stack.template_path, tuple(results),
                        dict(paths), acknowledged)
         return run, violations
+
+
+def _stack_names(template_paths: Sequence[str]) -> dict[str, str]:
+    """``{template path: CloudFormation stack name}`` from the assembly manifests."""
+    names: dict[str, str] = {}
+    for directory in {Path(p).parent for p in template_paths}:
+        manifest = directory / "manifest.json"
+        if not manifest.exists():
+            continue
+        for artifact_id, artifact in json.loads(manifest.read_text()).get(
+                "artifacts", {}).items():
+            props = artifact.get("properties", {})
+            if artifact.get("type") == "aws:cloudformation:stack" and "templateFile" in props:
+                path = str(directory / props["templateFile"])
+                names[path] = props.get("stackName", artifact_id)
+    wanted = {str(Path(p)): p for p in template_paths}
+    return {wanted[p]: name for p, name in names.items() if p in wanted}
 
 
 def _construct_paths(template: Mapping[str, Any]) -> dict[str, str]:

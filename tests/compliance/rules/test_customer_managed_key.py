@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from constructs_lib.compliance.cfn import LinkedTemplate
 from constructs_lib.compliance.model import Compliance
 from constructs_lib.compliance.rules.encryption.customer_managed_key import check
 
@@ -69,3 +70,28 @@ def test_cluster_instances_follow_their_cluster() -> None:
     assert judge(check, good, "I") is Compliance.COMPLIANT
     assert judge(check, bad, "I") is Compliance.NON_COMPLIANT
     assert judge(check, good, "Key") is Compliance.NOT_APPLICABLE
+
+
+def _linked(value: object) -> LinkedTemplate:
+    data = {"Resources": {"LogsKey": KEY}, "Outputs": {
+        "LogsKeyArn": {"Value": {"Fn::GetAtt": ["LogsKey", "Arn"]},
+                       "Export": {"Name": "staging-Data:LogsKeyArn"}},
+        "NotAKey": {"Value": "alias/aws/logs"}}}
+    api = template(R=res("AWS::Logs::LogGroup", KmsKeyId=value))
+    return LinkedTemplate(api, {"staging-Data": data, "staging-Api": api})
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ({"Fn::GetStackOutput": {"StackName": "staging-Data", "Region": "eu-west-2",
+                             "OutputName": "LogsKeyArn"}}, Compliance.COMPLIANT),
+    ({"Fn::ImportValue": "staging-Data:LogsKeyArn"}, Compliance.COMPLIANT),
+    ({"Fn::GetStackOutput": {"StackName": "staging-Data", "OutputName": "NotAKey"}},
+     Compliance.NON_COMPLIANT),
+    ({"Fn::GetStackOutput": {"StackName": "prod-Data", "OutputName": "LogsKeyArn"}},
+     Compliance.NON_COMPLIANT),
+    ({"Fn::ImportValue": "elsewhere:LogsKeyArn"}, Compliance.NON_COMPLIANT),
+])
+def test_cross_stack_keys_are_followed_into_sibling_stacks(
+    value: object, expected: Compliance
+) -> None:
+    assert judge(check, _linked(value), "R") is expected

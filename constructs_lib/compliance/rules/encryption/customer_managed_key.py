@@ -16,10 +16,10 @@ from constructs_lib.compliance.cfn import (
     Opaque,
     ResourceRef,
     as_list,
+    definition,
     flatten,
     properties,
     render,
-    resources,
 )
 from constructs_lib.compliance.model import Compliance, Resource, Template
 
@@ -42,7 +42,7 @@ def is_customer_managed_key(value: Any, template: Template) -> bool:
         if ref.resource_type == "AWS::KMS::Key":
             return ref.attribute in (None, "Arn", "KeyId")
         if ref.resource_type == "AWS::KMS::Alias" and ref.attribute is None:
-            alias = properties(resources(template)[ref.logical_id]).get("AliasName")
+            alias = properties(definition(ref, template)).get("AliasName")
             return isinstance(alias, str) and not _AWS_MANAGED.search(alias)
         return False
     if refs:
@@ -93,8 +93,10 @@ def _db_instance(props: Mapping[str, Any], template: Template) -> bool:
     parts = flatten(props["DBClusterIdentifier"], template)
     if len(parts) != 1 or not isinstance(parts[0], ResourceRef):
         return False
-    cluster = resources(template)[parts[0].logical_id]
-    return parts[0].resource_type == "AWS::RDS::DBCluster" and _rds(properties(cluster), template)
+    ref = parts[0]
+    home = ref.home if ref.home is not None else template
+    return ref.resource_type == "AWS::RDS::DBCluster" and _rds(
+        properties(definition(ref, template)), home)
 
 
 def check(logical_id: str, resource: Resource, template: Template) -> Compliance:
