@@ -18,6 +18,7 @@ from constructs_lib.edge import EdgeDistribution
 from constructs_lib.function import ServiceFunction
 from constructs_lib.http_api import PlatformHttpApi
 from constructs_lib.identity import FamilyUserPool
+from constructs_lib.keys import DataClass, EncryptionKeys
 from constructs_lib.opt_outs import OptOut
 from constructs_lib.secrets import AppSecret
 
@@ -70,11 +71,17 @@ class ApiStack(cdk.Stack):
             acm.Certificate.from_certificate_arn(self, "EdgeCertificate", config.edge.certificate_arn)
             if config.edge.certificate_arn else None
         )
+        # CloudFront's log delivery needs a statement in the key policy, which CDK can only
+        # add to a key in this stack.
+        self.cdn_keys = EncryptionKeys(
+            self, "CdnKeys", alias_prefix=f"{config.resource_prefix}-cdn",
+            classes=[DataClass.LOGS], opt_outs=opt_outs,
+        )
         self.cdn = EdgeDistribution(
             self, "Cdn",
             api_domain=self.http_api.endpoint_domain,
             origin_verify_secret=data.secrets.origin_verify_secret,
-            log_key=data.keys.logs,
+            log_key=self.cdn_keys.logs,
             web_acl_id=edge.protection.web_acl_arn,
             domain_names=config.edge.domain_names,
             certificate=certificate,
