@@ -205,16 +205,9 @@ class SecureAuroraCluster(Construct):
             default_database_name=database_name,
             credentials=rds.Credentials.from_username(master_username),
             manage_master_user_password=True,
-            writer=rds.ClusterInstance.serverless_v2(
-                "Writer", publicly_accessible=False, auto_minor_version_upgrade=True
-            ),
-            readers=[
-                rds.ClusterInstance.serverless_v2(
-                    f"Reader{i + 1}", scale_with_writer=i == 0,
-                    publicly_accessible=False, auto_minor_version_upgrade=True,
-                )
-                for i in range(readers)
-            ],
+            writer=self._instance("Writer", key, scale_with_writer=None),
+            readers=[self._instance(f"Reader{i + 1}", key, scale_with_writer=i == 0)
+                     for i in range(readers)],
             serverless_v2_min_capacity=min_capacity,
             serverless_v2_max_capacity=max_capacity,
             serverless_v2_auto_pause_duration=auto_pause,
@@ -248,6 +241,22 @@ class SecureAuroraCluster(Construct):
             kms_key_id=secrets_key.key_arn
         )
         self._cfn = cfn
+
+    @staticmethod
+    def _instance(
+        id_: str, key: kms.IKey, *, scale_with_writer: bool | None
+    ) -> rds.IClusterInstance:
+        # Performance Insights repeated per instance (same key and retention as the
+        # cluster) so CDK does not warn about an instance-level override.
+        return rds.ClusterInstance.serverless_v2(
+            id_,
+            scale_with_writer=scale_with_writer,
+            publicly_accessible=False,
+            auto_minor_version_upgrade=True,
+            enable_performance_insights=True,
+            performance_insight_encryption_key=key,
+            performance_insight_retention=rds.PerformanceInsightRetention.DEFAULT,
+        )
 
     def _monitoring_role(self) -> iam.IRole:
         """Enhanced-monitoring role with a scoped customer-managed policy.

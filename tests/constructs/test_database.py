@@ -8,7 +8,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_lib.database import DATA_API_ACTIONS, SecureAuroraCluster
 from constructs_lib.network import PrivateNetwork
@@ -91,6 +91,13 @@ def test_instances_are_private_serverless_and_monitored(fx: Fixture) -> None:
         assert props["PubliclyAccessible"] is False
         assert props["MonitoringInterval"] == 60
         assert props["AutoMinorVersionUpgrade"] is True
+        assert props["EnablePerformanceInsights"] is True
+        assert props["PerformanceInsightsKMSKeyId"] == fx.arn(fx.db_key)
+
+
+def test_secure_defaults_synthesise_without_warnings(fx: Fixture) -> None:
+    fx.cluster(readers=1)
+    assert Annotations.from_stack(fx.stack).find_warning("*", Match.any_value()) == []
 
 
 def test_security_group_admits_nothing(fx: Fixture) -> None:
