@@ -90,7 +90,88 @@ class AckApplication:
     """``(entry, stage)`` pairs where the entry's scope matched no construct (stale)."""
 
 
-ACKNOWLEDGEMENTS: tuple[AckEntry, ...] = ()
+def _each(rule_ids: Sequence[str], paths: Sequence[str], reason: str) -> tuple[AckEntry, ...]:
+    return tuple(AckEntry(rule_id=r, path=p, reason=reason) for r in rule_ids for p in paths)
+
+
+_ROTATION_RULES = ("AwsSolutions-SMG4", "NIST.800.53.R5-SecretsManagerRotationEnabled",
+                   "HIPAA.Security-SecretsManagerRotationEnabled")
+
+ACKNOWLEDGEMENTS: tuple[AckEntry, ...] = (
+    # The API function is deliberately outside any VPC.
+    *_each(
+        ("NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC",
+         "PCI.DSS.321-LambdaInsideVPC"),
+        ("Api/ApiFunction/Function/Resource",),
+        "The API function reaches Aurora only through the RDS Data API over HTTPS with IAM "
+        "auth scoped to one cluster (BankGrade-DataApiSingleCluster), and Secrets Manager, KMS "
+        "and Cognito over their TLS endpoints with SigV4. The database stays in isolated "
+        "subnets with no route out; attaching the function to that VPC would need NAT or "
+        "endpoints and adds no control over the Data API path.",
+    ),
+    # CDK grants write least-privilege statements as the role's inline default policy.
+    *_each(
+        ("NIST.800.53.R5-IAMNoInlinePolicy", "HIPAA.Security-IAMNoInlinePolicy",
+         "PCI.DSS.321-IAMNoInlinePolicy"),
+        ("Api/ApiFunction/Role/DefaultPolicy/Resource",),
+        "CDK grants put the function's statements in one policy attached only to its own role "
+        "and deployed with it. Their content is what matters and is checked by "
+        "BankGrade-NoWildcardPermissions and BankGrade-DataApiSingleCluster; a managed policy "
+        "would be a separately mutable object without narrowing any access.",
+    ),
+    # Credentials issued by third parties cannot be rotated by a Secrets Manager function.
+    *_each(
+        _ROTATION_RULES,
+        ("Data/Secrets/BankClient/Resource", "Data/Secrets/WebhookSigning/Resource"),
+        "Issued by the Open Banking provider (client secret, webhook signing secret): a new "
+        "value can only be obtained from the provider's console/API, so rotation is the "
+        "provider-driven runbook (put the new value, old one revoked by the provider). A "
+        "Secrets Manager rotation function has nothing it could generate.",
+    ),
+    *_each(
+        _ROTATION_RULES,
+        ("Data/Secrets/OriginVerify/Resource",),
+        "CloudFront reads the origin-verify header through a {{resolve:secretsmanager}} "
+        "reference at deploy time, so automatic rotation would make CloudFront and the service "
+        "disagree and lock clients out. It is rotated by the runbook: put a new value, then "
+        "deploy the Api stack; new Lambda containers load it on cold start. Automatic rotation "
+        "needs a rotation function that also updates the distribution (follow-up).",
+    ),
+    AckEntry(
+        rule_id="AwsSolutions-IAM5[Resource::arn:aws:logs:{region}:{account}:log-group:"
+                "RDSOSMetrics:log-stream:*]",
+        path="Data/Database/MonitoringPolicy/Resource",
+        reason="RDS Enhanced Monitoring writes one stream per instance into the fixed, "
+               "AWS-named RDSOSMetrics log group; stream names are instance resource ids "
+               "unknown at synth time. The wildcard is limited to streams of that group.",
+    ),
+    # The CloudFront access-log bucket is itself the log destination.
+    *_each(
+        ("NIST.800.53.R5-S3BucketLoggingEnabled", "HIPAA.Security-S3BucketLoggingEnabled",
+         "PCI.DSS.321-S3BucketLoggingEnabled"),
+        ("Api/Cdn/AccessLogs/Resource",),
+        "This bucket only receives CloudFront access logs. Server access logging on it would "
+        "need another log bucket that in turn fails the same rule; reads and deletes of the "
+        "logs are recorded by CloudTrail, and objects are KMS-encrypted and versioned.",
+    ),
+    *_each(
+        ("NIST.800.53.R5-S3BucketReplicationEnabled",
+         "HIPAA.Security-S3BucketReplicationEnabled", "PCI.DSS.321-S3BucketReplicationEnabled"),
+        ("Api/Cdn/AccessLogs/Resource",),
+        "CloudFront access logs are operational telemetry (no request bodies or customer "
+        "records) kept 365 days with versioning; the security record of requests is the WAF "
+        "log in us-east-1. A cross-region replica would double log storage and key management "
+        "for no recovery need of the service.",
+    ),
+    AckEntry(
+        rule_id="BankGrade-LambdaInvokedViaAlias",
+        cfn_type="Custom::VpcRestrictDefaultSG",
+        reason="CDK's provider that strips the default security group's rules "
+               "(@aws-cdk/aws-ec2:restrictDefaultSecurityGroup). CloudFormation invokes it "
+               "only during deployments; it serves no traffic, has no alias, and is not part "
+               "of the CodeDeploy-shifted API.",
+    ),
+)
 
 
 def _stages(scope: IConstruct) -> list[cdk.Stage]:
