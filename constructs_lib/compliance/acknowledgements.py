@@ -97,6 +97,36 @@ def _each(rule_ids: Sequence[str], paths: Sequence[str], reason: str) -> tuple[A
 _ROTATION_RULES = ("AwsSolutions-SMG4", "NIST.800.53.R5-SecretsManagerRotationEnabled",
                    "HIPAA.Security-SecretsManagerRotationEnabled")
 
+# Real weaknesses accepted only until the owning construct/stack is fixed. Each reason
+# names the fix; once it lands the entry acknowledges nothing and the gate reports it
+# as stale, so it gets deleted rather than forgotten.
+INTERIM: tuple[AckEntry, ...] = (
+    AckEntry(
+        rule_id="BankGrade-LambdaInvokedViaAlias",
+        path="Api/ApiFunction/Function/EventInvokeConfig/Resource",
+        reason="INTERIM (fix in ServiceFunction): retry/max-age async settings are attached "
+               "to $LATEST instead of the live alias. No bypass today: API Gateway invokes "
+               "only the alias, synchronously, so this config is dead; passing retry_attempts/"
+               "max_event_age to the alias instead removes the finding.",
+    ),
+    *_each(
+        ("NIST.800.53.R5-CloudWatchAlarmAction", "HIPAA.Security-CloudWatchAlarmAction"),
+        ("Api/ApiFunction/ErrorsAlarm/Resource", "Api/ApiFunction/P99DurationAlarm/Resource",
+         "Api/ApiFunction/ThrottlesAlarm/Resource"),
+        "INTERIM (fix in ApiStack): the alarms roll CodeDeploy deployments back (CodeDeploy "
+        "polls their state), but outside a deployment nobody is notified. Wire an alarm action "
+        "to a CMK-encrypted SNS topic subscribed by the stage's alarm_email.",
+    ),
+    *_each(
+        ("NIST.800.53.R5-RDSInBackupPlan", "HIPAA.Security-RDSInBackupPlan"),
+        ("Data/Database/Cluster/Writer/Resource",),
+        "INTERIM (fix in DataStack/SecureAuroraCluster): Aurora continuous backups with "
+        "point-in-time recovery (config backup_retention_days) and a final snapshot on delete "
+        "cover restore, but there is no AWS Backup plan (vault lock, cross-account copy) to "
+        "protect backups from an account compromise. Add one for prod at least.",
+    ),
+)
+
 ACKNOWLEDGEMENTS: tuple[AckEntry, ...] = (
     # The API function is deliberately outside any VPC.
     *_each(
@@ -163,6 +193,7 @@ ACKNOWLEDGEMENTS: tuple[AckEntry, ...] = (
         "log in us-east-1. A cross-region replica would double log storage and key management "
         "for no recovery need of the service.",
     ),
+    *INTERIM,
     AckEntry(
         rule_id="BankGrade-LambdaInvokedViaAlias",
         cfn_type="Custom::VpcRestrictDefaultSG",
