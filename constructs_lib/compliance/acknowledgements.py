@@ -101,14 +101,6 @@ _ROTATION_RULES = ("AwsSolutions-SMG4", "NIST.800.53.R5-SecretsManagerRotationEn
 # names the fix; once it lands the entry acknowledges nothing and the gate reports it
 # as stale, so it gets deleted rather than forgotten.
 INTERIM: tuple[AckEntry, ...] = (
-    AckEntry(
-        rule_id="BankGrade-LambdaInvokedViaAlias",
-        path="Api/ApiFunction/Function/EventInvokeConfig/Resource",
-        reason="INTERIM (fix in ServiceFunction): retry/max-age async settings are attached "
-               "to $LATEST instead of the live alias. No bypass today: API Gateway invokes "
-               "only the alias, synchronously, so this config is dead; passing retry_attempts/"
-               "max_event_age to the alias instead removes the finding.",
-    ),
     *_each(
         ("NIST.800.53.R5-CloudWatchAlarmAction", "HIPAA.Security-CloudWatchAlarmAction"),
         ("Api/ApiFunction/ErrorsAlarm/Resource", "Api/ApiFunction/P99DurationAlarm/Resource",

@@ -34,6 +34,9 @@ COMPLIANT = {
         DefinitionString={"Fn::Join": ["", ['{"Resource":"', {"Ref": "Alias"}, '"}']]}),
     "event invoke config with qualifier": res(
         "AWS::Lambda::EventInvokeConfig", FunctionName={"Ref": "Fn"}, Qualifier="live"),
+    "event invoke config on the alias (as CDK renders it)": res(
+        "AWS::Lambda::EventInvokeConfig", FunctionName={"Ref": "Fn"},
+        Qualifier={"Fn::Select": [7, {"Fn::Split": [":", {"Ref": "Alias"}]}]}),
     "iam grant on alias": res("AWS::IAM::Policy", PolicyDocument={"Statement": [
         {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": {"Ref": "Alias"}}]}),
 }
@@ -69,6 +72,9 @@ NON_COMPLIANT = {
          "Resource": [{"Fn::GetAtt": ["Fn", "Arn"]}]}]}),
     "event invoke config on $LATEST": res(
         "AWS::Lambda::EventInvokeConfig", FunctionName={"Ref": "Fn"}, Qualifier="$LATEST"),
+    "event invoke config qualifier from the function arn": res(
+        "AWS::Lambda::EventInvokeConfig", FunctionName={"Ref": "Fn"},
+        Qualifier={"Fn::Select": [7, {"Fn::Split": [":", {"Fn::GetAtt": ["Fn", "Arn"]}]}]}),
 }
 
 

@@ -80,14 +80,38 @@ def _scan(parts: list[Part], *, identifier: bool) -> Compliance:
     return Compliance.COMPLIANT if found else Compliance.NOT_APPLICABLE
 
 
+_ARN_QUALIFIER_INDEX = 7  # arn:aws:lambda:region:account:function:name:QUALIFIER
+
+
+def _qualifier_of_qualified_arn(qualifier: Any, template: Template) -> bool:
+    """``Fn::Select [7, Fn::Split [":", <alias or version ARN>]]``, as CDK renders it."""
+    if not (isinstance(qualifier, Mapping) and set(qualifier) == {"Fn::Select"}):
+        return False
+    selection = qualifier["Fn::Select"]
+    if not (isinstance(selection, list) and len(selection) == 2
+            and selection[0] in (_ARN_QUALIFIER_INDEX, str(_ARN_QUALIFIER_INDEX))):
+        return False
+    split = selection[1]
+    if not (isinstance(split, Mapping) and set(split) == {"Fn::Split"}):
+        return False
+    args = split["Fn::Split"]
+    if not (isinstance(args, list) and len(args) == 2 and args[0] == ":"):
+        return False
+    parts = flatten(args[1], template)
+    return (len(parts) == 1 and isinstance(parts[0], ResourceRef)
+            and parts[0].resource_type in QUALIFIED_TARGETS)
+
+
 def _identifier_with_qualifier(
     value: Any, qualifier: Any, template: Template
 ) -> Compliance:
     if isinstance(qualifier, str):
         return Compliance.COMPLIANT if _qualifier_ok(qualifier) else Compliance.NON_COMPLIANT
     if qualifier is not None:
+        if _qualifier_of_qualified_arn(qualifier, template):
+            return Compliance.COMPLIANT
         parts = flatten(qualifier, template)
-        if any(isinstance(p, Opaque) for p in parts):
+        if not parts or any(isinstance(p, Opaque) for p in parts):
             return Compliance.NON_COMPLIANT
         return Compliance.COMPLIANT
     return _scan(flatten(value, template), identifier=True)
