@@ -67,7 +67,7 @@ def _is_validation_failure(exc: Exception, outdir: Path) -> bool:
 def _plugin_acknowledged(plugin: RulePackPlugin, stack_paths: Sequence[str]) -> list[Finding]:
     """Acknowledgements the plugin applied itself (un-qualified ids, outside the gate)."""
     found = []
-    for stack in plugin.last_run.stacks:
+    for stack in (s for run in plugin.runs for s in run.stacks):
         for (rule_id, logical_id), (reason, at) in stack.acknowledged.items():
             path = stack.construct_paths.get(logical_id, f"{stack.stack_path}/{logical_id}")
             stage, stack_path = locate(path, stack_paths)

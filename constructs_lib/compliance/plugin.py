@@ -59,7 +59,8 @@ class RulePackPlugin:
     def __init__(self, name: str, rules: Sequence[Rule]) -> None:
         self._name = name
         self._rules = tuple(rules)
-        self.last_run = PluginRun()
+        self.runs: list[PluginRun] = []
+        """One entry per :meth:`validate` call (the CDK may call once per stage)."""
 
     @classmethod
     def bank_grade(cls) -> RulePackPlugin:
@@ -77,6 +78,11 @@ class RulePackPlugin:
     @property
     def rule_ids(self) -> list[str]:
         return [rule.id for rule in self._rules]
+
+    @property
+    def last_run(self) -> PluginRun:
+        """The most recent :meth:`validate` call's results."""
+        return self.runs[-1] if self.runs else PluginRun()
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -101,7 +107,7 @@ class RulePackPlugin:
                 grouped.setdefault(rule_id, []).append(violating)
                 if error:
                     errors[rule_id] = error
-        self.last_run = run
+        self.runs.append(run)
         report_violations = [
             cdk.PolicyViolation(
                 rule_name=rule_id,
