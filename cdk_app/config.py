@@ -35,7 +35,9 @@ class FunctionConfig(_Frozen):
     memory_mb: int = Field(ge=128, le=10240)
     timeout_seconds: int = Field(ge=1, le=900)
     reserved_concurrency: int = Field(ge=1)
-    deployment: Literal["all_at_once", "canary_10_percent_5_minutes", "linear_10_percent_every_1_minute"]
+    deployment: Literal[
+        "all_at_once", "canary_10_percent_5_minutes", "linear_10_percent_every_1_minute"
+    ]
     p99_latency_alarm_ms: int = Field(ge=100)
 
 

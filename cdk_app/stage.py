@@ -23,7 +23,8 @@ class PlatformStage(cdk.Stage):
     """
 
     def __init__(self, scope: Construct, id_: str, *, config: StageConfig) -> None:
-        super().__init__(scope, id_, env=cdk.Environment(account=config.account, region=config.region))
+        home = cdk.Environment(account=config.account, region=config.region)
+        super().__init__(scope, id_, env=home)
         opt_outs = tuple(
             OptOut(setting=o.setting, reason=o.reason, finding_ids=o.finding_ids)
             for o in config.opt_outs
@@ -37,13 +38,13 @@ class PlatformStage(cdk.Stage):
         )
         self.data = DataStack(
             self, "Data",
-            env=cdk.Environment(account=config.account, region=config.region),
+            env=home,
             config=config,
             opt_outs=opt_outs,
         )
         self.api = ApiStack(
             self, "Api",
-            env=cdk.Environment(account=config.account, region=config.region),
+            env=home,
             cross_region_references=True,
             config=config,
             data=self.data,

@@ -319,8 +319,6 @@ class ServiceFunction(Construct):
             application_log_level_v2=application_log_level,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             dead_letter_queue=self._dead_letter_queue,
-            retry_attempts=retry_attempts,
-            max_event_age=max_event_age or cdk.Duration.hours(6),
             reserved_concurrent_executions=reserved_concurrent_executions,
             environment=dict(environment or {}),
             environment_encryption=environment_key,
@@ -335,13 +333,6 @@ class ServiceFunction(Construct):
         # The L2 grants only sqs:SendMessage for a DLQ; without the key the service
         # could not put a message on the CMK-encrypted queue.
         queue_key.grant(self._role, "kms:GenerateDataKey", "kms:Decrypt")
-        cdk.Validations.of(self._function).acknowledge(
-            cdk.Acknowledgment(
-                id="Serverless-LambdaAsyncFailureDestination",
-                reason="Failed asynchronous invocations go to the CMK-encrypted dead-letter "
-                       "queue (DeadLetterConfig); a failure destination would duplicate them.",
-            )
-        )
         cdk.Validations.of(self._dead_letter_queue).acknowledge(
             cdk.Acknowledgment(
                 id="Serverless-SQSRedrivePolicy",
@@ -350,11 +341,24 @@ class ServiceFunction(Construct):
         )
         self._enable_tracing()
 
+        # Async retry settings belong to the alias: anything invoking $LATEST bypasses
+        # the deployment safety net, so nothing may be configured there.
         self._alias = lambda_.Alias(
             self, "LiveAlias",
             alias_name=LIVE_ALIAS_NAME,
             version=self._function.current_version,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age or cdk.Duration.hours(6),
         )
+        for target in (self._function, self._alias):
+            cdk.Validations.of(target).acknowledge(
+                cdk.Acknowledgment(
+                    id="Serverless-LambdaAsyncFailureDestination",
+                    reason="Failed asynchronous invocations go to the CMK-encrypted dead-letter "
+                           "queue (DeadLetterConfig); a failure destination would duplicate "
+                           "them.",
+                )
+            )
         self._alarms = self._create_alarms(p99_duration_threshold)
         self._deployment_group = codedeploy.LambdaDeploymentGroup(
             self, "Deployment",

@@ -48,6 +48,8 @@ class DataClass(StrEnum):
     WORKFLOW_STATE = "workflow_state"
     ARTIFACTS = "artifacts"
     TOKENS = "tokens"
+    ALERTS = "alerts"
+    BACKUPS = "backups"
 
 
 # AWS services (``<name>.<region>.amazonaws.com``) through which account principals may
@@ -60,6 +62,8 @@ _VIA_SERVICES: Mapping[DataClass, tuple[str, ...] | None] = MappingProxyType({
     DataClass.WORKFLOW_STATE: ("states", "sqs", "dynamodb"),
     DataClass.ARTIFACTS: ("s3",),
     DataClass.TOKENS: None,
+    DataClass.ALERTS: ("sns",),
+    DataClass.BACKUPS: ("backup",),
 })
 
 # Key management without any cryptographic use (and without kms:CreateGrant, which
@@ -227,6 +231,15 @@ class EncryptionKeys(Construct):
                 resources=["*"],
                 conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
             ))
+        if data_class is DataClass.ALERTS:
+            # Alarm actions publish to an encrypted topic as the CloudWatch service itself.
+            statements.append(iam.PolicyStatement(
+                sid="CloudWatchAlarmsOfThisAccount",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ))
         return iam.PolicyDocument(statements=statements)
 
     # -- accessors ----------------------------------------------------------------------
@@ -281,6 +294,16 @@ class EncryptionKeys(Construct):
     def tokens(self) -> kms.IKey:
         """Key for application-level envelope encryption (e.g. consent tokens)."""
         return self.key(DataClass.TOKENS)
+
+    @property
+    def alerts(self) -> kms.IKey:
+        """Key for alarm notification topics (usable by CloudWatch alarms of this account)."""
+        return self.key(DataClass.ALERTS)
+
+    @property
+    def backups(self) -> kms.IKey:
+        """Key for AWS Backup vaults."""
+        return self.key(DataClass.BACKUPS)
 
     # -- grants -------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from constructs import Construct
 from cdk_app.config import FunctionConfig, StageConfig
 from cdk_app.stacks.data_stack import DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
+from constructs_lib.alarms import AlarmNotifications
 from constructs_lib.edge import EdgeDistribution
 from constructs_lib.function import ServiceFunction
 from constructs_lib.http_api import PlatformHttpApi
@@ -55,6 +56,9 @@ class ApiStack(cdk.Stack):
             opt_outs=opt_outs,
         )
         self.api_function = self._api_function(config.api_function, config, data, opt_outs)
+        self.alerts = AlarmNotifications(self, "Alerts", key=data.keys.alerts,
+                                         emails=[config.alarm_email])
+        self.alerts.notify_on(*self.api_function.alarms)
         self.http_api = PlatformHttpApi(
             self, "HttpApi",
             handler=self.api_function.alias,
@@ -68,7 +72,9 @@ class ApiStack(cdk.Stack):
             opt_outs=opt_outs,
         )
         certificate = (
-            acm.Certificate.from_certificate_arn(self, "EdgeCertificate", config.edge.certificate_arn)
+            acm.Certificate.from_certificate_arn(
+                self, "EdgeCertificate", config.edge.certificate_arn
+            )
             if config.edge.certificate_arn else None
         )
         # CloudFront's log delivery needs a statement in the key policy, which CDK can only
@@ -109,6 +115,7 @@ class ApiStack(cdk.Stack):
             "COGNITO_REGION": config.region,
             "LOG_LEVEL": "INFO",
             "POWERTOOLS_SERVICE_NAME": "family-finance-api",
+            "FAMILY_KEYS_TABLE_NAME": data.family_keys.table_name,
             **data.secrets.environment(),
         }
         function = ServiceFunction(
@@ -128,6 +135,7 @@ class ApiStack(cdk.Stack):
         )
         data.database.grant_data_access(function.role)
         data.keys.tokens.grant(function.role, "kms:GenerateDataKey", "kms:Decrypt")
+        data.family_keys.grant_key_access(function.role)
         for which in _API_SECRETS:
             data.secrets.grant_read(which, function.role)
         return function

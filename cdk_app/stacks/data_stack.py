@@ -1,4 +1,4 @@
-"""Long-lived data: encryption keys, the isolated network, Aurora, and the app's secrets."""
+"""Long-lived data: keys, the isolated network, Aurora and its backups, key store, secrets."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_backup as backup
 from constructs import Construct
 
 from cdk_app.config import StageConfig
+from constructs_lib.backup import BackupProtection
 from constructs_lib.database import SecureAuroraCluster
-from constructs_lib.keys import EncryptionKeys
+from constructs_lib.key_store import CryptoShreddingKeyStore
+from constructs_lib.keys import DataClass, EncryptionKeys
 from constructs_lib.network import PrivateNetwork
 from constructs_lib.opt_outs import OptOut
 from constructs_lib.secrets import AppSecrets
@@ -31,8 +34,11 @@ class DataStack(cdk.Stack):
         super().__init__(scope, id_, termination_protection=config.database.deletion_protection,
                          **kwargs)
         db_config = config.database
-        self.keys = EncryptionKeys(self, "Keys", alias_prefix=config.resource_prefix,
-                                   opt_outs=opt_outs)
+        self.keys = EncryptionKeys(
+            self, "Keys", alias_prefix=config.resource_prefix,
+            extra_via_services={DataClass.TOKENS: ("dynamodb",)},
+            opt_outs=opt_outs,
+        )
         self.network = PrivateNetwork(
             self, "Network",
             log_key=self.keys.logs,
@@ -57,6 +63,15 @@ class DataStack(cdk.Stack):
             log_retention=config.log_retention_days,
             opt_outs=opt_outs,
         )
+        self.backups = BackupProtection(
+            self, "Backups",
+            key=self.keys.backups,
+            resources=[backup.BackupResource.from_rds_database_cluster(self.database.cluster)],
+            retention=cdk.Duration.days(db_config.backup_retention_days),
+        )
+        # Wrapped per-family data keys live outside Aurora (and its backups) so that
+        # deleting a family's key shreds its consent tokens for good.
+        self.family_keys = CryptoShreddingKeyStore(self, "FamilyKeys", key=self.keys.tokens)
         self.secrets = AppSecrets(
             self, "Secrets",
             key=self.keys.secrets,

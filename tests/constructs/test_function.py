@@ -114,10 +114,14 @@ def test_dead_letter_queue_is_cmk_encrypted_tls_only_14_days(template: Template)
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         })])},
     })
-    template.has_resource_properties("AWS::Lambda::EventInvokeConfig", {
-        "MaximumRetryAttempts": 2,
-        "Qualifier": "$LATEST",
-    })
+    # Async retry settings live on the alias; nothing is configured on $LATEST.
+    configs = list(template.find_resources("AWS::Lambda::EventInvokeConfig").values())
+    assert len(configs) == 1
+    assert configs[0]["Properties"]["MaximumRetryAttempts"] == 2
+    qualifier = configs[0]["Properties"]["Qualifier"]
+    # The alias name, derived from the alias resource -- never the literal "$LATEST".
+    assert qualifier != "$LATEST"
+    assert "LiveAlias" in str(qualifier)
     # The role can use the queue key (the L2 DLQ grant alone cannot).
     template.has_resource_properties("AWS::IAM::Policy", {
         "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
