@@ -100,24 +100,7 @@ _ROTATION_RULES = ("AwsSolutions-SMG4", "NIST.800.53.R5-SecretsManagerRotationEn
 # Real weaknesses accepted only until the owning construct/stack is fixed. Each reason
 # names the fix; once it lands the entry acknowledges nothing and the gate reports it
 # as stale, so it gets deleted rather than forgotten.
-INTERIM: tuple[AckEntry, ...] = (
-    *_each(
-        ("NIST.800.53.R5-CloudWatchAlarmAction", "HIPAA.Security-CloudWatchAlarmAction"),
-        ("Api/ApiFunction/ErrorsAlarm/Resource", "Api/ApiFunction/P99DurationAlarm/Resource",
-         "Api/ApiFunction/ThrottlesAlarm/Resource"),
-        "INTERIM (fix in ApiStack): the alarms roll CodeDeploy deployments back (CodeDeploy "
-        "polls their state), but outside a deployment nobody is notified. Wire an alarm action "
-        "to a CMK-encrypted SNS topic subscribed by the stage's alarm_email.",
-    ),
-    *_each(
-        ("NIST.800.53.R5-RDSInBackupPlan", "HIPAA.Security-RDSInBackupPlan"),
-        ("Data/Database/Cluster/Writer/Resource",),
-        "INTERIM (fix in DataStack/SecureAuroraCluster): Aurora continuous backups with "
-        "point-in-time recovery (config backup_retention_days) and a final snapshot on delete "
-        "cover restore, but there is no AWS Backup plan (vault lock, cross-account copy) to "
-        "protect backups from an account compromise. Add one for prod at least.",
-    ),
-)
+INTERIM: tuple[AckEntry, ...] = ()
 
 ACKNOWLEDGEMENTS: tuple[AckEntry, ...] = (
     # The API function is deliberately outside any VPC.
@@ -186,6 +169,14 @@ ACKNOWLEDGEMENTS: tuple[AckEntry, ...] = (
         "for no recovery need of the service.",
     ),
     *INTERIM,
+    # AWS Backup protects Aurora per cluster; cdk-nag looks for the instance.
+    *(AckEntry(rule_id=rule_id, path="Data/Database/Cluster/*/Resource",
+               cfn_type="AWS::RDS::DBInstance",
+               reason="The Aurora cluster is in the stage's AWS Backup plan (Data/Backups "
+                      "selects the cluster ARN, locked vault). AWS Backup protects Aurora only "
+                      "at cluster level and cannot select its instances, which is what this "
+                      "rule looks for.")
+      for rule_id in ("NIST.800.53.R5-RDSInBackupPlan", "HIPAA.Security-RDSInBackupPlan")),
     AckEntry(
         rule_id="BankGrade-LambdaInvokedViaAlias",
         cfn_type="Custom::VpcRestrictDefaultSG",
