@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from service.auth.dev_issuer import DevIssuer
     from service.auth.jwks import JwksFetch
     from service.auth.verifier import JwtVerifier
-    from service.crypto import DataKeyProvider
+    from service.crypto import DataKeyProvider, FamilyKeyring, FamilyKeyStore
     from service.db.port import Database
     from service.secrets import SecretLoader
 
@@ -37,7 +37,7 @@ class Services:
     ----------
     settings
         The service configuration.
-    database, key_provider, verifier, secrets
+    database, key_provider, key_store, verifier, secrets
         Ready-made dependencies (tests, benches); built from settings when omitted.
     jwks_fetch
         Fetches the Cognito JWKS; defaults to HTTPS from the user pool.
@@ -52,6 +52,7 @@ class Services:
         *,
         database: Database | None = None,
         key_provider: DataKeyProvider | None = None,
+        key_store: FamilyKeyStore | None = None,
         verifier: JwtVerifier | None = None,
         secrets: SecretLoader | None = None,
         jwks_fetch: JwksFetch | None = None,
@@ -63,6 +64,7 @@ class Services:
             for name, value in (
                 ("database", database),
                 ("key_provider", key_provider),
+                ("key_store", key_store),
                 ("verifier", verifier),
                 ("secrets", secrets),
             )
@@ -100,6 +102,16 @@ class Services:
     def key_provider(self) -> DataKeyProvider:
         """KMS data keys when a key ARN is configured, else a local master key."""
         return self._once("key_provider", self._build_key_provider)
+
+    @property
+    def key_store(self) -> FamilyKeyStore:
+        """Wrapped family keys: DynamoDB when a table is configured, else the database."""
+        return self._once("key_store", self._build_key_store)
+
+    @property
+    def keyring(self) -> FamilyKeyring:
+        """Per-family data keys: :attr:`key_provider` over :attr:`key_store`."""
+        return self._once("keyring", self._build_keyring)
 
     @property
     def verifier(self) -> JwtVerifier:
@@ -157,6 +169,27 @@ class Services:
 
         master_key = read_or_create(settings.local_dir / MASTER_KEY_FILE, lambda: os.urandom(32))
         return crypto.LocalDataKeyProvider(master_key)
+
+    def _build_key_store(self) -> FamilyKeyStore:
+        from service import crypto
+
+        settings = self.settings
+        if settings.family_keys_table_name:
+            client = self._aws_clients.get("dynamodb")
+            return crypto.DynamoDbFamilyKeyStore(
+                settings.family_keys_table_name, client, region_name=settings.aws_region
+            )
+        if settings.is_lambda:
+            raise RuntimeError("FAMILY_KEYS_TABLE_NAME is required in Lambda")
+        from service.repositories.keys import PostgresFamilyKeyStore
+
+        # Local mode only: keys in the application database reach its backups.
+        return PostgresFamilyKeyStore(self.database)
+
+    def _build_keyring(self) -> FamilyKeyring:
+        from service.crypto import FamilyKeyring
+
+        return FamilyKeyring(self.key_provider, self.key_store)
 
     def _build_verifier(self) -> JwtVerifier:
         from service.auth.jwks import JwksCache, url_fetcher

@@ -68,7 +68,7 @@ def _seed_demo() -> bool:
         click.echo("service.demo is not available yet: starting without demo data", err=True)
         return False
     services = current_services()
-    demo.seed_demo(services.database, services.key_provider, owner_email=DEMO_OWNER)
+    demo.seed_demo(services.database, services.keyring, owner_email=DEMO_OWNER)
     return True
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
-from service.crypto import DataKeyProvider
+from service.crypto import FamilyKeyring
 from service.db.port import Database
 from service.domain.models import AccountType, Role, TransactionStatus, Visibility
 from service.domain.principal import Principal
@@ -79,7 +79,7 @@ def _existing_demo_family(db: Database, owner: Principal) -> UUID | None:
 
 
 def seed_demo(
-    db: Database, key_provider: DataKeyProvider, *,
+    db: Database, keyring: FamilyKeyring, *,
     owner_email: str = "demo.owner@example.com",
     issuer: str | None = None, subject_for: Callable[[str], str] | None = None,
     today: date | None = None,
@@ -88,8 +88,8 @@ def seed_demo(
 
     Parameters
     ----------
-    db, key_provider:
-        The application's database and data key provider.
+    db, keyring:
+        The application's database and family data keys.
     owner_email:
         The owner's email; the adult and child are ``demo.adult@`` / ``demo.child@`` the
         same domain.
@@ -109,7 +109,7 @@ def seed_demo(
     }
     if _existing_demo_family(db, people["owner"]) is not None:
         return
-    family = families_uc.create_family(db, key_provider, people["owner"], name=DEMO_FAMILY_NAME)
+    family = families_uc.create_family(db, people["owner"], name=DEMO_FAMILY_NAME)
     for name, role in (("adult", Role.ADULT), ("child", Role.CHILD)):
         issued = invitations_uc.invite(db, people["owner"], family.id,
                                        email=people[name].email, role=role)
@@ -119,7 +119,7 @@ def seed_demo(
                               ("child", "Chloe Demo")):
             users.set_display_name(tx, users.ensure_user(tx, people[name]).id, display)
     connection = connections_uc.record_consent(
-        db, key_provider, people["owner"], family.id, provider="demo-bank",
+        db, keyring, people["owner"], family.id, provider="demo-bank",
         # Random stand-ins: the demo bank is fake, but tokens are still treated as secrets.
         tokens=connections_uc.ConsentTokens(access_token=secrets.token_urlsafe(32),
                                             refresh_token=secrets.token_urlsafe(32)),

@@ -46,6 +46,13 @@ class Settings:
         Endpoint override for the RDS Data API (the local Data API server).
     token_kms_key_arn
         KMS key for consent-token envelope encryption; locally a master key file is used.
+    family_keys_table_name
+        DynamoDB table of the wrapped per-family data keys (never backed up, so deleting
+        an item crypto-shreds the family even in database backups). Required in Lambda;
+        locally the ``family_keys`` table of the database is used instead.
+    aws_region
+        Region of AWS clients the service creates (``AWS_REGION``); boto3's default
+        resolution when unset.
     cognito_user_pool_id, cognito_client_id, cognito_region
         The Cognito user pool whose JWTs are accepted.
     dev_issuer
@@ -63,6 +70,8 @@ class Settings:
     db_name: str = "app"
     rds_data_endpoint_url: str | None = None
     token_kms_key_arn: str | None = None
+    family_keys_table_name: str | None = None
+    aws_region: str | None = None
     cognito_user_pool_id: str | None = None
     cognito_client_id: str | None = None
     cognito_region: str | None = None
@@ -109,6 +118,8 @@ class Settings:
             db_name=get("DB_NAME") or "app",
             rds_data_endpoint_url=get("RDS_DATA_ENDPOINT_URL"),
             token_kms_key_arn=get("TOKEN_KMS_KEY_ARN"),
+            family_keys_table_name=get("FAMILY_KEYS_TABLE_NAME"),
+            aws_region=get("AWS_REGION") or get("AWS_DEFAULT_REGION"),
             cognito_user_pool_id=get("COGNITO_USER_POOL_ID"),
             cognito_client_id=get("COGNITO_CLIENT_ID"),
             cognito_region=get("COGNITO_REGION") or get("AWS_REGION"),
@@ -142,6 +153,7 @@ class Settings:
                     ("DB_CLUSTER_ARN", self.db_cluster_arn),
                     ("DB_SECRET_ARN", self.db_secret_arn),
                     ("TOKEN_KMS_KEY_ARN", self.token_kms_key_arn),
+                    ("FAMILY_KEYS_TABLE_NAME", self.family_keys_table_name),
                     ("COGNITO_USER_POOL_ID", self.cognito_user_pool_id),
                     ("COGNITO_CLIENT_ID", self.cognito_client_id),
                     ("COGNITO_REGION", self.cognito_region),

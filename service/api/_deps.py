@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import cast
-
-from service.crypto import DataKeyProvider
-from service.http import current_key_provider
+from service.crypto import FamilyKeyring
+from service.http.context import current_services
 
 
-def key_provider() -> DataKeyProvider:
-    """The application's data key provider (KMS in Lambda, local master key otherwise)."""
-    return cast(DataKeyProvider, current_key_provider())
+def keyring() -> FamilyKeyring:
+    """The application's family data keys (KMS + DynamoDB in Lambda, local otherwise)."""
+    return current_services().keyring

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from flask import Blueprint
 
-from service.api._deps import key_provider
+from service.api._deps import keyring
 from service.api.schemas import ConnectionIn, ConnectionList, ConnectionOut
 from service.http import current_database, current_principal, endpoint
 from service.use_cases import connections as uc
@@ -30,7 +30,7 @@ def create_connection(*, fid: UUID, body: ConnectionIn) -> ConnectionOut:
     """Store the consent's tokens sealed with AES-256-GCM under the family data key
     (owners and adults)."""
     created = uc.record_consent(
-        current_database(), key_provider(), current_principal(), fid,
+        current_database(), keyring(), current_principal(), fid,
         provider=body.provider,
         tokens=uc.ConsentTokens(access_token=body.access_token,
                                 refresh_token=body.refresh_token),

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from flask import Blueprint
 
-from service.api._deps import key_provider
+from service.api._deps import keyring
 from service.api.schemas import CreateFamilyIn, FamilyOut
 from service.domain.models import Role
 from service.http import current_database, current_principal, endpoint
@@ -18,9 +18,8 @@ bp = Blueprint("families", __name__, url_prefix="/v1")
 @endpoint(bp, "POST", "/families", body=CreateFamilyIn, response=FamilyOut, status=201,
           summary="Create a family", tags=["families"])
 def create_family(*, body: CreateFamilyIn) -> FamilyOut:
-    """Create a family; the caller becomes its owner. A data key is created for it."""
-    family = uc.create_family(current_database(), key_provider(), current_principal(),
-                              name=body.name)
+    """Create a family; the caller becomes its owner. Its data key is created on first use."""
+    family = uc.create_family(current_database(), current_principal(), name=body.name)
     return FamilyOut(id=family.id, name=family.name, created_at=family.created_at,
                      role=Role.OWNER.value)
 
@@ -39,4 +38,4 @@ def get_family(*, fid: UUID) -> FamilyOut:
 def delete_family(*, fid: UUID) -> None:
     """Delete the family (owners only): its data key is destroyed first (crypto-shredding),
     then its members, accounts, transactions, consents and invitations are deleted."""
-    uc.delete_family(current_database(), current_principal(), fid)
+    uc.delete_family(current_database(), keyring(), current_principal(), fid)

@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from service.crypto import DataKeyProvider, KeyUnavailable, open_sealed, seal
+from service.crypto import FamilyKeyring, open_sealed, seal
 from service.db.port import Database, Executor
 from service.domain.errors import ConflictError, NotFoundError, PermissionDenied
 from service.domain.models import Connection, Membership, Role
 from service.domain.principal import Principal
-from service.repositories import connections, keys
+from service.repositories import connections
 from service.use_cases._common import audit, caller, membership, require_role
-from service.use_cases.families import family_key_context
 
 CONNECTION_NOT_FOUND = "Connection not found."
 
@@ -32,25 +31,20 @@ def token_aad(family_id: UUID, connection_id: UUID, field_name: str) -> dict[str
     return {"family": str(family_id), "connection": str(connection_id), "field": field_name}
 
 
-def _family_data_key(tx: Executor, key_provider: DataKeyProvider, family_id: UUID) -> bytes:
-    record = keys.get_family_key(tx, family_id)
-    if record is None or record.wrapped is None:
-        raise KeyUnavailable("the family's data key has been destroyed")
-    return key_provider.decrypt_data_key(record.wrapped, key_id=record.key_id,
-                                         context=family_key_context(family_id))
-
-
 def record_consent(
-    db: Database, key_provider: DataKeyProvider, principal: Principal, family_id: UUID, *,
+    db: Database, keyring: FamilyKeyring, principal: Principal, family_id: UUID, *,
     provider: str, tokens: ConsentTokens, consent_expires_at: datetime | None,
 ) -> Connection:
-    """Store a new consent; tokens are sealed under the family data key (owners, adults)."""
+    """Store a new consent; tokens are sealed under the family data key (owners, adults).
+
+    The family's data key is created here on its first use.
+    """
     connection_id = uuid.uuid4()
     with db.transaction() as tx:
         user = caller(tx, principal)
         scope = membership(tx, user, family_id)
         require_role(scope, Role.OWNER, Role.ADULT, to="connect bank accounts")
-        data_key = _family_data_key(tx, key_provider, family_id)
+        data_key = keyring.sealing_key(family_id)
         access = seal(data_key, tokens.access_token,
                       token_aad(family_id, connection_id, "access_token"))
         refresh = None if tokens.refresh_token is None else seal(
@@ -88,7 +82,7 @@ def revoke_consent(
 
 
 def read_consent_tokens(
-    tx: Executor, key_provider: DataKeyProvider, scope: Membership, connection_id: UUID
+    tx: Executor, keyring: FamilyKeyring, scope: Membership, connection_id: UUID
 ) -> ConsentTokens:
     """Decrypt a connection's tokens for the provider sync (internal; no API exposes this).
 
@@ -102,7 +96,7 @@ def read_consent_tokens(
     sealed = connections.get_sealed_tokens(tx, scope, connection_id)
     if sealed is None or sealed.access_token is None:
         raise NotFoundError(CONNECTION_NOT_FOUND)
-    data_key = _family_data_key(tx, key_provider, scope.family_id)
+    data_key = keyring.opening_key(scope.family_id)
     fid = scope.family_id
     access = open_sealed(data_key, sealed.access_token,
                          token_aad(fid, connection_id, "access_token"))

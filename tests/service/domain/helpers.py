@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from service.auth.dev_issuer import DEV_ISSUER, DevIssuer
-from service.crypto import DataKeyProvider, LocalDataKeyProvider
+from service.crypto import FamilyKeyring, LocalDataKeyProvider
 from service.db.port import Database
 from service.domain.models import AccountType, Role, TransactionStatus, Visibility
 from service.domain.principal import Principal
 from service.repositories import accounts as account_repo
 from service.repositories import balances as balance_repo
 from service.repositories import transactions as tx_repo
+from service.repositories.keys import PostgresFamilyKeyStore
 from service.repositories.transactions import NewTransaction
 from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
@@ -33,6 +34,11 @@ def local_key_provider() -> LocalDataKeyProvider:
     return LocalDataKeyProvider(os.urandom(32))
 
 
+def local_keyring(db: Database) -> FamilyKeyring:
+    """Local mode's family keys: a random master key over the ``family_keys`` table."""
+    return FamilyKeyring(local_key_provider(), PostgresFamilyKeyStore(db))
+
+
 @dataclass
 class World:
     """Two families and a loner, built through the use cases.
@@ -44,7 +50,7 @@ class World:
     """
 
     db: Database
-    keys: DataKeyProvider
+    keys: FamilyKeyring
     family: UUID
     other_family: UUID
     memberships: dict[str, UUID]
@@ -74,10 +80,10 @@ def _user_id(db: Database, name: str) -> UUID:
     return UUID(str(row["id"]))
 
 
-def build_world(db: Database, keys: DataKeyProvider, *, per_account: int = 3) -> World:
+def build_world(db: Database, keys: FamilyKeyring, *, per_account: int = 3) -> World:
     """Create both families, memberships, accounts and ``per_account`` transactions each."""
-    fam_a = families_uc.create_family(db, keys, principal("owner"), name="Family A")
-    fam_b = families_uc.create_family(db, keys, principal("outsider"), name="Family B")
+    fam_a = families_uc.create_family(db, principal("owner"), name="Family A")
+    fam_b = families_uc.create_family(db, principal("outsider"), name="Family B")
     me_uc.get_me(db, principal("loner"))
     for name, role in ROLES_IN_A.items():
         if role is Role.OWNER:

@@ -14,7 +14,7 @@ from service.domain.errors import PermissionDenied
 from service.use_cases import families as families_uc
 from service.use_cases import invitations as invitations_uc
 from service.use_cases import transactions as tx_uc
-from tests.service.domain.helpers import build_world, local_key_provider, principal
+from tests.service.domain.helpers import build_world, local_keyring, principal
 
 
 def _tamper(url: str, sql: str) -> None:
@@ -26,7 +26,7 @@ def _tamper(url: str, sql: str) -> None:
 
 
 def test_intact_chain_verifies(postgres_db: Database) -> None:
-    build_world(postgres_db, local_key_provider())
+    build_world(postgres_db, local_keyring(postgres_db))
     result = verify_chain(postgres_db)
     assert result.ok, result.problems
     assert result.families_checked == 2
@@ -46,7 +46,7 @@ def test_intact_chain_verifies(postgres_db: Database) -> None:
 ])
 def test_tampering_is_detected(postgres_db: Database, postgres_url: str, sql: str,
                                expected: str) -> None:
-    build_world(postgres_db, local_key_provider())
+    build_world(postgres_db, local_keyring(postgres_db))
     assert verify_chain(postgres_db).ok
     _tamper(postgres_url, sql)
     result = verify_chain(postgres_db)
@@ -56,7 +56,7 @@ def test_tampering_is_detected(postgres_db: Database, postgres_url: str, sql: st
 
 def test_rehashing_an_edit_still_breaks_the_next_link(postgres_db: Database,
                                                       postgres_url: str) -> None:
-    build_world(postgres_db, local_key_provider())
+    build_world(postgres_db, local_keyring(postgres_db))
     _tamper(postgres_url, "UPDATE audit_log SET hash = repeat('a', 64) WHERE chain_index = 1")
     problems = verify_chain(postgres_db).problems
     assert any("prev_hash does not match" in p for p in problems)
@@ -68,7 +68,7 @@ def test_rehashing_an_edit_still_breaks_the_next_link(postgres_db: Database,
     "TRUNCATE audit_log",
 ])
 def test_audit_log_is_append_only_even_for_its_owner(postgres_db: Database, sql: str) -> None:
-    build_world(postgres_db, local_key_provider())
+    build_world(postgres_db, local_keyring(postgres_db))
     with pytest.raises(DatabaseError):
         postgres_db.execute(sql)
     assert verify_chain(postgres_db).ok
@@ -77,8 +77,7 @@ def test_audit_log_is_append_only_even_for_its_owner(postgres_db: Database, sql:
 def test_concurrent_appends_do_not_fork_the_chain(postgres_url: str) -> None:
     db = PostgresDatabase(postgres_url)
     try:
-        family = families_uc.create_family(db, local_key_provider(), principal("owner"),
-                                           name="Busy")
+        family = families_uc.create_family(db, principal("owner"), name="Busy")
 
         def work(n: int) -> None:
             for i in range(8):
@@ -99,7 +98,7 @@ def test_concurrent_appends_do_not_fork_the_chain(postgres_url: str) -> None:
 
 
 def test_failed_use_case_leaves_no_audit_entry(postgres_db: Database) -> None:
-    world = build_world(postgres_db, local_key_provider())
+    world = build_world(postgres_db, local_keyring(postgres_db))
     before = postgres_db.fetch_all("SELECT seq FROM audit_log")
     with pytest.raises(PermissionDenied):
         invitations_uc.invite(postgres_db, principal("adult"), world.family,
@@ -108,7 +107,7 @@ def test_failed_use_case_leaves_no_audit_entry(postgres_db: Database) -> None:
 
 
 def test_reads_of_financial_data_are_audited_without_amounts(postgres_db: Database) -> None:
-    world = build_world(postgres_db, local_key_provider())
+    world = build_world(postgres_db, local_keyring(postgres_db))
     tx_uc.list_transactions(postgres_db, principal("child"), world.family,
                             tx_uc.TransactionSearch())
     last = postgres_db.fetch_one("SELECT x::text AS r, actor, action, target_type, target_id "

@@ -10,7 +10,8 @@ import pytest
 from moto import mock_aws
 
 from service.crypto import (
-    DataKeyProvider,
+    DynamoDbFamilyKeyStore,
+    FamilyKeyring,
     KeyUnavailable,
     KmsDataKeyProvider,
     LocalDataKeyProvider,
@@ -23,15 +24,34 @@ from service.repositories import families as family_repo
 from service.repositories import users as user_repo
 from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
-from tests.service.domain.helpers import local_key_provider, principal
+from tests.service.domain.helpers import local_key_provider, local_keyring, principal
+
+REGION = "eu-west-2"
+TABLE = "family-keys"
 
 
 @pytest.fixture
 def kms_provider() -> Iterator[KmsDataKeyProvider]:
     with mock_aws():
-        client = boto3.client("kms", region_name="eu-west-2")
+        client = boto3.client("kms", region_name=REGION)
         key_id = client.create_key(Description="consent tokens")["KeyMetadata"]["Arn"]
         yield KmsDataKeyProvider(client, key_id)
+
+
+def create_key_table(region: str = REGION, name: str = TABLE) -> None:
+    """The table the infrastructure creates: partition key ``family_id`` (string)."""
+    boto3.client("dynamodb", region_name=region).create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "family_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "family_id", "KeyType": "HASH"}],
+    )
+
+
+@pytest.fixture
+def dynamodb_store(kms_provider: KmsDataKeyProvider) -> DynamoDbFamilyKeyStore:
+    """The Lambda key store on a moto table (inside ``kms_provider``'s moto context)."""
+    create_key_table()
+    return DynamoDbFamilyKeyStore(TABLE, boto3.client("dynamodb", region_name=REGION))
 
 
 def test_local_provider_binds_context_and_master_key() -> None:
@@ -75,14 +95,22 @@ def test_sealed_value_is_bound_to_its_aad() -> None:
                                               "field": "access"})
 
 
-def _shred_scenario(db: Database, provider: DataKeyProvider) -> None:
+def _audit_actions(db: Database, family_id: object) -> list[str]:
+    return [r["action"] for r in db.fetch_all(
+        "SELECT action FROM audit_log WHERE family_id = :f ORDER BY seq", {"f": family_id})]
+
+
+def _shred_scenario(db: Database, keyring: FamilyKeyring) -> None:
     owner = principal("owner")
-    family = families_uc.create_family(db, provider, owner, name="Shred me")
+    family = families_uc.create_family(db, owner, name="Shred me")
+    assert keyring.store.get(family.id) is None  # created on first use, not before
     conn = connections_uc.record_consent(
-        db, provider, owner, family.id, provider="bank",
+        db, keyring, owner, family.id, provider="bank",
         tokens=connections_uc.ConsentTokens("access-123", "refresh-456"),
         consent_expires_at=None,
     )
+    stored = keyring.store.get(family.id)
+    assert stored is not None and stored.context == {"family": str(family.id)}
     row = db.fetch_one("SELECT c::text AS r, access_token_ciphertext, access_token_nonce "
                        "FROM connections c WHERE id = :id", {"id": conn.id})
     assert row is not None
@@ -94,42 +122,84 @@ def _shred_scenario(db: Database, provider: DataKeyProvider) -> None:
         user = user_repo.ensure_user(tx, owner)
         scope = family_repo.find_membership(tx, user.id, family.id)
         assert scope is not None
-        tokens = connections_uc.read_consent_tokens(tx, provider, scope, conn.id)
+        tokens = connections_uc.read_consent_tokens(tx, keyring, scope, conn.id)
         assert (tokens.access_token, tokens.refresh_token) == ("access-123", "refresh-456")
 
-    families_uc.delete_family(db, owner, family.id)
+    families_uc.delete_family(db, keyring, owner, family.id)
 
-    key_row = db.fetch_one("SELECT wrapped_key, destroyed_at FROM family_keys "
-                           "WHERE family_id = :f", {"f": family.id})
-    assert key_row is not None
-    assert key_row["wrapped_key"] is None and key_row["destroyed_at"] is not None
+    assert keyring.store.get(family.id) is None
     assert db.fetch_one("SELECT 1 AS x FROM connections WHERE family_id = :f",
                         {"f": family.id}) is None
-    # A restored backup of the connections table is useless: no wrapped key exists any more,
-    # so nothing can produce the data key the ciphertext needs.
-    assert families_uc.family_key_context(family.id) == {"family": str(family.id)}
+    assert _audit_actions(db, family.id)[-2:] == ["family.key.destroy", "family.delete"]
     with pytest.raises(KeyUnavailable):
-        connections_uc._family_data_key(db, provider, family.id)
-    other_key = provider.generate_data_key(families_uc.family_key_context(family.id))
+        keyring.opening_key(family.id)
+    # A fresh key for the same family and context does not open old ciphertext.
+    other_key = keyring.provider.generate_data_key(families_uc.family_key_context(family.id))
     with pytest.raises(KeyUnavailable):
         open_sealed(other_key.plaintext, backup,
                     connections_uc.token_aad(family.id, conn.id, "access_token"))
 
 
 def test_crypto_shredding_with_local_key(postgres_db: Database) -> None:
-    _shred_scenario(postgres_db, local_key_provider())
+    _shred_scenario(postgres_db, local_keyring(postgres_db))
+    rows = postgres_db.fetch_all("SELECT wrapped_key, destroyed_at FROM family_keys")
+    assert len(rows) == 1
+    assert rows[0]["wrapped_key"] is None and rows[0]["destroyed_at"] is not None
 
 
-def test_crypto_shredding_with_kms(postgres_db: Database,
-                                   kms_provider: KmsDataKeyProvider) -> None:
-    _shred_scenario(postgres_db, kms_provider)
+def test_crypto_shredding_with_kms_and_dynamodb(
+    postgres_db: Database, kms_provider: KmsDataKeyProvider,
+    dynamodb_store: DynamoDbFamilyKeyStore,
+) -> None:
+    _shred_scenario(postgres_db, FamilyKeyring(kms_provider, dynamodb_store))
+    # Lambda mode keeps no key material in the database at all.
+    assert postgres_db.fetch_all("SELECT * FROM family_keys") == []
 
 
-def test_family_key_record_names_provider_and_context(postgres_db: Database,
-                                                      kms_provider: KmsDataKeyProvider) -> None:
-    family = families_uc.create_family(postgres_db, kms_provider, principal("owner"), name="K")
-    row = postgres_db.fetch_one("SELECT provider, key_id, encryption_context FROM family_keys "
-                                "WHERE family_id = :f", {"f": family.id})
-    assert row is not None
-    assert row["provider"] == "kms" and row["key_id"].startswith("arn:aws:kms:")
-    assert row["encryption_context"] == {"family": str(family.id)}
+def test_kms_key_record_names_provider_and_context(
+    postgres_db: Database, kms_provider: KmsDataKeyProvider,
+    dynamodb_store: DynamoDbFamilyKeyStore,
+) -> None:
+    keyring = FamilyKeyring(kms_provider, dynamodb_store)
+    family = families_uc.create_family(postgres_db, principal("owner"), name="K")
+    data_key = keyring.sealing_key(family.id)
+    stored = dynamodb_store.get(family.id)
+    assert stored is not None
+    assert stored.provider == "kms" and stored.key_id.startswith("arn:aws:kms:")
+    assert stored.context == {"family": str(family.id)}
+    assert data_key not in stored.wrapped
+    assert keyring.sealing_key(family.id) == data_key == keyring.opening_key(family.id)
+
+
+def test_key_of_one_family_does_not_unwrap_for_another(
+    postgres_db: Database, kms_provider: KmsDataKeyProvider,
+    dynamodb_store: DynamoDbFamilyKeyStore,
+) -> None:
+    keyring = FamilyKeyring(kms_provider, dynamodb_store)
+    a = families_uc.create_family(postgres_db, principal("owner"), name="A")
+    b = families_uc.create_family(postgres_db, principal("owner"), name="B")
+    keyring.sealing_key(a.id)
+    stolen = dynamodb_store.get(a.id)
+    assert stolen is not None
+    # Someone with PutItem copies family A's wrapped key onto family B: KMS refuses it
+    # because the key is unwrapped under B's encryption context.
+    assert dynamodb_store.put_if_absent(b.id, stolen) == stolen
+    with pytest.raises(KeyUnavailable):
+        keyring.opening_key(b.id)
+
+
+def test_local_store_gives_no_backup_guarantee(postgres_db: Database) -> None:
+    """Control case: the local store keeps wrapped keys in the database, so a database
+    backup still unwraps them after deletion. This is why Lambda uses the DynamoDB store
+    (see ``test_key_store_backup.py``)."""
+    keyring = local_keyring(postgres_db)
+    family = families_uc.create_family(postgres_db, principal("owner"), name="Local")
+    data_key = keyring.sealing_key(family.id)
+    backup = postgres_db.fetch_all("SELECT * FROM family_keys")
+    keyring.destroy(family.id)
+    with pytest.raises(KeyUnavailable):
+        keyring.opening_key(family.id)
+    (row,) = backup
+    assert keyring.provider.decrypt_data_key(
+        bytes(row["wrapped_key"]), key_id=row["key_id"],
+        context=families_uc.family_key_context(family.id)) == data_key

@@ -6,11 +6,11 @@ from service.db.port import Database
 from service.use_cases import accounts as accounts_uc
 from service.use_cases import transactions as tx_uc
 from service.use_cases.transactions import TransactionSearch
-from tests.service.domain.helpers import build_world, local_key_provider, principal
+from tests.service.domain.helpers import build_world, local_keyring, principal
 
 
 def test_world_builds_and_owner_sees_family_accounts(postgres_db: Database) -> None:
-    world = build_world(postgres_db, local_key_provider())
+    world = build_world(postgres_db, local_keyring(postgres_db))
     views = accounts_uc.list_accounts(postgres_db, principal("owner"), world.family)
     seen = {v.account.name for v in views}
     assert seen == {"joint account", "savings account", "pocket account"}

@@ -19,7 +19,7 @@ from service.repositories import transactions as tx_repo
 from service.repositories.transactions import NewTransaction, like_pattern
 from service.use_cases import transactions as tx_uc
 from service.use_cases.transactions import TransactionSearch
-from tests.service.domain.helpers import World, build_world, local_key_provider, principal
+from tests.service.domain.helpers import World, build_world, local_keyring, principal
 
 
 def _all_ids(db: Database, world: World, search: TransactionSearch) -> list[UUID]:
@@ -37,7 +37,7 @@ def _all_ids(db: Database, world: World, search: TransactionSearch) -> list[UUID
 
 @pytest.fixture
 def world(postgres_db: Database) -> World:
-    w = build_world(postgres_db, local_key_provider(), per_account=6)
+    w = build_world(postgres_db, local_keyring(postgres_db), per_account=6)
     with postgres_db.transaction() as tx:
         tx_repo.insert_transactions(tx, w.family, w.accounts["joint"], [
             NewTransaction("odd-1", TransactionStatus.BOOKED, date(2025, 1, 31), None,

@@ -205,6 +205,7 @@ def test_lambda_settings_default_to_no_dev_issuer() -> None:
         "DB_CLUSTER_ARN": "arn:aws:rds:eu-west-2:123456789012:cluster:c",
         "DB_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:123456789012:secret:s",
         "TOKEN_KMS_KEY_ARN": "arn:aws:kms:eu-west-2:123456789012:key/k",
+        "FAMILY_KEYS_TABLE_NAME": "family-keys",
         "COGNITO_USER_POOL_ID": "eu-west-2_Pool",
         "COGNITO_CLIENT_ID": "client",
         "COGNITO_REGION": "eu-west-2",

@@ -42,6 +42,7 @@ LAMBDA_ENV = {
     "DB_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:123456789012:secret:db-AbCdEf",
     "DB_NAME": "app",
     "TOKEN_KMS_KEY_ARN": "arn:aws:kms:eu-west-2:123456789012:key/1111-2222",
+    "FAMILY_KEYS_TABLE_NAME": "family-keys",
     "COGNITO_USER_POOL_ID": COGNITO_POOL,
     "COGNITO_CLIENT_ID": COGNITO_CLIENT,
     "COGNITO_REGION": COGNITO_REGION,
@@ -131,7 +132,8 @@ def test_health_through_handler_builds_app_once(lambda_env: None) -> None:
     services: Services = app.extensions["service.services"]
     assert services.settings.is_lambda and services.dev_issuer is None
     # /health touched neither the database nor KMS nor Cognito.
-    assert not {"database", "key_provider", "verifier", "secrets"} & set(services._built)
+    assert not {"database", "key_provider", "key_store", "keyring", "verifier",
+                "secrets"} & set(services._built)
 
 
 def test_handler_answers_problem_details(lambda_env: None) -> None:
