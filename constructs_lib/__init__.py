@@ -14,11 +14,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from constructs_lib.alarms import AlarmNotifications
+    from constructs_lib.backup import BackupProtection
     from constructs_lib.database import SecureAuroraCluster
     from constructs_lib.edge import EdgeDistribution, EdgeProtection
     from constructs_lib.function import ServiceFunction
     from constructs_lib.http_api import PlatformHttpApi
     from constructs_lib.identity import FamilyUserPool
+    from constructs_lib.key_store import CryptoShreddingKeyStore
     from constructs_lib.keys import DataClass, EncryptionKeys
     from constructs_lib.lambda_asset import LambdaAsset, build_lambda_asset
     from constructs_lib.network import PrivateNetwork
@@ -26,6 +29,9 @@ if TYPE_CHECKING:
     from constructs_lib.secrets import AppSecret, AppSecrets
 
 _EXPORTS = {
+    "AlarmNotifications": "constructs_lib.alarms",
+    "BackupProtection": "constructs_lib.backup",
+    "CryptoShreddingKeyStore": "constructs_lib.key_store",
     "AppSecret": "constructs_lib.secrets",
     "AppSecrets": "constructs_lib.secrets",
     "DataClass": "constructs_lib.keys",
@@ -44,8 +50,11 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "AlarmNotifications",
     "AppSecret",
     "AppSecrets",
+    "BackupProtection",
+    "CryptoShreddingKeyStore",
     "DataClass",
     "EdgeDistribution",
     "EdgeProtection",
