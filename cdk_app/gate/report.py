@@ -78,6 +78,10 @@ class StageReport:
             "rules_noted": len(noted_rules),
             "findings_total": len(findings),
             "findings_acknowledged": sum(f.acknowledged for f in findings),
+            "acknowledged_by": {
+                source: sum(f.acknowledged_by == source for f in findings)
+                for source in ("registry", "opt-out", "construct")
+            },
             "findings_failed": sum(fails(f) for f in findings),
         }
 
@@ -102,13 +106,14 @@ class StageReport:
 
 
 def _reasons(findings: Iterable[Finding]) -> list[dict[str, Any]]:
-    """Acknowledged findings grouped by (rule, reason, where acknowledged)."""
-    groups: dict[tuple[str, str, str], list[str]] = {}
+    """Acknowledged findings grouped by (rule, reason, where and by what acknowledged)."""
+    groups: dict[tuple[str, str, str, str], list[str]] = {}
     for f in findings:
-        key = (f.rule_id, f.reason or "", f.acknowledged_at or "")
+        key = (f.rule_id, f.reason or "", f.acknowledged_at or "", f.acknowledged_by or "")
         groups.setdefault(key, []).append(f.resource_path)
-    return [{"rule_id": r, "reason": why, "acknowledged_at": at, "resources": sorted(paths)}
-            for (r, why, at), paths in sorted(groups.items())]
+    return [{"rule_id": r, "reason": why, "acknowledged_at": at, "acknowledged_by": by,
+             "resources": sorted(paths)}
+            for (r, why, at, by), paths in sorted(groups.items())]
 
 
 def summary_table(report: StageReport) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -13,15 +13,17 @@ from cdk_app.gate.assembly import stacks_in
 from cdk_app.gate.lint import LintMatch, lint_stacks
 from cdk_app.gate.report import StageReport, StaleAcknowledgement, failure_text, summary_table
 from cdk_app.gate.validation_report import Finding, locate, read_validation_report
+from constructs_lib.compliance.acknowledged import find_by_path
 from constructs_lib.compliance.acknowledgements import (
     ACKNOWLEDGEMENTS,
     AckApplication,
     AckEntry,
     apply_acknowledgements,
 )
-from constructs_lib.compliance.namespacing import qualified_acknowledgements
+from constructs_lib.compliance.namespacing import qualified_acknowledgements, unqualify
 from constructs_lib.compliance.packs import PACK_NAMES, new_packs
 from constructs_lib.compliance.plugin import RulePackPlugin
+from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY
 
 AppBuilder = Callable[[], cdk.App]
 
@@ -75,6 +77,40 @@ def _plugin_acknowledged(plugin: RulePackPlugin, stack_paths: Sequence[str]) -> 
             found.append(Finding(plugin.name, rule_id, path, stack_path, stage, rule.level,
                                  rule.info, True, reason, at, rule_id, logical_id))
     return found
+
+
+def _opt_out_findings(app: cdk.App, path: str, cache: dict[str, set[str]]) -> set[str]:
+    """Rule ids the OptOuts recorded on the construct at ``path`` acknowledge."""
+    if path not in cache:
+        construct = find_by_path(app, path)
+        ids: set[str] = set()
+        for entry in construct.node.metadata if construct is not None else []:
+            if entry.type == OPT_OUT_METADATA_KEY and isinstance(entry.data, Mapping):
+                ids.update(str(i) for i in entry.data.get("findings", []))
+        cache[path] = ids
+    return cache[path]
+
+
+def _attribute(
+    app: cdk.App, findings: list[Finding], application: AckApplication
+) -> list[Finding]:
+    """Say where each acknowledgement came from: registry, opt-out or construct code."""
+    from_registry = {(a.qualified_id, a.construct_path) for a in application.applied}
+    cache: dict[str, set[str]] = {}
+    out = []
+    for f in findings:
+        if not (f.acknowledged and f.acknowledged_at is not None):
+            out.append(f)
+            continue
+        if (f.acknowledged_id, f.acknowledged_at) in from_registry:
+            source = "registry"
+        elif unqualify(f.acknowledged_id or f.rule_id) in _opt_out_findings(
+                app, f.acknowledged_at, cache):
+            source = "opt-out"
+        else:
+            source = "construct"
+        out.append(replace(f, acknowledged_by=source))
+    return out
 
 
 def _stale(application: AckApplication, findings: Sequence[Finding]) -> list[StaleAcknowledgement]:
@@ -140,6 +176,7 @@ def run_gate(
     seen = {(f.pack, f.rule_id, f.resource_path) for f in findings}
     findings += [f for f in _plugin_acknowledged(bank_grade, stack_paths)
                  if (f.pack, f.rule_id, f.resource_path) not in seen]
+    findings = _attribute(app, findings, application)
     lint_matches: list[LintMatch] = []
     if lint:
         lint_matches = lint_stacks(stacks)

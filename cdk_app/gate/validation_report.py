@@ -29,6 +29,8 @@ class Finding:
     acknowledged_at: str | None = None
     acknowledged_id: str | None = None
     logical_id: str | None = None
+    acknowledged_by: str | None = None
+    """``registry``, ``opt-out`` (a construct's recorded OptOut) or ``construct``."""
 
     @property
     def base_rule(self) -> str:

@@ -47,6 +47,7 @@ def test_acknowledged_finding_passes_and_keeps_its_reason(tmp_path: Path) -> Non
     assert acked.rule_id == "BankGrade-NoPublicNetwork"
     assert acked.reason == IGW_ACK.reason
     assert acked.acknowledged_at == "standin/Net/Igw"
+    assert acked.acknowledged_by == "registry"
     written = json.loads((tmp_path / "compliance-standin.json").read_text())
     assert written["packs"]["BankGrade"]["rules_acknowledged"] == 1
     assert written["acknowledgement_reasons"][0]["reason"] == IGW_ACK.reason
@@ -81,6 +82,7 @@ def test_opt_out_acknowledgements_are_reported_with_their_reason(tmp_path: Path)
     assert set(acked) == set(finding_ids)
     assert {f.reason for f in acked.values()} == {opt_out.reason}
     assert {f.acknowledged_at for f in acked.values()} == {"standin/Net/Topic"}
+    assert {f.acknowledged_by for f in acked.values()} == {"opt-out"}
 
 
 def test_stale_acknowledgements_are_reported(tmp_path: Path) -> None:
