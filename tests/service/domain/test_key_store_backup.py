@@ -1,0 +1,155 @@
+"""Crypto-shredding reaches database backups when keys live in the DynamoDB key store.
+
+The "backup" is a byte-for-byte copy of the whole test database taken with
+``CREATE DATABASE ... TEMPLATE`` (what an Aurora snapshot / point-in-time restore gives
+back), restored next to the live one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from uuid import UUID
+
+import pytest
+
+from service.audit import verify_chain
+from service.crypto import DynamoDbFamilyKeyStore, FamilyKeyring, KeyUnavailable, KmsDataKeyProvider
+from service.db.embedded import with_database
+from service.db.port import Database, DatabaseError
+from service.db.postgres import PostgresDatabase
+from service.domain.principal import Principal
+from service.repositories import families as family_repo
+from service.repositories import users as user_repo
+from service.use_cases import connections as connections_uc
+from service.use_cases import families as families_uc
+from tests.fixtures.postgres import _create_database, _drop_database, database_name
+from tests.service.domain.helpers import principal
+
+
+@pytest.fixture
+def keyring(kms_provider: KmsDataKeyProvider,
+            dynamodb_store: DynamoDbFamilyKeyStore) -> FamilyKeyring:
+    """Lambda mode's keys: KMS wraps, DynamoDB keeps (both on moto)."""
+    return FamilyKeyring(kms_provider, dynamodb_store)
+
+
+def _seed(db: Database, keyring: FamilyKeyring, owner: Principal) -> tuple[UUID, UUID]:
+    family = families_uc.create_family(db, owner, name="Backed up")
+    conn = connections_uc.record_consent(
+        db, keyring, owner, family.id, provider="bank",
+        tokens=connections_uc.ConsentTokens("access-secret", "refresh-secret"),
+        consent_expires_at=None,
+    )
+    return family.id, conn.id
+
+
+def _read_tokens(db: Database, keyring: FamilyKeyring, owner: Principal, family_id: UUID,
+                 connection_id: UUID) -> connections_uc.ConsentTokens:
+    with db.transaction() as tx:
+        user = user_repo.ensure_user(tx, owner)
+        scope = family_repo.find_membership(tx, user.id, family_id)
+        assert scope is not None
+        return connections_uc.read_consent_tokens(tx, keyring, scope, connection_id)
+
+
+@pytest.fixture
+def backup_of(pg_admin_url: str) -> Iterator[list[str]]:
+    """Names of snapshot databases the test takes; dropped afterwards."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        _drop_database(pg_admin_url, name)
+
+
+def test_backup_taken_before_deletion_cannot_decrypt_tokens(
+    pg_admin_url: str, postgres_url: str, keyring: FamilyKeyring,
+    kms_provider: KmsDataKeyProvider, backup_of: list[str],
+) -> None:
+    owner = principal("owner")
+    live = PostgresDatabase(postgres_url)
+    family_id, connection_id = _seed(live, keyring, owner)
+    item = keyring.store.get(family_id)
+    assert item is not None
+    live.close()  # a template must have no open connections
+
+    backup_name = f"backup_{uuid.uuid4().hex}"
+    _create_database(pg_admin_url, backup_name, template=database_name(postgres_url))
+    backup_of.append(backup_name)
+    backup = PostgresDatabase(with_database(pg_admin_url, backup_name))
+    live = PostgresDatabase(postgres_url)
+    try:
+        # The restored backup works: before deletion its tokens open with the live key.
+        assert _read_tokens(backup, keyring, owner, family_id, connection_id).access_token \
+            == "access-secret"
+
+        families_uc.delete_family(live, keyring, owner, family_id)
+
+        # The backup still has the sealed tokens, but no key material at all ...
+        assert backup.fetch_one(
+            "SELECT access_token_ciphertext IS NOT NULL AS sealed FROM connections "
+            "WHERE id = :id", {"id": connection_id}) == {"sealed": True}
+        assert backup.fetch_all("SELECT * FROM family_keys") == []
+        wrapped_hex = item.wrapped.hex()
+        tables = [r["t"] for r in backup.fetch_all(
+            "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'")]
+        for table in tables:
+            for row in backup.fetch_all(f'SELECT x::text AS r FROM "{table}" x'):
+                assert wrapped_hex not in row["r"], table
+
+        # ... so reading them from the restored backup fails: the key store forgot the key.
+        with pytest.raises(KeyUnavailable):
+            _read_tokens(backup, keyring, owner, family_id, connection_id)
+        # Nor does any binary value in the backup unwrap under the family's KMS context.
+        columns = backup.fetch_all(
+            """SELECT table_name AS t, column_name AS c FROM information_schema.columns
+               WHERE table_schema = 'public' AND data_type = 'bytea'""")
+        tried = 0
+        for col in columns:
+            for row in backup.fetch_all(
+                f'SELECT "{col["c"]}" AS v FROM "{col["t"]}" WHERE "{col["c"]}" IS NOT NULL'
+            ):
+                tried += 1
+                with pytest.raises(KeyUnavailable):
+                    kms_provider.decrypt_data_key(
+                        bytes(row["v"]), key_id=item.key_id,
+                        context=families_uc.family_key_context(family_id))
+        assert tried >= 4  # two ciphertexts and two nonces at least
+    finally:
+        backup.close()
+        live.close()
+
+
+def test_failed_database_part_leaves_tokens_unreadable_and_audited(
+    postgres_db: Database, keyring: FamilyKeyring,
+) -> None:
+    owner = principal("owner")
+    family_id, connection_id = _seed(postgres_db, keyring, owner)
+    # Make the deletion's database transaction fail after the key was destroyed.
+    postgres_db.execute(
+        """CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$""")
+    postgres_db.execute("CREATE TRIGGER refuse BEFORE DELETE ON connections "
+                        "FOR EACH ROW EXECUTE FUNCTION refuse()")
+
+    with pytest.raises(DatabaseError):
+        families_uc.delete_family(postgres_db, keyring, owner, family_id)
+
+    assert keyring.store.get(family_id) is None
+    assert families_uc.get_family(postgres_db, owner, family_id)[0].name == "Backed up"
+    with pytest.raises(KeyUnavailable):
+        _read_tokens(postgres_db, keyring, owner, family_id, connection_id)
+    actions = [r["action"] for r in postgres_db.fetch_all(
+        "SELECT action FROM audit_log WHERE family_id = :f ORDER BY seq", {"f": family_id})]
+    assert actions[-1] == "family.key.destroy" and "family.delete" not in actions
+    assert verify_chain(postgres_db, family_id=family_id).ok
+
+    # Retrying once the database recovers completes the deletion.
+    postgres_db.execute("DROP TRIGGER refuse ON connections")
+    families_uc.delete_family(postgres_db, keyring, owner, family_id)
+    assert postgres_db.fetch_all("SELECT id FROM connections WHERE family_id = :f",
+                                 {"f": family_id}) == []
+    actions = [r["action"] for r in postgres_db.fetch_all(
+        "SELECT action FROM audit_log WHERE family_id = :f ORDER BY seq", {"f": family_id})]
+    assert actions[-3:] == ["family.key.destroy", "family.key.destroy", "family.delete"]
+
