@@ -12,7 +12,12 @@ import aws_cdk as cdk
 from cdk_app.gate.assembly import stacks_in
 from cdk_app.gate.lint import LintMatch, lint_stacks
 from cdk_app.gate.report import StageReport, StaleAcknowledgement, failure_text, summary_table
-from cdk_app.gate.validation_report import Finding, locate, read_validation_report
+from cdk_app.gate.validation_report import (
+    REPORT_FILE,
+    Finding,
+    locate,
+    read_validation_report,
+)
 from constructs_lib.compliance.acknowledged import find_by_path
 from constructs_lib.compliance.acknowledgements import (
     ACKNOWLEDGEMENTS,
@@ -62,7 +67,7 @@ class GateResult:
 
 def _is_validation_failure(exc: Exception, outdir: Path) -> bool:
     message = str(exc)
-    return (outdir / "validation-report.json").exists() and (
+    return (outdir / REPORT_FILE).exists() and (
         "ValidationFailed" in message or "Validation failed" in message)
 
 
@@ -160,6 +165,7 @@ def run_gate(
                 # One instance per pack on every stage: the CDK then runs each pack once.
                 cdk.Validations.of(child).add_plugins(*packs)
         outdir = Path(app.outdir)
+        (outdir / REPORT_FILE).unlink(missing_ok=True)  # never judge a previous run's report
         try:
             app.synth()
         except Exception as exc:  # cdk-nag violations interrupt synthesis in some app modes
