@@ -61,14 +61,16 @@ def gate_run() -> GateRun:
     done = outdir / "gate-result.json"
     CACHE.mkdir(parents=True, exist_ok=True)
     with FileLock(str(outdir) + ".lock"):
-        if not done.exists():
-            env = dict(os.environ)
-            env.pop("CDK_CONTEXT_JSON", None)
-            proc = subprocess.run(
-                [sys.executable, "-m", "cdk_app", "--gate", "--outdir", str(outdir)],
-                cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-            )
-            done.write_text(json.dumps({"returncode": proc.returncode,
-                                        "output": proc.stdout + proc.stderr}))
-    result = json.loads(done.read_text())
-    return GateRun(result["returncode"], result["output"], outdir)
+        if done.exists():
+            result = json.loads(done.read_text())
+            return GateRun(result["returncode"], result["output"], outdir)
+        env = dict(os.environ)
+        env.pop("CDK_CONTEXT_JSON", None)
+        proc = subprocess.run(
+            [sys.executable, "-m", "cdk_app", "--gate", "--outdir", str(outdir)],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        )
+        run = GateRun(proc.returncode, proc.stdout + proc.stderr, outdir)
+        if proc.returncode == 0:  # only a pass is reused; a failure is re-run next session
+            done.write_text(json.dumps({"returncode": run.returncode, "output": run.output}))
+        return run
