@@ -61,10 +61,10 @@ def median_ms(fn: Callable[[], object]) -> float:
     return statistics.median(samples)
 
 
-def seed(db: PostgresDatabase, principal: Principal, keys: object) -> uuid.UUID:
+def seed(db: PostgresDatabase, principal: Principal) -> uuid.UUID:
     from service.use_cases.families import create_family  # noqa: PLC0415
 
-    family = create_family(db, keys, principal, name="Bench family")  # type: ignore[arg-type]
+    family = create_family(db, principal, name="Bench family")
     with db.transaction() as tx:
         owner = users.ensure_user(tx, principal)
         scope = families.find_membership(tx, owner.id, family.id)
@@ -114,7 +114,7 @@ def run(url: str, name: str, local_dir: Path) -> None:
     issuer = services.dev_issuer
     principal = Principal(issuer="http://localhost/dev-issuer",
                           subject=issuer.subject_for(OWNER), email=OWNER)
-    fid = seed(db, principal, services.key_provider)
+    fid = seed(db, principal)
     headers = {"Authorization": f"Bearer {issuer.issue(OWNER)}"}
     client = app.test_client()
     path = f"/v1/families/{fid}/transactions?limit=100"

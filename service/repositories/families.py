@@ -80,8 +80,8 @@ def families_of(ex: Executor, user_id: UUID) -> list[FamilySummary]:
 def delete_family_data(ex: Executor, scope: Membership) -> None:
     """Delete every row of the family and leave a nameless tombstone (owner scope only).
 
-    The caller must already have destroyed the family's data key
-    (:func:`service.repositories.keys.destroy_family_key`).
+    The caller must already have destroyed the family's data key in the key store
+    (:meth:`service.crypto.FamilyKeyring.destroy`).
     """
     params = scope_params(scope)
     owner_check = """EXISTS (SELECT 1 FROM memberships sm

@@ -255,3 +255,70 @@ def test_me_through_handler_on_the_data_api(
     me = _json_body(first)
     assert me["email"] == "erin@example.com" and me["families"] == []
     assert _json_body(second)["id"] == me["id"]  # the same user, not a second row
+
+
+def test_lambda_startup_requires_the_family_key_table(
+    lambda_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FAMILY_KEYS_TABLE_NAME")
+    with pytest.raises(SettingsError, match="missing settings: FAMILY_KEYS_TABLE_NAME"):
+        lambda_handler.handler(api_gateway_event("GET", "/health"), CONTEXT)
+
+
+def test_family_deletion_through_handler_shreds_the_dynamodb_key(
+    lambda_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_cognito: FakeCognito,
+    local_data_api_server: LocalDataApi,
+    postgres_url: str,
+) -> None:
+    """Lambda mode end to end: KMS wraps, DynamoDB keeps, Aurora (Data API) holds no key."""
+    name = database_name(postgres_url)
+    monkeypatch.setenv("DB_CLUSTER_ARN", TEST_CLUSTER_ARN)
+    monkeypatch.setenv("DB_SECRET_ARN", TEST_SECRET_ARN)
+    monkeypatch.setenv("DB_NAME", name)
+    headers = {"Authorization": f"Bearer {fake_cognito.token()}",
+               "Content-Type": "application/json"}
+    with mock_aws():
+        kms = boto3.client("kms", region_name=COGNITO_REGION)
+        monkeypatch.setenv("TOKEN_KMS_KEY_ARN", kms.create_key()["KeyMetadata"]["Arn"])
+        dynamodb = boto3.client("dynamodb", region_name=COGNITO_REGION)
+        dynamodb.create_table(
+            TableName="family-keys", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "family_id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "family_id", "KeyType": "HASH"}],
+        )
+        services = Services(
+            Settings.from_env(),
+            jwks_fetch=fake_cognito.jwks,
+            aws_clients={"rds-data": rds_data_client(local_data_api_server.endpoint_url)},
+        )
+        lambda_handler.use_app(create_app(services=services))
+
+        def call(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+            payload = None if body is None else json.dumps(body).encode()
+            return lambda_handler.handler(
+                api_gateway_event(method, path, headers=headers, body=payload), CONTEXT)
+
+        def key_item(fid: str) -> dict[str, Any] | None:
+            found: dict[str, Any] | None = dynamodb.get_item(
+                TableName="family-keys", Key={"family_id": {"S": fid}}).get("Item")
+            return found
+
+        try:
+            created = call("POST", "/v1/families", {"name": "Lambda family"})
+            assert created["statusCode"] == 201, created.get("body")
+            fid = _json_body(created)["id"]
+            assert key_item(fid) is None  # created on first use
+            consent = call("POST", f"/v1/families/{fid}/connections",
+                           {"provider": "bank-x", "access_token": "at-1", "refresh_token": "rt-1"})
+            assert consent["statusCode"] == 201, consent.get("body")
+            item = key_item(fid)
+            assert item is not None and item["provider"] == {"S": "kms"}
+            assert services.database.fetch_all("SELECT * FROM family_keys") == []
+            deleted = call("DELETE", f"/v1/families/{fid}")
+            assert deleted["statusCode"] == 204, deleted.get("body")
+            assert key_item(fid) is None
+        finally:
+            services.close()
+            local_data_api_server.release_database(name)
