@@ -149,15 +149,30 @@ class RulePackPlugin:
             if ack is not None:
                 acknowledged[(result.rule.id, result.logical_id)] = ack
                 continue
-            violating = cdk.PolicyViolatingResource(
-                locations=["Properties"],
-                resource_logical_id=result.logical_id,
-                template_path=stack.template_path,
-            )
+            violating = _violating(result.logical_id, template, stack.template_path,
+                                   construct.node.path if construct else None)
             violations.append((result.rule.id, violating, result.error))
         run = StackRun(stack.stack_construct_path, stack.template_path, tuple(results),
                        dict(paths), acknowledged)
         return run, violations
+
+
+def _violating(
+    logical_id: str, template: Mapping[str, Any], template_path: str, construct_path: str | None
+) -> cdk.PolicyViolatingResource:
+    """Point at a resource by logical id; at an output/parameter by its construct path.
+
+    The CDK maps logical ids back to constructs only for resources, so outputs
+    and parameters are reported with the construct path found here.
+    """
+    if logical_id in resources(template) or construct_path is None:
+        return cdk.PolicyViolatingResource(
+            locations=["Properties"], resource_logical_id=logical_id,
+            template_path=template_path)
+    section = "Outputs" if logical_id in template.get("Outputs", {}) else "Parameters"
+    return cdk.PolicyViolatingResource(
+        locations=[f"{section}/{logical_id}"], construct_path=construct_path,
+        template_path=template_path)
 
 
 def _stack_names(template_paths: Sequence[str]) -> dict[str, str]:

@@ -73,3 +73,14 @@ def test_plugin_on_the_app_still_sees_stacks_inside_stages(tmp_path: Path) -> No
 
     assert _violations(_synth(app), "BankGrade") == {
         "BankGrade-NoPublicNetwork": ["standin/Net/Igw"]}
+
+
+def test_secret_in_a_stack_output_is_reported_at_the_output(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    stage = cdk.Stage(app, "standin", env=ENV)
+    stack = cdk.Stack(stage, "Net")
+    cdk.CfnOutput(stack, "Leak", value="AKIAIOSFODNN7EXAMPLE")
+    cdk.Validations.of(stage).add_plugins(RulePackPlugin.bank_grade())
+
+    assert _violations(_synth(app), "BankGrade") == {
+        "BankGrade-NoSecretLiterals": ["standin/Net/Leak"]}

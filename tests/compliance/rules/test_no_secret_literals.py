@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from constructs_lib.compliance.engine import entries
 from constructs_lib.compliance.model import Compliance
 from constructs_lib.compliance.rules.secrets.no_secret_literals import check
 
@@ -70,3 +71,21 @@ def test_asset_hashes_and_resource_names_are_not_secrets() -> None:
               "S3Key": "3f1c9b7e2a4d6f8091b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6a7b8.zip"},
         FunctionName="staging-platform-api"))
     assert judge(check, tpl, "Fn") is Compliance.COMPLIANT
+
+
+def test_outputs_and_parameter_defaults_are_checked() -> None:
+    tpl = {
+        "Resources": {},
+        "Outputs": {"LeakedKey": {"Value": "AKIAIOSFODNN7EXAMPLE"},
+                    "DbSecretArn": {"Value": {"Ref": "Secret"}, "Export": {"Name": "x"}}},
+        "Parameters": {"DbPassword": {"Type": "String", "Default": "hunter22"},
+                       "BootstrapVersion": {"Type": "AWS::SSM::Parameter::Value<String>",
+                                            "Default": "/cdk-bootstrap/hnb659fds/version"}},
+    }
+    results = {logical_id: check(logical_id, body, tpl) for logical_id, body in entries(tpl)}
+    assert results == {
+        "LeakedKey": Compliance.NON_COMPLIANT,
+        "DbSecretArn": Compliance.COMPLIANT,
+        "DbPassword": Compliance.NON_COMPLIANT,
+        "BootstrapVersion": Compliance.COMPLIANT,
+    }

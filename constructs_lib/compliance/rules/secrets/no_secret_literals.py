@@ -109,11 +109,20 @@ def _named_values(value: Any, template: Template, name: str = "") -> Iterator[tu
         yield name, value
 
 
+# Outputs and parameters reach the rules as pseudo-resources (see compliance.engine);
+# the value is named by the output's / parameter's logical id.
+_NAMED_BY_LOGICAL_ID = {"AWS::CloudFormation::Output": "Value",
+                        "AWS::CloudFormation::Parameter": "Default"}
+
+
 def check(logical_id: str, resource: Resource, template: Template) -> Compliance:
     """Flag secret-looking literals in the resource's properties."""
     props = properties(resource)
     if not props:
         return Compliance.NOT_APPLICABLE
+    value_key = _NAMED_BY_LOGICAL_ID.get(str(resource.get("Type")))
+    if value_key is not None:
+        props = {logical_id: props.get(value_key)}
     for name, value in _named_values(props, template):
         if not isinstance(value, str):
             continue
