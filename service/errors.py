@@ -22,8 +22,8 @@ from service.domain.errors import (
     ConflictError,
     DomainError,
     NotFoundError,
-    PermissionDenied,
-    ValidationFailed,
+    PermissionDeniedError,
+    ValidationFailedError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -33,9 +33,9 @@ _log = logging.getLogger("service.errors")
 
 _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (NotFoundError, 404),
-    (PermissionDenied, 403),
+    (PermissionDeniedError, 403),
     (ConflictError, 409),
-    (ValidationFailed, 422),
+    (ValidationFailedError, 422),
 )
 
 

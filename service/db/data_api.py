@@ -19,7 +19,7 @@ Large results (the 1 MiB response limit)
     twice or skipped. The page size adapts to the observed row size; a page that
     is still too large is re-fetched smaller after ``MOVE ABSOLUTE`` back to
     the last good position. A single row over the limit, or an oversized result
-    of a data-changing statement, raises :class:`StatementTooLarge` (the
+    of a data-changing statement, raises :class:`StatementTooLargeError` (the
     statement has run by then: outside a transaction its effect is committed).
     The fallback assumes, as the local Data API does, that a refused response
     leaves the transaction usable. Callers that read unbounded sets should
@@ -66,11 +66,11 @@ from service.db.errors import StatementTimeout, TransactionExpired
 from service.db.params import check_params
 from service.db.port import (
     DatabaseError,
-    IntegrityViolation,
+    IntegrityViolationError,
     Params,
     Row,
     SqlValue,
-    StatementTooLarge,
+    StatementTooLargeError,
     TransientDatabaseError,
 )
 from service.db.sql import first_keyword, parameter_names
@@ -262,7 +262,7 @@ def _raise_mapped(exc: ClientError) -> NoReturn:
     if code == "StatementTimeoutException":
         raise StatementTimeout(f"statement timed out: {summary}") from exc
     if any(marker in message for marker in _INTEGRITY_MARKERS):
-        raise IntegrityViolation(summary) from exc
+        raise IntegrityViolationError(summary) from exc
     if code in _NOT_RUN or code in _MAYBE_RUN:
         raise TransientDatabaseError(f"{code}: {summary}") from exc
     raise DatabaseError(f"{code}: {summary}" if summary else code) from exc
@@ -380,7 +380,7 @@ class DataApiDatabase:
             rows = decode_rows(self._execute(sql, params, tx_id, read=True))
         except _TooLargeError:
             if first_keyword(sql) not in _QUERY_KEYWORDS:
-                raise StatementTooLarge(
+                raise StatementTooLargeError(
                     "the statement's result exceeds the Data API's 1 MiB response limit;"
                     " return fewer columns/rows (only queries are paged automatically)"
                 ) from None
@@ -408,7 +408,7 @@ class DataApiDatabase:
                     )
                 except _TooLargeError:
                     if page == 1:
-                        raise StatementTooLarge(
+                        raise StatementTooLargeError(
                             "a single row exceeds the Data API's 1 MiB response limit"
                         ) from None
                     page = max(1, page // 4)
@@ -449,7 +449,7 @@ class DataApiDatabase:
         try:
             return self._execute(sql, params, tx_id, read=False)
         except _TooLargeError:
-            raise StatementTooLarge(
+            raise StatementTooLargeError(
                 "the statement's result exceeds the Data API's 1 MiB response limit"
                 " (the statement ran; outside a transaction its effect is committed)"
             ) from None

@@ -46,7 +46,7 @@ class Json:
 
 
 SqlValue: TypeAlias = (
-    None | bool | int | float | str | bytes | Decimal | datetime | date | UUID | Json
+    bool | int | float | str | bytes | Decimal | datetime | date | UUID | Json | None
 )
 Params: TypeAlias = Mapping[str, SqlValue]
 Row: TypeAlias = dict[str, Any]
@@ -92,7 +92,7 @@ class DatabaseError(Exception):
     """Base class of errors raised by database adapters."""
 
 
-class IntegrityViolation(DatabaseError):
+class IntegrityViolationError(DatabaseError):
     """A unique, foreign-key or check constraint rejected the statement."""
 
 
@@ -100,6 +100,6 @@ class TransientDatabaseError(DatabaseError):
     """The database was unavailable (resuming, throttled) after all retries."""
 
 
-class StatementTooLarge(DatabaseError):
+class StatementTooLargeError(DatabaseError):
     """A result or statement exceeded a limit of the underlying API."""
 

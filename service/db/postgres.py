@@ -35,7 +35,7 @@ from service.db.errors import StatementTimeout
 from service.db.params import check_params
 from service.db.port import (
     DatabaseError,
-    IntegrityViolation,
+    IntegrityViolationError,
     Json,
     Params,
     Row,
@@ -102,7 +102,7 @@ def translate_error(exc: psycopg.Error) -> NoReturn:
     """Raise the port error matching a psycopg error."""
     message = describe_error(exc)
     if isinstance(exc, pg_errors.IntegrityError):
-        raise IntegrityViolation(message) from exc
+        raise IntegrityViolationError(message) from exc
     if isinstance(exc, pg_errors.QueryCanceled):
         raise StatementTimeout(message) from exc
     if isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None:

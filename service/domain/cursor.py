@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from service.domain.errors import ValidationFailed
+from service.domain.errors import ValidationFailedError
 
 _MAX_CURSOR_LENGTH = 200
 
@@ -21,14 +21,14 @@ def _encode(payload: dict[str, Any]) -> str:
 
 def _decode(cursor: str) -> dict[str, Any]:
     if len(cursor) > _MAX_CURSOR_LENGTH:
-        raise ValidationFailed("The cursor is not valid.")
+        raise ValidationFailedError("The cursor is not valid.")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
     except (binascii.Error, ValueError):
-        raise ValidationFailed("The cursor is not valid.") from None
+        raise ValidationFailedError("The cursor is not valid.") from None
     if not isinstance(payload, dict):
-        raise ValidationFailed("The cursor is not valid.")
+        raise ValidationFailedError("The cursor is not valid.")
     return payload
 
 
@@ -38,14 +38,14 @@ def encode_transaction_cursor(booked_on: date, transaction_id: UUID) -> str:
 
 
 def decode_transaction_cursor(cursor: str) -> tuple[date, UUID]:
-    """Inverse of :func:`encode_transaction_cursor`; ``ValidationFailed`` (422) if tampered."""
+    """Inverse of :func:`encode_transaction_cursor`; ``ValidationFailedError`` (422) if tampered."""
     payload = _decode(cursor)
     if set(payload) != {"d", "i"} or not all(isinstance(v, str) for v in payload.values()):
-        raise ValidationFailed("The cursor is not valid.")
+        raise ValidationFailedError("The cursor is not valid.")
     try:
         return date.fromisoformat(payload["d"]), UUID(payload["i"])
     except ValueError:
-        raise ValidationFailed("The cursor is not valid.") from None
+        raise ValidationFailedError("The cursor is not valid.") from None
 
 
 def encode_seq_cursor(seq: int) -> str:
@@ -54,9 +54,9 @@ def encode_seq_cursor(seq: int) -> str:
 
 
 def decode_seq_cursor(cursor: str) -> int:
-    """Inverse of :func:`encode_seq_cursor`; ``ValidationFailed`` (422) if tampered."""
+    """Inverse of :func:`encode_seq_cursor`; ``ValidationFailedError`` (422) if tampered."""
     payload = _decode(cursor)
     seq = payload.get("s")
     if set(payload) != {"s"} or not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-        raise ValidationFailed("The cursor is not valid.")
+        raise ValidationFailedError("The cursor is not valid.")
     return seq

@@ -15,7 +15,7 @@ class NotFoundError(DomainError):
     """The target does not exist *or is outside the caller's scope* (no existence leak): 404."""
 
 
-class PermissionDenied(DomainError):
+class PermissionDeniedError(DomainError):
     """The caller can see the target but their role may not do this: 403."""
 
 
@@ -23,5 +23,5 @@ class ConflictError(DomainError):
     """The request conflicts with current state (duplicate, already accepted, ...): 409."""
 
 
-class ValidationFailed(DomainError):
+class ValidationFailedError(DomainError):
     """The request is well-formed but violates a business rule: 422."""

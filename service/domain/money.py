@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from service.domain.errors import ValidationFailed
+from service.domain.errors import ValidationFailedError
 
 # ISO 4217 exponents that differ from 2 (the default).
 _EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3}
@@ -40,22 +40,22 @@ def to_minor(amount: Decimal | str, currency: str) -> int:
 
     Raises
     ------
-    ValidationFailed
+    ValidationFailedError
         If the amount is not a finite number, has more decimals than the currency,
         or is out of range.
     """
     try:
         value = Decimal(amount)
     except InvalidOperation:
-        raise ValidationFailed(f"'{amount}' is not a decimal amount.") from None
+        raise ValidationFailedError(f"'{amount}' is not a decimal amount.") from None
     if not value.is_finite():
-        raise ValidationFailed("Amounts must be finite numbers.")
+        raise ValidationFailedError("Amounts must be finite numbers.")
     scaled = value.scaleb(exponent(currency))
     if scaled != scaled.to_integral_value():
-        raise ValidationFailed(
+        raise ValidationFailedError(
             f"Amounts in {currency} have at most {exponent(currency)} decimal places."
         )
     minor = int(scaled)
     if abs(minor) > MAX_MINOR:
-        raise ValidationFailed("Amount out of range.")
+        raise ValidationFailedError("Amount out of range.")
     return minor

@@ -25,7 +25,7 @@ def create_family(ex: Executor, name: str) -> Family:
 
 
 def add_membership(ex: Executor, family_id: UUID, user_id: UUID, role: Role) -> Membership:
-    """Add ``user_id`` to ``family_id``; ``IntegrityViolation`` if already a member."""
+    """Add ``user_id`` to ``family_id``; ``IntegrityViolationError`` if already a member."""
     row = ex.fetch_one(
         """INSERT INTO memberships (family_id, user_id, role)
            VALUES (:family_id, :user_id, :role)

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from service.audit import AuditEvent, append
 from service.db.port import Executor
-from service.domain.errors import NotFoundError, PermissionDenied
+from service.domain.errors import NotFoundError, PermissionDeniedError
 from service.domain.models import Membership, Role, User
 from service.domain.principal import Principal
 from service.repositories import families, users
@@ -30,7 +30,7 @@ def membership(tx: Executor, user: User, family_id: UUID, *, lock: bool = False)
 def require_role(scope: Membership, *roles: Role, to: str) -> None:
     """403 unless the caller's role is one of ``roles``; ``to`` completes 'Your role may not …'."""
     if scope.role not in roles:
-        raise PermissionDenied(f"Your role in this family may not {to}.")
+        raise PermissionDeniedError(f"Your role in this family may not {to}.")
 
 
 def actor(user: User) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from service.db.port import Database
-from service.domain.errors import NotFoundError, PermissionDenied, ValidationFailed
+from service.domain.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
 from service.domain.models import Account, Balance, Role, Visibility
 from service.domain.principal import Principal
 from service.repositories import accounts, balances
@@ -69,13 +69,13 @@ def update_account(
         is_holder = found.account.holder_user_id == user.id
         if "visibility" in changes.fields_set:
             if changes.visibility is None:
-                raise ValidationFailed("visibility cannot be null.")
+                raise ValidationFailedError("visibility cannot be null.")
             if not is_holder:
-                raise PermissionDenied("Only the account holder may change its visibility.")
+                raise PermissionDeniedError("Only the account holder may change its visibility.")
         if "nickname" in changes.fields_set and not (
             is_holder or found.scope.role is Role.OWNER
         ):
-            raise PermissionDenied("Only the holder or a family owner may rename an account.")
+            raise PermissionDeniedError("Only the holder or a family owner may rename an account.")
         updated = accounts.update_account(
             tx, found.scope, account_id,
             nickname=changes.nickname, set_nickname="nickname" in changes.fields_set,

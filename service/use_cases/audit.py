@@ -7,7 +7,7 @@ from uuid import UUID
 from service.audit import list_entries
 from service.db.port import Database
 from service.domain.cursor import decode_seq_cursor, encode_seq_cursor
-from service.domain.errors import ValidationFailed
+from service.domain.errors import ValidationFailedError
 from service.domain.models import AuditEntry, Page, Role
 from service.domain.principal import Principal
 from service.use_cases._common import audit, caller, membership, require_role
@@ -20,7 +20,7 @@ def list_audit(
 ) -> Page[AuditEntry]:
     """A page of the family's audit trail, newest first (owners only)."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}.")
+        raise ValidationFailedError(f"limit must be between 1 and {MAX_LIMIT}.")
     before = None if cursor is None else decode_seq_cursor(cursor)
     with db.transaction() as tx:
         user = caller(tx, principal)

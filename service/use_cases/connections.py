@@ -9,7 +9,7 @@ from uuid import UUID
 
 from service.crypto import FamilyKeyring, open_sealed, seal
 from service.db.port import Database, Executor
-from service.domain.errors import ConflictError, NotFoundError, PermissionDenied
+from service.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
 from service.domain.models import Connection, Membership, Role
 from service.domain.principal import Principal
 from service.repositories import connections
@@ -54,7 +54,7 @@ def record_consent(
             consent_expires_at=consent_expires_at, access_token=access, refresh_token=refresh,
         )
         if created is None:
-            raise PermissionDenied("Your role in this family may not connect bank accounts.")
+            raise PermissionDeniedError("Your role in this family may not connect bank accounts.")
         audit(tx, family_id, user, "connection.create", ("connection", connection_id))
         return created
 

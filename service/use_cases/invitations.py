@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from service.db.port import Database, IntegrityViolation
-from service.domain.errors import ConflictError, NotFoundError, PermissionDenied
+from service.db.port import Database, IntegrityViolationError
+from service.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
 from service.domain.models import FamilySummary, Invitation, Role
 from service.domain.principal import Principal
 from service.repositories import families, invitations
@@ -51,7 +51,7 @@ def invite(
             expires_at=expires_at,
         )
         if created is None:  # the SQL scope disagreed with the role check: refuse
-            raise PermissionDenied("Your role in this family may not invite members.")
+            raise PermissionDeniedError("Your role in this family may not invite members.")
         audit(tx, family_id, user, "invitation.create", ("invitation", created.id))
         return IssuedInvitation(invitation=created, token=token)
 
@@ -81,7 +81,7 @@ def accept_invitation(
         if found is None:
             raise NotFoundError(INVITATION_NOT_FOUND)
         if found.email.casefold() != principal.email.casefold():
-            raise PermissionDenied("This invitation was sent to a different email address.")
+            raise PermissionDeniedError("This invitation was sent to a different email address.")
         if found.accepted_at is not None:
             raise ConflictError("This invitation has already been accepted.")
         if found.expires_at <= (now or datetime.now(UTC)):
@@ -90,7 +90,7 @@ def accept_invitation(
             raise ConflictError("You are already a member of this family.")
         try:
             joined = families.add_membership(tx, found.family_id, user.id, found.role)
-        except IntegrityViolation:
+        except IntegrityViolationError:
             raise ConflictError("You are already a member of this family.") from None
         if not invitations.mark_accepted(tx, found.id, user.id):
             raise ConflictError("This invitation has already been accepted.")

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from service.db.port import Database
 from service.domain.cursor import decode_transaction_cursor, encode_transaction_cursor
-from service.domain.errors import NotFoundError, ValidationFailed
+from service.domain.errors import NotFoundError, ValidationFailedError
 from service.domain.models import Page, Transaction
 from service.domain.money import to_minor
 from service.domain.principal import Principal
@@ -50,15 +50,15 @@ class Annotation:
 
 def _to_filter(search: TransactionSearch) -> TransactionFilter:
     if not 1 <= search.limit <= MAX_LIMIT:
-        raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}.")
+        raise ValidationFailedError(f"limit must be between 1 and {MAX_LIMIT}.")
     if search.date_from and search.date_to and search.date_from > search.date_to:
-        raise ValidationFailed("date_from must not be after date_to.")
+        raise ValidationFailedError("date_from must not be after date_to.")
     amount_min = None if search.amount_min is None else to_minor(search.amount_min,
                                                                  FILTER_CURRENCY)
     amount_max = None if search.amount_max is None else to_minor(search.amount_max,
                                                                  FILTER_CURRENCY)
     if amount_min is not None and amount_max is not None and amount_min > amount_max:
-        raise ValidationFailed("amount_min must not be greater than amount_max.")
+        raise ValidationFailedError("amount_min must not be greater than amount_max.")
     return TransactionFilter(
         account_id=search.account_id, date_from=search.date_from, date_to=search.date_to,
         category=search.category, text=search.text or None,

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from service.db import (
     Database,
     DatabaseError,
-    IntegrityViolation,
+    IntegrityViolationError,
     Json,
     ParameterError,
-    StatementTooLarge,
+    StatementTooLargeError,
 )
 
 _fixture_settings = settings(
@@ -204,7 +204,7 @@ def test_an_executor_cannot_be_used_after_its_transaction(database: Database) ->
 def test_unique_violation_is_an_integrity_violation(database: Database) -> None:
     database.execute("CREATE TABLE people (email text CONSTRAINT people_email_key UNIQUE)")
     database.execute("INSERT INTO people VALUES (:e)", {"e": "a@example.com"})
-    with pytest.raises(IntegrityViolation, match="people_email_key") as caught:
+    with pytest.raises(IntegrityViolationError, match="people_email_key") as caught:
         database.execute("INSERT INTO people VALUES (:e)", {"e": "a@example.com"})
     # The offending value (personal data) is not echoed into the error.
     assert "a@example.com" not in str(caught.value)
@@ -212,7 +212,7 @@ def test_unique_violation_is_an_integrity_violation(database: Database) -> None:
 
 def test_integrity_violation_inside_a_transaction_rolls_it_back(database: Database) -> None:
     database.execute("CREATE TABLE people (email text UNIQUE, age int CHECK (age >= 0))")
-    with pytest.raises(IntegrityViolation), database.transaction() as tx:
+    with pytest.raises(IntegrityViolationError), database.transaction() as tx:
         tx.execute("INSERT INTO people VALUES ('b@example.com', 1)")
         tx.execute("INSERT INTO people VALUES ('c@example.com', -1)")
     assert database.fetch_all("SELECT * FROM people") == []
@@ -229,7 +229,7 @@ def test_batch_execute_inserts_every_set_in_chunks(database: Database) -> None:
 def test_batch_execute_is_all_or_nothing(database: Database) -> None:
     database.execute("CREATE TABLE items (id int PRIMARY KEY)")
     sets = [{"id": n} for n in range(300)] + [{"id": 5}]
-    with pytest.raises(IntegrityViolation):
+    with pytest.raises(IntegrityViolationError):
         database.execute_batch("INSERT INTO items VALUES (:id)", sets)
     assert database.fetch_one("SELECT count(*) AS n FROM items") == {"n": 0}
 
@@ -270,7 +270,7 @@ def test_big_results_inside_a_transaction_see_its_own_writes(database: Database)
 def test_a_single_row_over_the_limit(database: Database, request: pytest.FixtureRequest) -> None:
     sql = "SELECT repeat('x', 1100000) AS huge"
     if request.node.callspec.params["database"] == "data_api":
-        with pytest.raises(StatementTooLarge, match="single row"):
+        with pytest.raises(StatementTooLargeError, match="single row"):
             database.fetch_all(sql)
     else:
         assert len(database.fetch_all(sql)[0]["huge"]) == 1_100_000
@@ -282,7 +282,7 @@ def test_a_write_returning_too_much(database: Database, request: pytest.FixtureR
         "INSERT INTO blobs SELECT n, repeat('y', 2000) FROM generate_series(1, 1000) n RETURNING *"
     )
     if request.node.callspec.params["database"] == "data_api":
-        with pytest.raises(StatementTooLarge, match="response limit"):
+        with pytest.raises(StatementTooLargeError, match="response limit"):
             database.fetch_all(sql)
     else:
         assert len(database.fetch_all(sql)) == 1000

@@ -10,7 +10,7 @@ import pytest
 from service.audit import AuditEvent, append, verify_chain
 from service.db.port import Database, DatabaseError
 from service.db.postgres import PostgresDatabase
-from service.domain.errors import PermissionDenied
+from service.domain.errors import PermissionDeniedError
 from service.use_cases import families as families_uc
 from service.use_cases import invitations as invitations_uc
 from service.use_cases import transactions as tx_uc
@@ -100,7 +100,7 @@ def test_concurrent_appends_do_not_fork_the_chain(postgres_url: str) -> None:
 def test_failed_use_case_leaves_no_audit_entry(postgres_db: Database) -> None:
     world = build_world(postgres_db, local_keyring(postgres_db))
     before = postgres_db.fetch_all("SELECT seq FROM audit_log")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDeniedError):
         invitations_uc.invite(postgres_db, principal("adult"), world.family,
                               email="x@example.com", role=invitations_uc.Role.CHILD)
     assert postgres_db.fetch_all("SELECT seq FROM audit_log") == before

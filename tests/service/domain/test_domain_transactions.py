@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from service.db.port import Database
 from service.domain.cursor import decode_transaction_cursor, encode_transaction_cursor
-from service.domain.errors import ValidationFailed
+from service.domain.errors import ValidationFailedError
 from service.domain.models import TransactionStatus
 from service.repositories import transactions as tx_repo
 from service.repositories.transactions import NewTransaction, like_pattern
@@ -130,7 +130,7 @@ def test_date_account_and_pending_filters(postgres_db: Database, world: World) -
 ])
 def test_invalid_searches_are_422(postgres_db: Database, world: World,
                                   search: TransactionSearch) -> None:
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailedError):
         tx_uc.list_transactions(postgres_db, principal("owner"), world.family, search)
 
 

@@ -10,7 +10,12 @@ from flask import Blueprint, Flask
 from flask.testing import FlaskClient
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.domain.errors import ConflictError, NotFoundError, PermissionDenied, ValidationFailed
+from service.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationFailedError,
+)
 from service.http import current_principal, endpoint
 from tests.service.conftest import AuthHeader
 
@@ -37,9 +42,9 @@ class ThingQuery(BaseModel):
 
 DOMAIN_ERRORS = {
     "missing": (NotFoundError("No such thing."), 404),
-    "forbidden": (PermissionDenied("Only owners may do that."), 403),
+    "forbidden": (PermissionDeniedError("Only owners may do that."), 403),
     "conflict": (ConflictError("Already exists."), 409),
-    "invalid": (ValidationFailed("The last owner cannot leave."), 422),
+    "invalid": (ValidationFailedError("The last owner cannot leave."), 422),
 }
 
 
