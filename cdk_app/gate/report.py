@@ -146,11 +146,13 @@ def failure_text(report: StageReport) -> str:
     for f in sorted(report.failures, key=lambda f: (f.pack, f.rule_id, f.resource_path)):
         out.append(f"  [{f.level}] {f.rule_id}  {f.resource_path}\n      {f.message}")
     if report.failures:
+        example = report.failures[0]
+        relative = example.resource_path.removeprefix(f"{report.stage}/")
         out.append(
-            "  Fix the resource, or if the design accepts it, acknowledge it with a reason:\n"
-            "    an AckEntry(rule_id=..., path=<path relative to the stage>, reason=...) in\n"
-            "    constructs_lib/compliance/acknowledgements.py, or an OptOut(finding_ids=...)\n"
-            "    on the construct that weakens the default."
+            "  Fix the resource, or if the design accepts it, acknowledge it with a reason a\n"
+            "  reviewer can judge: an OptOut(finding_ids=...) on the construct that weakens the\n"
+            "  default, or an entry in constructs_lib/compliance/acknowledgements.py, e.g.\n"
+            f'    AckEntry(rule_id="{example.rule_id}", path="{relative}", reason="...")'
         )
     for m in report.lint_errors:
         out.append(f"  [cfn-lint {m.rule}] {m.stack} {m.location}: {m.message}")

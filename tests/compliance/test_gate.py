@@ -32,6 +32,7 @@ def test_unacknowledged_finding_fails_the_gate_with_a_readable_list(tmp_path: Pa
     text = result.text()
     assert "BankGrade-NoPublicNetwork  standin/Net/Igw" in text
     assert "acknowledgements.py" in text
+    assert 'AckEntry(rule_id="BankGrade-NoPublicNetwork", path="Net/Igw"' in text
     written = json.loads((tmp_path / "compliance-standin.json").read_text())
     assert written["passed"] is False
     assert written["failed"][0]["rule_id"] == "BankGrade-NoPublicNetwork"
