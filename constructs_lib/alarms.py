@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+
+from constructs_lib.compliance.acknowledgements import acknowledge_design
 
 __all__ = ["AlarmNotifications"]
 
@@ -43,12 +44,7 @@ class AlarmNotifications(Construct):
         self._topic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True)
         for email in emails:
             subscription = self._topic.add_subscription(subscriptions.EmailSubscription(email))
-            cdk.Validations.of(subscription).acknowledge(cdk.Acknowledgment(
-                id="Serverless-SNSRedrivePolicy",
-                reason="An undeliverable alert e-mail loses no state: the alarm stays in ALARM "
-                       "in CloudWatch and still drives CodeDeploy rollback; SNS retries "
-                       "e-mail delivery itself.",
-            ))
+            acknowledge_design(subscription, "AlarmNotifications.email_redrive")
 
     @property
     def topic(self) -> sns.ITopic:

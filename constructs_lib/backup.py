@@ -24,6 +24,8 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from constructs_lib.compliance.acknowledgements import acknowledge_design
+
 __all__ = ["BackupProtection"]
 
 
@@ -72,12 +74,7 @@ class BackupProtection(Construct):
             delete_after=retention,
         ))
         selection = self._plan.add_selection("Selection", resources=list(resources))
-        cdk.Validations.of(selection).acknowledge(cdk.Acknowledgment(
-            id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-               "AWSBackupServiceRolePolicyForBackup]",
-            reason="The AWS-maintained policy AWS Backup documents for its selection role; "
-                   "it is assumable only by backup.amazonaws.com and tracks new resource types.",
-        ))
+        acknowledge_design(selection, "BackupProtection.selection_role")
 
     @property
     def vault(self) -> backup.BackupVault:

@@ -67,6 +67,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from constructs_lib.compliance.acknowledgements import acknowledge_design
 from constructs_lib.function import (
     MIN_LOG_RETENTION_DAYS,
     allow_cloudwatch_logs,
@@ -416,11 +417,7 @@ class EdgeDistribution(Construct):
             log_includes_cookies=False,
         )
         if not geo_allow_list:
-            cdk.Validations.of(self._distribution).acknowledge(cdk.Acknowledgment(
-                id="AwsSolutions-CFR1",
-                reason="No geo restriction configured: UK customers travel and use the app "
-                       "abroad; WAF IP reputation/anonymous-IP lists and rate limits apply.",
-            ))
+            acknowledge_design(self._distribution, "EdgeDistribution.no_geo_restriction")
 
     # --- pieces --------------------------------------------------------------------------
 
@@ -448,12 +445,7 @@ class EdgeDistribution(Construct):
                 abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
             )],
         )
-        cdk.Validations.of(bucket).acknowledge(cdk.Acknowledgment(
-            id="AwsSolutions-S1",
-            reason="This bucket only receives CloudFront access logs; logging access to the "
-                   "log bucket into another bucket would recurse. CloudTrail data events "
-                   "cover reads of it.",
-        ))
+        acknowledge_design(bucket, "EdgeDistribution.log_bucket_access_logs")
         return bucket
 
     def _create_response_headers_policy(self) -> cloudfront.ResponseHeadersPolicy:

@@ -57,6 +57,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from constructs_lib.compliance.acknowledgements import acknowledge_design
 from constructs_lib.opt_outs import OptOut, SecureDefaultError, require_opt_out
 
 __all__ = [
@@ -333,12 +334,7 @@ class ServiceFunction(Construct):
         # The L2 grants only sqs:SendMessage for a DLQ; without the key the service
         # could not put a message on the CMK-encrypted queue.
         queue_key.grant(self._role, "kms:GenerateDataKey", "kms:Decrypt")
-        cdk.Validations.of(self._dead_letter_queue).acknowledge(
-            cdk.Acknowledgment(
-                id="Serverless-SQSRedrivePolicy",
-                reason="This queue is itself the terminal dead-letter queue of the function.",
-            )
-        )
+        acknowledge_design(self._dead_letter_queue, "ServiceFunction.dead_letter_queue")
         self._enable_tracing()
 
         # Async retry settings belong to the alias: anything invoking $LATEST bypasses
@@ -351,14 +347,7 @@ class ServiceFunction(Construct):
             max_event_age=max_event_age or cdk.Duration.hours(6),
         )
         for target in (self._function, self._alias):
-            cdk.Validations.of(target).acknowledge(
-                cdk.Acknowledgment(
-                    id="Serverless-LambdaAsyncFailureDestination",
-                    reason="Failed asynchronous invocations go to the CMK-encrypted dead-letter "
-                           "queue (DeadLetterConfig); a failure destination would duplicate "
-                           "them.",
-                )
-            )
+            acknowledge_design(target, "ServiceFunction.async_failure_destination")
         self._alarms = self._create_alarms(p99_duration_threshold)
         self._deployment_group = codedeploy.LambdaDeploymentGroup(
             self, "Deployment",
@@ -371,14 +360,7 @@ class ServiceFunction(Construct):
                 deployment_in_alarm=True,
             ),
         )
-        cdk.Validations.of(self._deployment_group.role).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                   "service-role/AWSCodeDeployRoleForLambdaLimited]",
-                reason="The AWS-maintained minimal policy for CodeDeploy Lambda deployments "
-                       "(alias update, alarm reads); assumable only by CodeDeploy.",
-            )
-        )
+        acknowledge_design(self._deployment_group.role, "ServiceFunction.codedeploy_role")
 
     # --- read-only resources -------------------------------------------------------------
 
@@ -469,13 +451,7 @@ class ServiceFunction(Construct):
             )],
             roles=[self._role],
         )
-        cdk.Validations.of(tracing_policy).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason="X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level "
-                       "permissions; this policy holds only those two actions.",
-            )
-        )
+        acknowledge_design(tracing_policy, "ServiceFunction.xray_policy")
 
     def _create_alarms(self, p99_threshold: cdk.Duration) -> tuple[cloudwatch.Alarm, ...]:
         period = cdk.Duration.minutes(1)

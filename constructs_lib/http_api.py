@@ -55,6 +55,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from constructs_lib.compliance.acknowledgements import acknowledge_design
 from constructs_lib.function import (
     MIN_LOG_RETENTION_DAYS,
     allow_cloudwatch_logs,
@@ -71,12 +72,12 @@ DEFAULT_PUBLIC_ROUTES: tuple[str, ...] = (
     "GET /docs",
     "POST /v1/webhooks/{proxy+}",
 )
-_PUBLIC_REASONS = {
-    "GET /health": "Liveness probe: returns no customer data.",
-    "GET /openapi.json": "The API description is public by design; it holds no data.",
-    "GET /docs": "Static API documentation page; holds no data.",
-    "POST /v1/webhooks/{proxy+}": "Provider webhooks carry no Cognito token; the service "
-                                  "verifies each provider's HMAC signature before use.",
+# Default public routes -> their entry in the acknowledgement registry (the reasons).
+_PUBLIC_ROUTE_ACKS = {
+    "GET /health": "PlatformHttpApi.public_health",
+    "GET /openapi.json": "PlatformHttpApi.public_openapi",
+    "GET /docs": "PlatformHttpApi.public_docs",
+    "POST /v1/webhooks/{proxy+}": "PlatformHttpApi.public_webhooks",
 }
 
 _PREFIX = "PlatformHttpApi."
@@ -253,12 +254,12 @@ class PlatformHttpApi(Construct):
                 path=route.path, methods=[route.method], integration=integration,
                 authorizer=none,
             )
-            reason = _PUBLIC_REASONS.get(key) or (
-                extra_opt_out.reason if extra_opt_out is not None else key
-            )
-            cdk.Validations.of(created).acknowledge(
-                cdk.Acknowledgment(id="AwsSolutions-APIG4", reason=f"Public route {key}: {reason}")
-            )
+            if key in _PUBLIC_ROUTE_ACKS:
+                acknowledge_design(created, _PUBLIC_ROUTE_ACKS[key])
+            elif extra_opt_out is not None:
+                cdk.Validations.of(created).acknowledge(cdk.Acknowledgment(
+                    id="AwsSolutions-APIG4", reason=f"Public route {key}: {extra_opt_out.reason}"
+                ))
 
         allow_cloudwatch_logs(log_key, self)
         self._access_log_group = logs.LogGroup(

@@ -31,26 +31,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-__all__ = ["KEY_STORE_ACTIONS", "NO_BACKUP_FINDINGS", "PARTITION_KEY", "CryptoShreddingKeyStore"]
+from constructs_lib.compliance.acknowledgements import acknowledge_design
+
+__all__ = ["KEY_STORE_ACTIONS", "PARTITION_KEY", "CryptoShreddingKeyStore"]
 
 PARTITION_KEY = "family_id"
 KEY_STORE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
-
-# Findings that "no backups" raises by design; acknowledged on this table only.
-NO_BACKUP_FINDINGS = (
-    "AwsSolutions-DDB3",
-    "NIST.800.53.R5-DynamoDBPITREnabled",
-    "NIST.800.53.R5-DynamoDBInBackupPlan",
-    "HIPAA.Security-DynamoDBPITREnabled",
-    "HIPAA.Security-DynamoDBInBackupPlan",
-)
-_NO_BACKUP_REASON = (
-    "Crypto-shredding store: a tenant's wrapped data key must be destroyable everywhere, so "
-    "this table is deliberately never backed up (no PITR, no backup plan). Deletion "
-    "protection and RETAIN guard against losing it; the database's own backups hold only "
-    "ciphertext."
-)
-
 
 class CryptoShreddingKeyStore(Construct):
     """DynamoDB table of wrapped per-tenant data keys, never backed up.
@@ -92,9 +78,7 @@ class CryptoShreddingKeyStore(Construct):
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        cdk.Validations.of(self._table).acknowledge(
-            *(cdk.Acknowledgment(id=rule, reason=_NO_BACKUP_REASON) for rule in NO_BACKUP_FINDINGS)
-        )
+        acknowledge_design(self._table, "CryptoShreddingKeyStore.no_backups")
 
     @property
     def table(self) -> dynamodb.Table:

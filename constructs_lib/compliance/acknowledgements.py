@@ -188,6 +188,116 @@ ACKNOWLEDGEMENTS: tuple[AckEntry, ...] = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class DesignAck:
+    """A finding that a construct's own design accepts, on a resource the construct makes.
+
+    Constructs apply these by name with :func:`acknowledge_design`, so every accepted
+    finding and its reason is written here, in this one module, while still travelling
+    with the construct to other teams' apps.
+    """
+
+    rule_ids: tuple[str, ...]
+    reason: str
+    applies_to: str
+
+
+_KEY_STORE_NO_BACKUP_RULES = (
+    "AwsSolutions-DDB3",
+    "NIST.800.53.R5-DynamoDBPITREnabled",
+    "NIST.800.53.R5-DynamoDBInBackupPlan",
+    "HIPAA.Security-DynamoDBPITREnabled",
+    "HIPAA.Security-DynamoDBInBackupPlan",
+)
+
+#: Findings accepted by the constructs' design, by name.
+DESIGN: dict[str, DesignAck] = {
+    "ServiceFunction.dead_letter_queue": DesignAck(
+        ("Serverless-SQSRedrivePolicy",),
+        "This queue is itself the terminal dead-letter queue of the function.",
+        "ServiceFunction dead-letter queue",
+    ),
+    "ServiceFunction.async_failure_destination": DesignAck(
+        ("Serverless-LambdaAsyncFailureDestination",),
+        "Failed asynchronous invocations go to the CMK-encrypted dead-letter queue "
+        "(DeadLetterConfig); a failure destination would duplicate them.",
+        "ServiceFunction function and live alias",
+    ),
+    "ServiceFunction.codedeploy_role": DesignAck(
+        ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+         "AWSCodeDeployRoleForLambdaLimited]",),
+        "The AWS-maintained minimal policy for CodeDeploy Lambda deployments (alias update, "
+        "alarm reads); assumable only by CodeDeploy.",
+        "ServiceFunction CodeDeploy service role",
+    ),
+    "ServiceFunction.xray_policy": DesignAck(
+        ("AwsSolutions-IAM5[Resource::*]",),
+        "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
+        "this separate policy holds only those two actions.",
+        "ServiceFunction X-Ray tracing policy",
+    ),
+    "PlatformHttpApi.public_health": DesignAck(
+        ("AwsSolutions-APIG4",), "Public route GET /health: liveness probe, returns no "
+        "customer data.", "PlatformHttpApi route GET /health",
+    ),
+    "PlatformHttpApi.public_openapi": DesignAck(
+        ("AwsSolutions-APIG4",), "Public route GET /openapi.json: the API description is "
+        "public by design and holds no data.", "PlatformHttpApi route GET /openapi.json",
+    ),
+    "PlatformHttpApi.public_docs": DesignAck(
+        ("AwsSolutions-APIG4",), "Public route GET /docs: static API documentation page, "
+        "holds no data.", "PlatformHttpApi route GET /docs",
+    ),
+    "PlatformHttpApi.public_webhooks": DesignAck(
+        ("AwsSolutions-APIG4",), "Public route POST /v1/webhooks/{proxy+}: provider webhooks "
+        "carry no Cognito token; the service verifies each provider's signature before use.",
+        "PlatformHttpApi route POST /v1/webhooks/{proxy+}",
+    ),
+    "EdgeDistribution.no_geo_restriction": DesignAck(
+        ("AwsSolutions-CFR1",),
+        "No geo restriction configured: UK customers travel and use the app abroad; WAF IP "
+        "reputation/anonymous-IP lists and rate limits apply.",
+        "EdgeDistribution without geo_allow_list",
+    ),
+    "EdgeDistribution.log_bucket_access_logs": DesignAck(
+        ("AwsSolutions-S1",),
+        "This bucket only receives CloudFront access logs; logging access to the log bucket "
+        "into another bucket would recurse without adding evidence.",
+        "EdgeDistribution access-log bucket",
+    ),
+    "CryptoShreddingKeyStore.no_backups": DesignAck(
+        _KEY_STORE_NO_BACKUP_RULES,
+        "Crypto-shredding store: a tenant's wrapped data key must be destroyable everywhere, "
+        "so this table is deliberately never backed up (no PITR, no backup plan). Deletion "
+        "protection and RETAIN guard against losing it; the database's own backups hold only "
+        "ciphertext.",
+        "CryptoShreddingKeyStore table",
+    ),
+    "BackupProtection.selection_role": DesignAck(
+        ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+         "AWSBackupServiceRolePolicyForBackup]",),
+        "The AWS-maintained policy AWS Backup documents for its selection role; assumable "
+        "only by backup.amazonaws.com and kept current with new resource types.",
+        "BackupProtection selection role",
+    ),
+    "AlarmNotifications.email_redrive": DesignAck(
+        ("Serverless-SNSRedrivePolicy",),
+        "An undeliverable alert e-mail loses no state: the alarm stays in ALARM in "
+        "CloudWatch and still drives CodeDeploy rollback; SNS retries e-mail delivery itself.",
+        "AlarmNotifications e-mail subscriptions",
+    ),
+}
+
+
+def acknowledge_design(scope: IConstruct, name: str) -> DesignAck:
+    """Acknowledge the findings of :data:`DESIGN` entry ``name`` on ``scope`` (and below)."""
+    entry = DESIGN[name]
+    cdk.Validations.of(scope).acknowledge(
+        *(cdk.Acknowledgment(id=rule_id, reason=entry.reason) for rule_id in entry.rule_ids)
+    )
+    return entry
+
+
 def _stages(scope: IConstruct) -> list[cdk.Stage]:
     if cdk.Stage.is_stage(scope) and not cdk.App.is_app(scope):
         return [scope]  # type: ignore[list-item]

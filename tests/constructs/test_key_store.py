@@ -9,7 +9,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
-from constructs_lib.key_store import KEY_STORE_ACTIONS, NO_BACKUP_FINDINGS, CryptoShreddingKeyStore
+from constructs_lib.compliance.acknowledgements import DESIGN
+from constructs_lib.key_store import KEY_STORE_ACTIONS, CryptoShreddingKeyStore
 from constructs_lib.keys import DataClass, EncryptionKeys
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-2")
@@ -79,4 +80,4 @@ def test_acknowledges_exactly_the_findings_no_backups_cause(
         deletion_protection=True,
     )
     bare = {rule for rule, path in nag_findings(bare_app) if "/Table" in path}
-    assert bare == set(NO_BACKUP_FINDINGS)
+    assert bare == set(DESIGN["CryptoShreddingKeyStore.no_backups"].rule_ids)
