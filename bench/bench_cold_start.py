@@ -31,7 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 REPO = Path(__file__).resolve().parents[1]
-RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+DEFAULT_RUNS = 7
 
 EVENT = {
     "version": "2.0",
@@ -111,6 +111,7 @@ LAMBDA_ENV = {
     "DB_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:123456789012:secret:bench-AbCdEf",
     "DB_NAME": "app",
     "TOKEN_KMS_KEY_ARN": "arn:aws:kms:eu-west-2:123456789012:key/bench",
+    "FAMILY_KEYS_TABLE_NAME": "bench-family-keys",
     "COGNITO_USER_POOL_ID": "eu-west-2_Bench",
     "COGNITO_CLIENT_ID": "bench-client",
     "COGNITO_REGION": "eu-west-2",
@@ -179,25 +180,25 @@ def me_setup() -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
 
 
-def main() -> None:
+def main(runs: int = DEFAULT_RUNS) -> None:
     service: list[dict[str, float]] = []
     baseline: list[dict[str, float]] = []
     run_once(SERVICE_SNIPPET)  # warm the OS file cache and .pyc files once, not measured
     run_once(BASELINE_SNIPPET)
-    for _ in range(RUNS):  # interleaved so machine noise hits both alike
+    for _ in range(runs):  # interleaved so machine noise hits both alike
         service.append(run_once(SERVICE_SNIPPET))
         baseline.append(run_once(BASELINE_SNIPPET))
 
     me: list[dict[str, float]] = []
     with me_setup() as (me_event, me_env):
         run_once(ME_SNIPPET, me_event, me_env)
-        for _ in range(RUNS):
+        for _ in range(runs):
             me.append(run_once(ME_SNIPPET, me_event, me_env))
 
     def med(rows: list[dict[str, float]], key: str) -> float:
         return statistics.median(row[key] for row in rows)
 
-    print(f"cold start, {RUNS} fresh processes each (median; interpreter start-up excluded)")
+    print(f"cold start, {runs} fresh processes each (median; interpreter start-up excluded)")
     print(f"{'':31}{'import':>10}{'first resp':>12}{'warm req':>10}{'modules':>9}")
     for name, rows in (("service handler  GET /health", service),
                        ("service  GET /v1/me (Data API)", me),
@@ -211,4 +212,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_RUNS)

@@ -6,7 +6,7 @@ The API is deliberately small and stable (other constructs import it):
   refusing to let the caller silently replace a *locked* (security-relevant) key.
 - :func:`weaken_if` -- call :func:`~constructs_lib.opt_outs.require_opt_out` only when a
   requested value actually weakens a default.
-- :func:`retention` / :func:`retention_days` -- CloudWatch Logs retention from and to days
+- :func:`as_retention` / :func:`retention_days` -- CloudWatch Logs retention from and to days
   (the jsii enum carries no day count).
 - :func:`reject_unknown_opt_outs` -- fail fast on an opt-out addressed to this construct
   that names a setting it does not have (a typo would otherwise be silently ignored).
@@ -23,7 +23,14 @@ from constructs import IConstruct
 
 from constructs_lib.opt_outs import OptOut, SecureDefaultError, require_opt_out, unused_opt_outs
 
-__all__ = ["merge_defaults", "reject_unknown_opt_outs", "retention", "retention_days", "weaken_if"]
+__all__ = [
+    "MIN_LOG_RETENTION_DAYS",
+    "as_retention",
+    "merge_defaults",
+    "reject_unknown_opt_outs",
+    "retention_days",
+    "weaken_if",
+]
 
 _RETENTION_BY_DAYS: dict[int, str] = {
     1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS",
@@ -34,6 +41,9 @@ _RETENTION_BY_DAYS: dict[int, str] = {
     3653: "TEN_YEARS",
 }
 _DAYS_BY_NAME = {name: days for days, name in _RETENTION_BY_DAYS.items()}
+
+#: The floor for every log group the library creates: a year of evidence (PCI DSS 10.7).
+MIN_LOG_RETENTION_DAYS = 365
 
 
 def merge_defaults(
@@ -113,7 +123,7 @@ def reject_unknown_opt_outs(opt_outs: Iterable[OptOut], known_settings: Iterable
         raise SecureDefaultError(f"Unknown opt-out setting(s) {names}; known settings: {known}.")
 
 
-def retention(value: logs.RetentionDays | int) -> logs.RetentionDays:
+def as_retention(value: logs.RetentionDays | int) -> logs.RetentionDays:
     """``value`` as a :class:`~aws_cdk.aws_logs.RetentionDays` (ints are day counts).
 
     Raises
@@ -133,7 +143,7 @@ def retention(value: logs.RetentionDays | int) -> logs.RetentionDays:
 
 def retention_days(value: logs.RetentionDays | int) -> float:
     """Days kept by ``value`` (``math.inf`` for ``RetentionDays.INFINITE``)."""
-    resolved = retention(value)
+    resolved = as_retention(value)
     if resolved == logs.RetentionDays.INFINITE:
         return math.inf
     return float(_DAYS_BY_NAME[resolved.name])

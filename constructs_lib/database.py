@@ -23,7 +23,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from constructs_lib._props import reject_unknown_opt_outs, retention, retention_days, weaken_if
+from constructs_lib._props import (
+    as_retention,
+    reject_unknown_opt_outs,
+    retention_days,
+    weaken_if,
+)
 from constructs_lib.network import PrivateNetwork
 from constructs_lib.opt_outs import OptOut
 
@@ -146,7 +151,7 @@ class SecureAuroraCluster(Construct):
         backup_days = _MAX_BACKUP_DAYS if backup_retention is None else backup_retention.to_days()
         if not 1 <= backup_days <= _MAX_BACKUP_DAYS:
             raise ValueError(f"backup_retention must be 1-35 days, got {backup_days}.")
-        log_retention = retention(log_retention)
+        log_retention = as_retention(log_retention)
 
         weaken_if(self, min_capacity < _SECURE_MIN_ACU, setting="SecureAuroraCluster.min_capacity",
                   opt_outs=opt_outs,

@@ -67,13 +67,9 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from constructs_lib._props import MIN_LOG_RETENTION_DAYS, as_retention, retention_days
 from constructs_lib.compliance.acknowledgements import acknowledge_design
-from constructs_lib.function import (
-    MIN_LOG_RETENTION_DAYS,
-    allow_cloudwatch_logs,
-    as_retention,
-    retention_days,
-)
+from constructs_lib.function import allow_cloudwatch_logs
 from constructs_lib.opt_outs import OptOut, SecureDefaultError, require_opt_out
 
 __all__ = [
@@ -144,7 +140,7 @@ class EdgeProtection(Construct):
         ``{rule group: [rule names]}`` to *count* instead of block (false
         positives). Needs the opt-out ``EdgeProtection.rule_action_overrides``.
     log_retention, log_removal_policy:
-        Default one year (``RetentionDays`` or days) / ``RETAIN``; under 90 days
+        Default one year (``RetentionDays`` or days) / ``RETAIN``; under 365 days
         or not retained needs the matching opt-out.
     opt_outs:
         Explicit, recorded opt-outs; those for other constructs are ignored.
@@ -308,7 +304,7 @@ class EdgeDistribution(Construct):
     geo_allow_list:
         ISO country codes allowed (e.g. ``["GB"]``); default no restriction.
     log_retention_days:
-        Access logs expire after this many days (default 400); under 90 needs
+        Access logs expire after this many days (default 400); under 365 needs
         ``EdgeDistribution.log_retention``.
     log_removal_policy:
         Default ``RETAIN``; otherwise needs ``EdgeDistribution.log_removal_policy``.

@@ -57,6 +57,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from constructs_lib._props import MIN_LOG_RETENTION_DAYS, as_retention, retention_days
 from constructs_lib.compliance.acknowledgements import acknowledge_design
 from constructs_lib.opt_outs import OptOut, SecureDefaultError, require_opt_out
 
@@ -65,9 +66,7 @@ __all__ = [
     "LIVE_ALIAS_NAME",
     "ServiceFunction",
     "allow_cloudwatch_logs",
-    "as_retention",
     "find_secret_like_environment",
-    "retention_days",
 ]
 
 DEFAULT_HANDLER = "service.lambda_handler.handler"
@@ -79,7 +78,6 @@ SETTING_LOG_REMOVAL_POLICY = f"{_PREFIX}log_removal_policy"
 SETTING_ENVIRONMENT = f"{_PREFIX}environment"  # used as "ServiceFunction.environment[NAME]"
 KNOWN_SETTINGS = (SETTING_LOG_RETENTION, SETTING_LOG_REMOVAL_POLICY)
 
-MIN_LOG_RETENTION_DAYS = 90
 DLQ_RETENTION = cdk.Duration.days(14)
 
 # --- environment value checks ------------------------------------------------------------
@@ -221,7 +219,7 @@ class ServiceFunction(Construct):
         Maximum age of an asynchronous event; default 6 hours.
     log_retention:
         Log retention (``RetentionDays`` or a day count); default one year.
-        Under 90 days needs the opt-out ``ServiceFunction.log_retention``.
+        Under 365 days needs the opt-out ``ServiceFunction.log_retention``.
     log_removal_policy:
         Default ``RETAIN``; anything else needs ``ServiceFunction.log_removal_policy``.
     application_log_level:
@@ -497,44 +495,6 @@ def _reject_unknown(opt_outs: Sequence[OptOut]) -> None:
             f"Unknown opt-out setting {o.setting!r} for ServiceFunction; known: "
             f"{[*KNOWN_SETTINGS, SETTING_ENVIRONMENT + '[<NAME>]']}"
         )
-
-
-_RETENTION_DAYS = {
-    "ONE_DAY": 1, "THREE_DAYS": 3, "FIVE_DAYS": 5, "ONE_WEEK": 7, "TWO_WEEKS": 14,
-    "ONE_MONTH": 30, "TWO_MONTHS": 60, "THREE_MONTHS": 90, "FOUR_MONTHS": 120,
-    "FIVE_MONTHS": 150, "SIX_MONTHS": 180, "ONE_YEAR": 365, "THIRTEEN_MONTHS": 400,
-    "EIGHTEEN_MONTHS": 545, "TWO_YEARS": 731, "THREE_YEARS": 1096, "FIVE_YEARS": 1827,
-    "SIX_YEARS": 2192, "SEVEN_YEARS": 2557, "EIGHT_YEARS": 2922, "NINE_YEARS": 3288,
-    "TEN_YEARS": 3653,
-}
-
-
-def as_retention(value: logs.RetentionDays | int) -> logs.RetentionDays:
-    """``value`` as a :class:`~aws_cdk.aws_logs.RetentionDays`.
-
-    An ``int`` must be one of the day counts CloudWatch Logs accepts (e.g. 90, 400).
-
-    Raises
-    ------
-    ValueError
-        For a day count CloudWatch Logs does not offer.
-    """
-    if isinstance(value, logs.RetentionDays):
-        return value
-    for name, days in _RETENTION_DAYS.items():
-        if days == value:
-            return logs.RetentionDays[name]
-    raise ValueError(
-        f"{value} days is not a CloudWatch Logs retention; use one of "
-        f"{sorted(_RETENTION_DAYS.values())}"
-    )
-
-
-def retention_days(retention: logs.RetentionDays) -> float:
-    """Days kept by ``retention`` (``inf`` for ``INFINITE``)."""
-    if retention == logs.RetentionDays.INFINITE:
-        return math.inf
-    return float(_RETENTION_DAYS[retention.name])
 
 
 _LOGS_GRANT_MARKER = "BankGradeCloudWatchLogsGrant"

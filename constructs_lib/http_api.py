@@ -55,13 +55,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from constructs_lib._props import MIN_LOG_RETENTION_DAYS, as_retention, retention_days
 from constructs_lib.compliance.acknowledgements import acknowledge_design
-from constructs_lib.function import (
-    MIN_LOG_RETENTION_DAYS,
-    allow_cloudwatch_logs,
-    as_retention,
-    retention_days,
-)
+from constructs_lib.function import allow_cloudwatch_logs
 from constructs_lib.opt_outs import OptOut, SecureDefaultError, require_opt_out
 
 __all__ = ["ACCESS_LOG_FORMAT", "DEFAULT_PUBLIC_ROUTES", "PlatformHttpApi", "PublicRoute"]
@@ -171,7 +167,7 @@ class PlatformHttpApi(Construct):
         Turn off the ``execute-api`` host (only with a custom domain; the
         CloudFront origin otherwise uses it). Default ``False``.
     log_retention, log_removal_policy:
-        Access-log retention (``RetentionDays`` or days; default one year; under 90 days needs
+        Access-log retention (``RetentionDays`` or days; default one year; under 365 days needs
         ``PlatformHttpApi.log_retention``) and removal (default ``RETAIN``;
         otherwise ``PlatformHttpApi.log_removal_policy``).
     api_name:

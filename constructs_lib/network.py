@@ -18,7 +18,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib._props import reject_unknown_opt_outs, retention, retention_days, weaken_if
+from constructs_lib._props import (
+    as_retention,
+    reject_unknown_opt_outs,
+    retention_days,
+    weaken_if,
+)
 from constructs_lib.opt_outs import OptOut, SecureDefaultError
 
 __all__ = ["PrivateNetwork"]
@@ -94,7 +99,7 @@ class PrivateNetwork(Construct):
                 "Nothing here needs internet access: the Lambda is outside the VPC and uses "
                 "the RDS Data API."
             )
-        flow_log_retention = retention(flow_log_retention)
+        flow_log_retention = as_retention(flow_log_retention)
         too_short = retention_days(flow_log_retention) < retention_days(_MIN_FLOW_LOG_RETENTION)
         weaken_if(self, too_short,
                   setting="PrivateNetwork.flow_log_retention", opt_outs=opt_outs,

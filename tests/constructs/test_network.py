@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib._props import merge_defaults, retention, retention_days
+from constructs_lib._props import as_retention, merge_defaults, retention_days
 from constructs_lib.network import PrivateNetwork
 from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
 
@@ -169,8 +169,8 @@ def test_flow_log_role_is_scoped_and_deputy_guarded(app: cdk.App) -> None:
 
 def test_retention_helpers_round_trip_every_offered_day_count() -> None:
     for days in (1, 7, 90, 365, 400, 731, 3653):
-        assert retention_days(retention(days)) == days
-    assert retention(logs.RetentionDays.ONE_YEAR) is logs.RetentionDays.ONE_YEAR
+        assert retention_days(as_retention(days)) == days
+    assert as_retention(logs.RetentionDays.ONE_YEAR) is logs.RetentionDays.ONE_YEAR
     assert retention_days(logs.RetentionDays.INFINITE) == float("inf")
 
 
