@@ -91,6 +91,11 @@ def pip_install(lock_file: Path, target: Path, platform: LambdaPlatform) -> None
 
     ``--no-compile`` because byte-code compiled by the build machine's Python is
     useless (and misleading) on the Lambda runtime.
+
+    Raises
+    ------
+    RuntimeError
+        If pip fails; the message carries pip's output.
     """
     cmd = [
         sys.executable, "-m", "pip", "install",
@@ -102,7 +107,14 @@ def pip_install(lock_file: Path, target: Path, platform: LambdaPlatform) -> None
         "--only-binary=:all:",
         "--requirement", str(lock_file),
     ]
-    subprocess.run(cmd, check=True)  # noqa: S603 - fixed argv, no shell
+    # pip's output is noise on success (synth output is the compliance summary) and the
+    # diagnosis on failure, so it is shown only then.
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"pip could not install {lock_file} for {platform.pip_platform} "
+            f"cp{platform.python_version}:\n{result.stdout}{result.stderr}"
+        )
 
 
 @dataclass(frozen=True, slots=True)

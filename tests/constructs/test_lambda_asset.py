@@ -255,3 +255,11 @@ def test_the_service_lock_builds_for_arm64_python_3_14(tmp_path: Path) -> None:
     assert not [n for n in native if "x86_64" in n]
     assert [n for n in native if "cpython-314-aarch64" in n]
     assert DEFAULT_PLATFORM.python_version == "3.14"
+
+
+def test_pip_failure_raises_with_pips_own_diagnosis(tmp_path: Path) -> None:
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("this is not a requirement ==!\n")
+    with pytest.raises(RuntimeError, match="pip could not install") as raised:
+        pip_install(lock, tmp_path / "target", DEFAULT_PLATFORM)
+    assert "requirement" in str(raised.value).lower()  # pip's message is carried along
