@@ -5,7 +5,6 @@ from __future__ import annotations
 from service.http.context import (
     current_audit_actor,
     current_database,
-    current_key_provider,
     current_principal,
     current_request_id,
     current_services,
@@ -16,7 +15,6 @@ __all__ = [
     "EndpointSpec",
     "current_audit_actor",
     "current_database",
-    "current_key_provider",
     "current_principal",
     "current_request_id",
     "current_services",

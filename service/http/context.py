@@ -6,7 +6,7 @@ Everything here reads Flask's application/request context; nothing is global.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import current_app, g, request
 
@@ -30,15 +30,6 @@ def current_services() -> Services:
 def current_database() -> Database:
     """The application's :class:`~service.db.port.Database` (opened lazily on first use)."""
     return current_services().database
-
-
-def current_key_provider() -> Any:
-    """The ``DataKeyProvider`` for consent-token envelope encryption (KMS or local key).
-
-    Typed ``Any`` for callers that narrow it themselves (``service.api._deps``); the
-    typed accessor is ``current_services().key_provider``.
-    """
-    return current_services().key_provider
 
 
 def current_request_id() -> str:
