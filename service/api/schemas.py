@@ -7,7 +7,7 @@ fields and reject control characters in text (PostgreSQL cannot store NUL).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
@@ -21,6 +21,15 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
 _EMAIL = rf"^[^@\s\x00-\x1f\x7f]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$"
 
 
+def _as_utc(value: datetime) -> datetime:
+    # An offset can push an in-range local time past year 1 or 9999 in UTC; Python cannot
+    # represent that instant, so it is invalid input rather than a crash further down.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("Datetime is out of range once converted to UTC") from None
+
+
 def _text(max_length: int, min_length: int = 1) -> object:
     return StringConstraints(strip_whitespace=True, min_length=min_length,
                              max_length=max_length, pattern=_NO_CONTROL)
@@ -32,6 +41,7 @@ Note = Annotated[str, _text(500, 0)]
 SearchText = Annotated[str, _text(100)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=_EMAIL),
                   AfterValidator(str.lower)]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=_NO_CONTROL)]
 Provider = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
 Cursor = Annotated[str, StringConstraints(min_length=1, max_length=200,
@@ -300,7 +310,7 @@ class ConnectionIn(In):
     provider: Provider
     access_token: Token
     refresh_token: Token | None = None
-    consent_expires_at: AwareDatetime | None = None
+    consent_expires_at: UtcDatetime | None = None
 
 
 class ConnectionOut(Out):

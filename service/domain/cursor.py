@@ -12,6 +12,7 @@ from uuid import UUID
 from service.domain.errors import ValidationFailedError
 
 _MAX_CURSOR_LENGTH = 200
+_MAX_BIGINT = 2**63 - 1  # sequence numbers are PostgreSQL bigint
 
 
 def _encode(payload: dict[str, Any]) -> str:
@@ -57,6 +58,7 @@ def decode_seq_cursor(cursor: str) -> int:
     """Inverse of :func:`encode_seq_cursor`; ``ValidationFailedError`` (422) if tampered."""
     payload = _decode(cursor)
     seq = payload.get("s")
-    if set(payload) != {"s"} or not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+    if (set(payload) != {"s"} or not isinstance(seq, int) or isinstance(seq, bool)
+            or not 1 <= seq <= _MAX_BIGINT):
         raise ValidationFailedError("The cursor is not valid.")
     return seq

@@ -162,7 +162,9 @@ def _operation(
     responses: dict[str, Any] = {str(spec.status): success}
     for status in sorted(errors):
         responses[str(status)] = _problem_response(status, errors[status])
-    responses["default"] = _problem_response(500, "Unexpected error")
+    # An explicit 500, not ``default``: a catch-all would document every status, so clients
+    # (and the contract tests) could not tell a listed answer from a surprise.
+    responses["500"] = _problem_response(500, "Unexpected error")
     operation["responses"] = responses
     return operation
 
