@@ -32,7 +32,7 @@ synth: $(STAMP)
 	$(BIN)/python -m cdk_app --gate
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check constructs_lib service cdk_app tests bench

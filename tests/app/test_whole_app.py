@@ -6,7 +6,7 @@ import pytest
 
 from .conftest import STAGES, GateRun
 
-pytestmark = [pytest.mark.synth, pytest.mark.xdist_group("synth")]
+pytestmark = pytest.mark.synth
 
 
 def test_gate_passes_for_every_stage(gate_run: GateRun) -> None:

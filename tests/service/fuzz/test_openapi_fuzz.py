@@ -67,8 +67,7 @@ from tests.fixtures.postgres import _create_database, _drop_database
 from tests.service.domain.helpers import TABLES
 
 # One seed per module and worker: each worker that runs some of these tests seeds its own
-# database, so they stay independent even where pytest-xdist does not keep the group together.
-pytestmark = pytest.mark.xdist_group("fuzz")
+# database, so the tests stay independent however pytest-xdist distributes them.
 
 OWNER = "demo.owner@example.com"
 SEED_TODAY = date(2025, 3, 31)
