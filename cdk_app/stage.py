@@ -9,7 +9,7 @@ from cdk_app.config import StageConfig
 from cdk_app.stacks.api_stack import ApiStack
 from cdk_app.stacks.data_stack import DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
-from constructs_lib.opt_outs import OptOut
+from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
 
 EDGE_REGION = "us-east-1"  # CloudFront-scoped WAF web ACLs and certificates live here
 
@@ -51,7 +51,24 @@ class PlatformStage(cdk.Stage):
             edge=self.edge,
             opt_outs=opt_outs,
         )
+        _refuse_unused_opt_outs(self, opt_outs)
         for stack in (self.edge, self.data, self.api):
             cdk.Tags.of(stack).add("project", "family-finance-platform")
             cdk.Tags.of(stack).add("stage", config.stage)
             cdk.Tags.of(stack).add("data-classification", "confidential-financial")
+
+
+def _refuse_unused_opt_outs(stage: cdk.Stage, opt_outs: tuple[OptOut, ...]) -> None:
+    """A config opt-out no construct took is stale or mistyped: refuse it, don't carry it."""
+    applied = {
+        entry.data["setting"]
+        for construct in stage.node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == OPT_OUT_METADATA_KEY
+    }
+    unused = sorted(o.setting for o in opt_outs if o.setting not in applied)
+    if unused:
+        raise SecureDefaultError(
+            f"Stage {stage.node.id!r} declares opt-outs that no construct uses: {unused}. "
+            "Remove them from the stage config (or fix the setting name)."
+        )
