@@ -12,12 +12,18 @@ from cdk_app.stage import PlatformStage
 from constructs_lib.opt_outs import SecureDefaultError
 
 
-def test_an_opt_out_no_construct_uses_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("setting", [
+    # A typo in the construct name: no construct recognises the opt-out as its own.
+    "SecureAuroraClustr.deletion_protection",
+    # A real setting this stage does not weaken (flow logs are kept a year): stale.
+    "PrivateNetwork.flow_log_retention",
+])
+def test_an_opt_out_no_construct_uses_is_refused(tmp_path: Path, setting: str) -> None:
     config = load_stage_config("staging")
-    stray = OptOutConfig(setting="SecureAuroraCluster.deletion_protecton",  # typo
+    stray = OptOutConfig(setting=setting,
                          reason="A reason long enough to pass the opt-out check.")
     config = config.model_copy(update={"opt_outs": (*config.opt_outs, stray)})
-    with pytest.raises(SecureDefaultError, match="deletion_protecton"):
+    with pytest.raises(SecureDefaultError, match="no construct uses"):
         PlatformStage(cdk.App(outdir=str(tmp_path)), "staging", config=config)
 
 
