@@ -18,6 +18,8 @@ help:
 	@echo "make dev     - serve the API on embedded PostgreSQL with a seeded demo family"
 	@echo "make check   - ruff + mypy --strict"
 	@echo "make bench   - run the benchmarks in bench/"
+	@echo "make cost    - synthesise, then print each stage's idle month and cost per million requests"
+	@echo "make migrations-check - fail on destructive migrations without a reviewed contract marker"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,3 +52,19 @@ bench: $(STAMP)
 
 clean:
 	rm -rf cdk.out .cache .pytest_cache .mypy_cache .ruff_cache
+
+# Delivery and operations (docs/operations.md).
+.PHONY: cost migrations-check check-delivery
+
+cost: $(STAMP)
+	$(BIN)/python -m cdk_app.cost --synth
+
+migrations-check: $(STAMP)
+	$(BIN)/python -m devtools.migration_safety
+
+# The delivery tools lie outside pyproject's mypy `files`; `make check` covers them too.
+check-delivery: $(STAMP)
+	$(BIN)/ruff check devtools
+	$(BIN)/mypy cdk_app/cost devtools
+
+check: check-delivery
