@@ -185,5 +185,7 @@ def render(reports: list[StageReport], prices: PriceTable, usage: UsageModel) ->
         f" {per.lambda_log_bytes + per.api_access_log_bytes + per.waf_log_bytes:g} B logged;"
         f" idle: {usage.idle.aurora_storage_gb:g} GB in Aurora"
         f" (cdk_app/cost/usage_model.json).",
+        "Not in the per-request figure: KMS and DynamoDB calls of the family keyring, Secrets"
+        " Manager reads (cached in memory), Cognito monthly active users, Aurora I/O.",
     ]
     return "\n".join(out)

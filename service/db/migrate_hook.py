@@ -134,6 +134,18 @@ def migrate(database: Database, *, migrations_dir: Path | None = None) -> dict[s
     }
 
 
+def _report(codedeploy: Any, target: HookTarget, status: str) -> None:
+    codedeploy.put_lifecycle_event_hook_execution_status(
+        deploymentId=target.deployment_id,
+        lifecycleEventHookExecutionId=target.execution_id,
+        status=status,
+    )
+
+
+def _failed(error: Exception) -> dict[str, Any]:
+    return {"status": FAILED, "error": f"{type(error).__name__}: {error}"}
+
+
 def handle(
     event: Mapping[str, Any],
     *,
@@ -168,23 +180,32 @@ def handle(
         if target is None:
             raise
         logger.exception("migrations failed; reporting the hook as failed")
-        result = {"status": FAILED, "error": f"{type(error).__name__}: {error}"}
+        result = _failed(error)
     if target is not None:
-        codedeploy.put_lifecycle_event_hook_execution_status(
-            deploymentId=target.deployment_id,
-            lifecycleEventHookExecutionId=target.execution_id,
-            status=result["status"],
-        )
+        _report(codedeploy, target, result["status"])
     return result
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Lambda entry point: the owner-role Data API database and a CodeDeploy client."""
+    """Lambda entry point: the owner-role Data API database and a CodeDeploy client.
+
+    A hook whose function is misconfigured (settings missing) is reported ``Failed``
+    at once rather than left for CodeDeploy's hour-long hook timeout.
+    """
     import boto3
 
     from service.db import connect
 
-    settings = HookSettings.from_env()
+    codedeploy = boto3.client("codedeploy")
+    try:
+        settings = HookSettings.from_env()
+    except SettingsError as error:
+        target = HookTarget.from_event(event)
+        if target is None:
+            raise
+        logger.exception("migration hook is misconfigured; reporting the hook as failed")
+        _report(codedeploy, target, FAILED)
+        return _failed(error)
     rds_data = boto3.client("rds-data", endpoint_url=settings.rds_data_endpoint_url)
     database = connect(
         cluster_arn=settings.cluster_arn,
@@ -193,6 +214,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         rds_data_client=rds_data,
     )
     try:
-        return handle(event, database=database, codedeploy=boto3.client("codedeploy"))
+        return handle(event, database=database, codedeploy=codedeploy)
     finally:
         database.close()

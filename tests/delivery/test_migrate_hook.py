@@ -248,6 +248,27 @@ def test_lambda_handler_uses_the_owner_secret_through_the_data_api(
         owner_only.stop()
 
 
+def test_a_misconfigured_hook_function_reports_failed_at_once(
+    codedeploy: LocalCodeDeploy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in {
+        CLUSTER_ARN_ENV: TEST_CLUSTER_ARN,  # the owner secret is missing
+        "AWS_ENDPOINT_URL_CODEDEPLOY": codedeploy.endpoint_url,
+        "AWS_DEFAULT_REGION": "eu-west-2",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv(OWNER_SECRET_ENV, raising=False)
+
+    result = handler(hook_event("exec-1"), None)
+
+    assert result["status"] == "Failed" and OWNER_SECRET_ENV in result["error"]
+    assert codedeploy.backend.statuses == {("d-EXAMPLE111", "exec-1"): "Failed"}
+    with pytest.raises(SettingsError, match=OWNER_SECRET_ENV):
+        handler({}, None)
+
+
 def test_settings_name_what_is_missing() -> None:
     with pytest.raises(SettingsError, match=OWNER_SECRET_ENV):
         HookSettings.from_env({CLUSTER_ARN_ENV: TEST_CLUSTER_ARN})
