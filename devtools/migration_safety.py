@@ -19,6 +19,10 @@ uses (*contract*) waits for a later release and is reviewed. This check fails on
 ``opaque``
     ``DO`` blocks, whose dynamic SQL cannot be checked statically.
 
+Not checked, so left to review: new constraints (``CHECK``, ``UNIQUE``, foreign keys)
+that reject writes the previous release still makes, and ``REVOKE`` of privileges it
+uses.
+
 A file that must contract carries, in its header comment (before the first
 statement), exactly one line::
 
@@ -203,8 +207,17 @@ def statement_kinds(statement: str) -> list[str]:
     table = _ALTER_TABLE.match(code)
     if table and len(words) > 1 and words[1] == "TABLE":
         return sorted(set(_alter_table_kinds(table.group("actions"))))
+    padded = f" {code} "
+    kinds = []
     # ALTER INDEX/VIEW/FUNCTION/TYPE/SEQUENCE/SCHEMA ... RENAME [TO|VALUE|ATTRIBUTE]
-    return ["rename"] if " RENAME " in f" {code} " else []
+    if " RENAME " in padded:
+        kinds.append("rename")
+    if len(words) > 1 and words[1] == "TYPE":  # composite types: DROP/ALTER ATTRIBUTE
+        if " DROP ATTRIBUTE " in padded:
+            kinds.append("drop")
+        if re.search(r" ALTER ATTRIBUTE (?:\?|\w+) (?:SET DATA )?TYPE ", padded):
+            kinds.append("type-change")
+    return sorted(kinds)
 
 
 def _header_end(text: str) -> int:

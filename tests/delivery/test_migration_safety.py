@@ -39,6 +39,7 @@ def kinds(name: str) -> list[tuple[int, str]]:
         ("add_not_null_without_default.sql", [(1, "not-null")]),
         ("several_in_one.sql", [(2, "drop"), (2, "not-null")]),
         ("do_block.sql", [(1, "opaque")]),
+        ("composite_type_attributes.sql", [(2, "drop"), (3, "type-change")]),
     ],
 )
 def test_each_destructive_kind_fails_without_a_marker(
