@@ -17,7 +17,8 @@ uses (*contract*) waits for a later release and is reviewed. This check fails on
     ``ALTER COLUMN ... SET NOT NULL``; ``ADD COLUMN ... NOT NULL`` without ``DEFAULT``
     (N's inserts do not name the column).
 ``opaque``
-    ``DO`` blocks, whose dynamic SQL cannot be checked statically.
+    ``DO`` blocks, whose dynamic SQL cannot be checked statically, and any
+    ``ALTER TABLE`` the check does not understand.
 
 Not checked, so left to review: new constraints (``CHECK``, ``UNIQUE``, foreign keys)
 that reject writes the previous release still makes, and ``REVOKE`` of privileges it
@@ -204,8 +205,10 @@ def statement_kinds(statement: str) -> list[str]:
         return [] if len(words) > 1 and words[1] in _HARMLESS_DROPS else ["drop"]
     if words[0] != "ALTER":
         return []
-    table = _ALTER_TABLE.match(code)
-    if table and len(words) > 1 and words[1] == "TABLE":
+    if len(words) > 1 and words[1] == "TABLE":
+        table = _ALTER_TABLE.match(code)
+        if table is None or not table.group("actions"):
+            return ["opaque"]  # not understood, so not proven safe
         return sorted(set(_alter_table_kinds(table.group("actions"))))
     padded = f" {code} "
     kinds = []

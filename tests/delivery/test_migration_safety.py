@@ -138,3 +138,8 @@ def test_every_fixture_is_sql_postgresql_accepts(postgres_db: PostgresDatabase) 
             for statement in split_statements(path.read_text()):
                 tx.execute(statement)
             raise _RollbackError(path.name)
+
+
+def test_an_alter_table_the_check_cannot_read_is_not_assumed_safe() -> None:
+    report = check_text("ALTER TABLE widgets;", Path("0009_x.sql"))
+    assert [f.kind for f in report.findings] == ["opaque"]
