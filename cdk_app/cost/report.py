@@ -145,6 +145,17 @@ def _table(lines: tuple[LineItem, ...]) -> list[str]:
     return rows
 
 
+def _free(items: tuple[Free, ...]) -> list[str]:
+    by_type: dict[str, list[Free]] = defaultdict(list)
+    for item in items:
+        by_type[item.resource_type].append(item)
+    rows = [f"  Free while idle ({len(items)} resources):"]
+    for resource_type, members in sorted(by_type.items()):
+        reasons = "; ".join(sorted({m.reason for m in members}))
+        rows.append(f"    {resource_type} x{len(members)}: {reasons}")
+    return rows
+
+
 def _unpriced(items: tuple[Unpriced, ...]) -> list[str]:
     if not items:
         return ["  unpriced: none"]
@@ -169,7 +180,7 @@ def render(reports: list[StageReport], prices: PriceTable, usage: UsageModel) ->
             "  Idle month, zero traffic:",
             *_table(report.idle),
             f"  NAT gateways: {report.nat_gateways or 'none'}",
-            f"  {len(report.idle_free)} resources cost nothing while idle.",
+            *_free(report.idle_free),
             *_unpriced(report.idle_unpriced),
             f"  IDLE TOTAL: ${report.idle_usd:,.2f} per month",
             "  One million more API requests:",

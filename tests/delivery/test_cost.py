@@ -122,6 +122,8 @@ def test_the_command_prints_every_stage_with_totals_and_unpriced(
     assert "UNPRICED (2), not in the total:" in demo
     assert "demo-Data Gizmo (AWS::Foo::Bar): unknown resource type: no rule prices it" in demo
     assert "NAT gateways: 1" in demo
+    assert "Free while idle (10 resources):" in demo
+    assert "    AWS::CloudFront::Distribution x1: no monthly fee" in demo
     bare = out[out.index("== bare"):out.index("== demo")]
     assert "NAT gateways: none" in bare and "IDLE TOTAL: $0.00 per month" in bare
 
