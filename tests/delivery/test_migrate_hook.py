@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -276,3 +278,12 @@ def test_settings_name_what_is_missing() -> None:
         CLUSTER_ARN_ENV: TEST_CLUSTER_ARN, OWNER_SECRET_ENV: OWNER_SECRET_ARN,
     })
     assert (settings.owner_secret_arn, settings.database_name) == (OWNER_SECRET_ARN, "app")
+
+
+def test_the_hook_needs_nothing_the_lambda_asset_lacks() -> None:
+    # The asset ships without psycopg (the Data API adapter is all Lambda uses).
+    code = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "import service.db.migrate_hook, service.db.data_api, service.db.migrations\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
