@@ -35,7 +35,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check constructs_lib service cdk_app tests bench
+	$(BIN)/ruff check constructs_lib service devtools cdk_app tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from service.settings import Settings
 
 if TYPE_CHECKING:
-    from service.auth.dev_issuer import DevIssuer
+    from devtools.dev_issuer import DevIssuer
     from service.auth.jwks import JwksFetch
     from service.auth.verifier import JwtVerifier
     from service.crypto import DataKeyProvider, FamilyKeyring, FamilyKeyStore
@@ -150,7 +150,7 @@ class Services:
             )
         if settings.database_url:
             return connect(database_url=settings.database_url)
-        from service.db.embedded import embedded_postgres_url
+        from devtools.embedded import embedded_postgres_url
         from service.db.migrations import upgrade
 
         database = connect(database_url=embedded_postgres_url(settings.local_dir / "pg"))
@@ -221,6 +221,6 @@ class Services:
     def _build_dev_issuer(self) -> DevIssuer | None:
         if not self.settings.dev_issuer:
             return None
-        from service.auth.dev_issuer import DevIssuer
+        from devtools.dev_issuer import DevIssuer
 
         return DevIssuer(self.settings.local_dir)

@@ -63,9 +63,9 @@ def _seed_demo() -> bool:
     from service.http.context import current_services
 
     try:
-        demo = importlib.import_module("service.demo")  # engineer E2's module
+        demo = importlib.import_module("devtools.demo")  # engineer E2's module
     except ModuleNotFoundError:
-        click.echo("service.demo is not available yet: starting without demo data", err=True)
+        click.echo("devtools.demo is not available yet: starting without demo data", err=True)
         return False
     services = current_services()
     demo.seed_demo(services.database, services.keyring, owner_email=DEMO_OWNER)

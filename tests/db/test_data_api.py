@@ -26,7 +26,7 @@ from service.db import (
 )
 from service.db.data_api import DataApiDatabase, RetryPolicy, encode_parameter
 from service.db.port import Json
-from service.local_data_api import RESPONSE_TOO_LARGE, LocalDataApi
+from devtools.local_data_api import RESPONSE_TOO_LARGE, LocalDataApi
 from tests.fixtures.postgres import (
     TEST_CLUSTER_ARN,
     TEST_SECRET_ARN,

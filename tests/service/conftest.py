@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
-from service.auth.dev_issuer import DevIssuer
+from devtools.dev_issuer import DevIssuer
 from service.bootstrap import Services
 from service.http.context import SERVICES_KEY
 from service.settings import Settings

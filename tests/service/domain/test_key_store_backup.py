@@ -15,7 +15,7 @@ import pytest
 
 from service.audit import verify_chain
 from service.crypto import DynamoDbFamilyKeyStore, FamilyKeyring, KeyUnavailable, KmsDataKeyProvider
-from service.db.embedded import with_database
+from devtools.embedded import with_database
 from service.db.port import Database, DatabaseError
 from service.db.postgres import PostgresDatabase
 from service.domain.principal import Principal

@@ -50,11 +50,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from service import create_app
-from service.auth.dev_issuer import DEV_ISSUER, DevIssuer
+from devtools.dev_issuer import DEV_ISSUER, DevIssuer
 from service.bootstrap import Services
-from service.db.embedded import with_database
+from devtools.embedded import with_database
 from service.db.port import Database
-from service.demo import DEMO_FAMILY_NAME, seed_demo
+from devtools.demo import DEMO_FAMILY_NAME, seed_demo
 from service.domain.models import Role
 from service.domain.principal import Principal
 from service.errors import PROBLEM_JSON
