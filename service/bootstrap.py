@@ -150,12 +150,10 @@ class Services:
             )
         if settings.database_url:
             return connect(database_url=settings.database_url)
-        from devtools.embedded import embedded_postgres_url
-        from service.db.migrations import upgrade
+        # Local runs only (devtools never ships): migrated as the owner, used as the app role.
+        from devtools.embedded import embedded_app_database_url
 
-        database = connect(database_url=embedded_postgres_url(settings.local_dir / "pg"))
-        upgrade(database)
-        return database
+        return connect(database_url=embedded_app_database_url(settings.local_dir / "pg"))
 
     def _build_key_provider(self) -> DataKeyProvider:
         from service import crypto
