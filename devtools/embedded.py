@@ -132,6 +132,7 @@ def embedded_app_database_url(data_dir: Path, *, database: str = "postgres") -> 
         owner.close()
     grants = load_grants(DEFAULT_MIGRATIONS_DIR)
     assert grants is not None, "service/migrations/grants.toml is missing"
-    password_file = data_dir.expanduser().resolve().parent / f"{data_dir.name}-{grants.role}.password"
+    folder = data_dir.expanduser().resolve().parent
+    password_file = folder / f"{data_dir.name}-{grants.role}.password"
     password = ensure_role_password(owner_url, grants.role, password_file)
     return with_user(owner_url, grants.role, password)

@@ -17,11 +17,33 @@ audit_cli = AppGroup("audit", help="Audit trail tools.")
 
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
-    """Apply pending migrations from service/migrations."""
-    from service.db.migrations import upgrade
+    """Apply pending migrations and the app role's grants, as the database owner.
+
+    Aurora: ``DB_OWNER_SECRET_ARN``; a URL: ``DATABASE_OWNER_URL`` (else ``DATABASE_URL``);
+    neither: the embedded PostgreSQL.
+    """
+    from service.db.migrations import owner_database, upgrade
+    from service.db.port import DatabaseError
     from service.http.context import current_services
 
-    applied = upgrade(current_services().database)
+    services = current_services()
+    client = None
+    if services.settings.db_cluster_arn and services.settings.rds_data_endpoint_url:
+        client = services.aws_client(
+            "rds-data", endpoint_url=services.settings.rds_data_endpoint_url
+        )
+    owner = owner_database(services.settings, rds_data_client=client)
+    try:
+        applied = upgrade(owner)
+    except DatabaseError as exc:
+        if "permission denied" not in str(exc):
+            raise
+        raise click.ClickException(
+            "migrations must run as the database owner (DATABASE_OWNER_URL, or "
+            f"DB_OWNER_SECRET_ARN on Aurora), not the application role: {exc}"
+        ) from None
+    finally:
+        owner.close()
     click.echo(f"applied {len(applied)} migration(s)" + "".join(f"\n  {n}" for n in applied))
 
 

@@ -175,3 +175,8 @@ class Settings:
                 raise SettingsError(f"Lambda runtime is missing settings: {', '.join(missing)}")
         if bool(self.db_cluster_arn) != bool(self.db_secret_arn):
             raise SettingsError("DB_CLUSTER_ARN and DB_SECRET_ARN must be set together.")
+        if self.db_secret_arn and self.db_secret_arn == self.db_owner_secret_arn:
+            raise SettingsError(
+                "DB_SECRET_ARN must be the application role's secret, not the owner's "
+                "(DB_OWNER_SECRET_ARN): the API never runs as the database owner."
+            )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from devtools.local_data_api.models import (
-    DatabaseCredentials,
     DataApiBackend,
+    DatabaseCredentials,
     secrets_manager_credentials,
     static_credentials,
 )

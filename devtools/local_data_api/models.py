@@ -66,7 +66,9 @@ def secrets_manager_credentials(secrets_client: Any) -> CredentialsResolver:
 
     def resolve(secret_arn: str) -> DatabaseCredentials | None:
         try:
-            value = secrets_client.get_secret_value(SecretId=secret_arn)["SecretString"]
+            value = secrets_client.get_secret_value(
+                SecretId=secret_arn, VersionStage="AWSCURRENT"
+            )["SecretString"]
             data = json.loads(value)
             return DatabaseCredentials(str(data["username"]), str(data["password"]))
         except Exception:  # any unreadable secret is a refusal, as in AWS
@@ -164,10 +166,11 @@ class DataApiBackend:
             login["user"] = credentials.username
             if credentials.password is not None:
                 login["password"] = credentials.password
+        conninfo = psycopg.conninfo.make_conninfo(
+            with_database(self.postgres_url, database), **login
+        )
         try:
-            conn = psycopg.connect(
-                with_database(self.postgres_url, database), autocommit=True, **login
-            )
+            conn = psycopg.connect(conninfo, autocommit=True)
         except psycopg.OperationalError as exc:
             if f'database "{database}" does not exist' in str(exc):
                 raise DataApiError(

@@ -21,7 +21,7 @@ from devtools.local_data_api.codec import (
     json_record_value,
 )
 from devtools.local_data_api.exceptions import DataApiError, bad_request
-from devtools.local_data_api.models import DatabaseCredentials, DataApiBackend, StatementResult
+from devtools.local_data_api.models import DataApiBackend, DatabaseCredentials, StatementResult
 from service.db.sql import split_statements
 
 RESPONSE_TOO_LARGE = "Database returned more than the allowed response size limit"

@@ -38,8 +38,8 @@ import psycopg
 from devtools.local_data_api.exceptions import STATUS
 from devtools.local_data_api.models import (
     CredentialsResolver,
-    DatabaseCredentials,
     DataApiBackend,
+    DatabaseCredentials,
     static_credentials,
 )
 from devtools.local_data_api.responses import DataApiRequestHandler

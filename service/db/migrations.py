@@ -180,7 +180,7 @@ SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnam
 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
   AND c.relname <> '{MIGRATIONS_TABLE}'
 ORDER BY c.relname
-"""
+"""  # noqa: S608
 
 _OWNED_SEQUENCES = """
 SELECT s.relname AS name FROM pg_class s

@@ -93,7 +93,7 @@ def set_password_sql(role: str, password: str) -> str:
 
 def create_role_sql(role: str) -> str:
     """Create ``role`` as a plain LOGIN role if it does not exist (race-tolerant)."""
-    name = check_role_name(role)
+    name = check_role_name(role)  # a checked identifier: nothing a caller sends
     return f"""
 DO $$
 BEGIN
@@ -105,7 +105,7 @@ EXCEPTION WHEN duplicate_object OR unique_violation THEN
     NULL;
 END
 $$
-"""
+"""  # noqa: S608
 
 
 @dataclass(frozen=True, kw_only=True)

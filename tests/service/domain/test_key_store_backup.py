@@ -13,9 +13,9 @@ from uuid import UUID
 
 import pytest
 
+from devtools.embedded import with_database
 from service.audit import verify_chain
 from service.crypto import DynamoDbFamilyKeyStore, FamilyKeyring, KeyUnavailable, KmsDataKeyProvider
-from devtools.embedded import with_database
 from service.db.port import Database, DatabaseError
 from service.db.postgres import PostgresDatabase
 from service.domain.principal import Principal

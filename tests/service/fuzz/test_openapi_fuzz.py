@@ -49,12 +49,12 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-from service import create_app
-from devtools.dev_issuer import DEV_ISSUER, DevIssuer
-from service.bootstrap import Services
-from devtools.embedded import with_database
-from service.db.port import Database
 from devtools.demo import DEMO_FAMILY_NAME, seed_demo
+from devtools.dev_issuer import DEV_ISSUER, DevIssuer
+from devtools.embedded import with_database
+from service import create_app
+from service.bootstrap import Services
+from service.db.port import Database
 from service.domain.models import Role
 from service.domain.principal import Principal
 from service.errors import PROBLEM_JSON

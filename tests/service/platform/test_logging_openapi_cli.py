@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -192,11 +193,17 @@ def test_cli_dev_token_refused_without_dev_issuer(local_dir: Path) -> None:
     assert result.exit_code != 0 and "disabled" in result.output
 
 
-def test_cli_db_upgrade_is_idempotent(app: Flask) -> None:
-    runner = app.test_cli_runner()
-    result = runner.invoke(args=["db", "upgrade"])
+def test_cli_db_upgrade_is_idempotent(settings: Settings, postgres_owner_url: str) -> None:
+    owner_settings = replace(settings, database_owner_url=postgres_owner_url)
+    result = create_app(owner_settings).test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "applied 0 migration(s)" in result.output  # postgres_url is already migrated
+
+
+def test_cli_db_upgrade_refuses_to_run_as_the_app_role(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])  # DATABASE_URL: the app role
+    assert result.exit_code != 0
+    assert "as the database owner" in result.output and "DATABASE_OWNER_URL" in result.output
 
 
 def test_cli_db_upgrade_on_empty_database(empty_postgres_url: str, local_dir: Path) -> None:
