@@ -43,7 +43,7 @@ typecheck: $(STAMP)
 check: lint typecheck
 
 dev: $(STAMP)
-	$(BIN)/flask --app service run-dev
+	$(BIN)/python -m devtools run-dev
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 from pydantic import BaseModel, ConfigDict
 
+from devtools.cli import cli, dev_token
 from service import create_app
 from service.auth.verifier import JwtVerifier
 from service.http import endpoint
@@ -180,7 +181,7 @@ def test_docs_page_is_self_contained(platform_app: Flask) -> None:
 
 
 def test_cli_dev_token_verifies(platform_app: Flask) -> None:
-    result = platform_app.test_cli_runner().invoke(args=["dev-token", "dora@example.com"])
+    result = platform_app.test_cli_runner().invoke(dev_token, args=["dora@example.com"])
     assert result.exit_code == 0, result.output
     verifier: JwtVerifier = platform_app.extensions["service.services"].verifier
     assert verifier.verify(result.output.strip()).email == "dora@example.com"
@@ -189,8 +190,14 @@ def test_cli_dev_token_verifies(platform_app: Flask) -> None:
 def test_cli_dev_token_refused_without_dev_issuer(local_dir: Path) -> None:
     settings = Settings(runtime="local", database_url=UNUSED_DB_URL, local_dir=local_dir,
                         dev_issuer=False)
-    result = create_app(settings).test_cli_runner().invoke(args=["dev-token", "x@example.com"])
+    result = create_app(settings).test_cli_runner().invoke(dev_token, args=["x@example.com"])
     assert result.exit_code != 0 and "disabled" in result.output
+
+
+def test_dev_commands_are_not_in_the_service_cli(platform_app: Flask) -> None:
+    service_help = platform_app.test_cli_runner().invoke(args=["--help"]).output
+    assert "dev-token" not in service_help and "run-dev" not in service_help
+    assert {"dev-token", "run-dev", "local-data-api"} <= set(cli.commands)
 
 
 def test_cli_db_upgrade_is_idempotent(settings: Settings, postgres_owner_url: str) -> None:
