@@ -139,9 +139,9 @@ def me_setup() -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     from devtools.embedded import embedded_postgres_url, with_database
+    from devtools.local_data_api import LocalDataApi
     from service.db.migrations import upgrade
     from service.db.postgres import PostgresDatabase
-    from devtools.local_data_api import LocalDataApi
 
     admin_url = embedded_postgres_url(REPO / ".cache" / "pg")
     name = f"bench_cold_{uuid.uuid4().hex[:8]}"

@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from service import create_app  # noqa: E402
 from devtools.embedded import embedded_postgres_url, with_database  # noqa: E402
+from service import create_app  # noqa: E402
 from service.db.migrations import upgrade  # noqa: E402
 from service.db.postgres import PostgresDatabase  # noqa: E402
 from service.domain.models import (  # noqa: E402
