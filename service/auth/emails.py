@@ -3,7 +3,8 @@
 :func:`normalize_email` is the only normalisation: Unicode NFKC, then ``casefold``, then
 surrounding whitespace removed. :func:`canonical_email` adds the policy: addresses must be
 ASCII as sent. NFKC folds distinct characters into ASCII look-alikes (KELVIN SIGN U+212A
-into ``K``, fullwidth ``ｋ`` into ``k``, the ligature ``ﬁ`` into ``fi``), while mail servers
+into ``K``, FULLWIDTH LATIN SMALL LETTER K into ``k``, the ligature U+FB01 into ``fi``),
+while mail servers
 treat local parts as exact strings, so ``\\u212aate@example.com`` and ``kate@example.com``
 may well be different mailboxes with different owners. Normalising them into one identity
 would let whoever verified the look-alike accept Kate's invitation; refusing non-ASCII

@@ -72,7 +72,8 @@ def accept_invitation(
     """Join the family of the invitation ``token``.
 
     The accepting principal's (verified) email must match the invited email in their one
-    normal form (:func:`service.auth.emails.normalize_email`). Unknown tokens answer 404; used or expired ones 409.
+    normal form (:func:`service.auth.emails.normalize_email`). Unknown tokens answer 404;
+    used or expired ones 409.
     """
     if not _TOKEN_SHAPE.fullmatch(token):
         raise NotFoundError(INVITATION_NOT_FOUND)
