@@ -1,15 +1,16 @@
 """E-mail addresses: one normal form for every comparison and every stored copy.
 
 :func:`normalize_email` is the only normalisation: Unicode NFKC, then ``casefold``, then
-surrounding whitespace removed. :func:`canonical_email` adds the policy: addresses must be
-ASCII as sent. NFKC folds distinct characters into ASCII look-alikes (KELVIN SIGN U+212A
-into ``K``, FULLWIDTH LATIN SMALL LETTER K into ``k``, the ligature U+FB01 into ``fi``),
-while mail servers treat local parts as exact strings, so ``\\u212aate@example.com`` and
-``kate@example.com`` may well be different mailboxes with different owners. Normalising them into one identity
-would let whoever verified the look-alike accept Kate's invitation; refusing non-ASCII
-addresses (in tokens and in invitations alike) closes that and every other confusable,
-at the cost of internationalised addresses, which our users (UK families, Cognito with
-e-mail verification) do not use today.
+surrounding whitespace removed. :func:`canonical_email` adds the policy: addresses must
+be ASCII as sent. NFKC folds distinct characters into ASCII look-alikes (KELVIN SIGN
+U+212A into ``K``, FULLWIDTH LATIN SMALL LETTER K into ``k``, the ligature U+FB01 into
+``fi``), while mail servers treat local parts as exact strings, so
+``\\u212aate@example.com`` and ``kate@example.com`` may well be different mailboxes with
+different owners. Normalising them into one identity would let whoever verified the
+look-alike accept Kate's invitation; refusing non-ASCII addresses (in tokens and in
+invitations alike) closes that and every other confusable, at the cost of
+internationalised addresses, which our users (UK families, Cognito with e-mail
+verification) do not use today.
 """
 
 from __future__ import annotations
