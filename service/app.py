@@ -91,11 +91,13 @@ def _add_security_headers(response: Response) -> Response:
 
 
 def _install_request_hooks(app: Flask) -> None:
+    from service.http.body_limit import install_body_limit
     from service.logging import install_request_logging
     from service.origin import install_origin_verification
 
     install_request_logging(app)
     install_origin_verification(app)
+    install_body_limit(app)
     app.after_request(_add_security_headers)
 
 
