@@ -4,17 +4,42 @@ The app registers these at build time (:func:`service.http.lazy_routes.register_
 and imports a module only when a request first reaches one of its routes, so a cold start
 pays for the resources it serves, not for all of them. Adding an ``@endpoint`` means adding
 its line here; ``tests/service/platform/test_cold_start_shape.py`` fails, naming the
-missing or stale lines, when this table and the modules' ``@endpoint`` declarations differ.
+missing or stale lines, when this table and the modules' ``@endpoint`` declarations differ
+(method, rule, endpoint, module and whether the route is public).
+
+This module imports neither Flask nor CDK, so infrastructure code may read it too (e.g. the
+public routes an HTTP API must leave without an authorizer: :func:`public_routes`).
 """
 
 from __future__ import annotations
 
-from service.http.lazy_routes import LazyRoute
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class LazyRoute:
+    """``method rule`` served by ``endpoint`` (``"<blueprint>.<handler>"``) of ``module``.
+
+    ``public`` routes skip bearer authentication (their ``@endpoint`` says ``public=True``).
+    """
+
+    method: str
+    rule: str
+    endpoint: str
+    module: str
+    public: bool = False
+
+
+def public_routes() -> tuple[LazyRoute, ...]:
+    """The routes served without a bearer token."""
+    return tuple(route for route in ROUTES if route.public)
+
 
 ROUTES: tuple[LazyRoute, ...] = (
-    LazyRoute("GET", "/docs", "openapi.docs", "service.openapi.routes"),
-    LazyRoute("GET", "/health", "health.health", "service.api.health"),
-    LazyRoute("GET", "/openapi.json", "openapi.openapi_json", "service.openapi.routes"),
+    LazyRoute("GET", "/docs", "openapi.docs", "service.openapi.routes", public=True),
+    LazyRoute("GET", "/health", "health.health", "service.api.health", public=True),
+    LazyRoute("GET", "/openapi.json", "openapi.openapi_json", "service.openapi.routes",
+              public=True),
     LazyRoute("GET", "/v1/accounts/<aid>", "accounts.get_account", "service.api.accounts"),
     LazyRoute("PATCH", "/v1/accounts/<aid>", "accounts.patch_account", "service.api.accounts"),
     LazyRoute("GET", "/v1/accounts/<aid>/balances", "accounts.list_balances",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from service.http.endpoint import SPEC_ATTRIBUTE, registered_view
@@ -19,17 +18,8 @@ from service.http.endpoint import SPEC_ATTRIBUTE, registered_view
 if TYPE_CHECKING:
     from flask import Flask, Response
 
+    from service.api.routes import LazyRoute
     from service.http.endpoint import EndpointSpec
-
-
-@dataclass(frozen=True, slots=True)
-class LazyRoute:
-    """``method rule`` served by ``endpoint`` (``"<blueprint>.<handler>"``) of ``module``."""
-
-    method: str
-    rule: str
-    endpoint: str
-    module: str
 
 
 class LazyView:

@@ -22,7 +22,7 @@ from moto import mock_aws
 from service import create_app, lambda_handler
 from service.api import register_blueprints
 from service.api.health import bp as health_bp
-from service.api.routes import ROUTES
+from service.api.routes import ROUTES, public_routes
 from service.bootstrap import Services
 from service.http.endpoint import SPEC_ATTRIBUTE
 from service.openapi import bp as openapi_bp
@@ -45,10 +45,23 @@ def test_the_route_table_matches_the_endpoint_declarations() -> None:
         view = eager.view_functions[rule.endpoint]
         spec = getattr(view, SPEC_ATTRIBUTE, None)
         if spec is not None:
-            declared.add((spec.method, rule.rule, rule.endpoint, spec.handler.__module__))
-    table = {(r.method, r.rule, r.endpoint, r.module) for r in ROUTES}
+            declared.add((spec.method, rule.rule, rule.endpoint, spec.handler.__module__,
+                          spec.public))
+    table = {(r.method, r.rule, r.endpoint, r.module, r.public) for r in ROUTES}
     assert sorted(declared - table) == [], "missing from service/api/routes.py"
     assert sorted(table - declared) == [], "stale lines in service/api/routes.py"
+
+
+def test_public_routes_are_the_platform_ones() -> None:
+    assert sorted(r.rule for r in public_routes()) == ["/docs", "/health", "/openapi.json"]
+
+
+def test_the_route_table_imports_neither_flask_nor_cdk() -> None:
+    code = ("import sys, service.api.routes; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'aws_cdk')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def _asset(tmp_path: Path) -> Path:
