@@ -37,7 +37,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check constructs_lib service cdk_app tests bench
+	$(BIN)/ruff check constructs_lib service devtools cdk_app tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -45,7 +45,7 @@ typecheck: $(STAMP)
 check: lint typecheck
 
 dev: $(STAMP)
-	$(BIN)/flask --app service run-dev
+	$(BIN)/python -m devtools run-dev
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
