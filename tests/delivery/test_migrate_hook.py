@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from devtools.local_data_api import DatabaseCredentials, LocalDataApi
 from service.db.data_api import DataApiDatabase
 from service.db.migrate_hook import (
     CLUSTER_ARN_ENV,
@@ -27,12 +28,13 @@ from service.db.migrate_hook import (
 from service.db.migrations import DEFAULT_MIGRATIONS_DIR, load_migrations
 from service.db.port import Database
 from service.db.postgres import PostgresDatabase
-from service.local_data_api import LocalDataApi
 from service.settings import SettingsError
 from tests.delivery.codedeploy_server import LocalCodeDeploy
 from tests.fixtures.postgres import (
     ADAPTERS,
+    OWNER,
     TEST_CLUSTER_ARN,
+    TEST_OWNER_SECRET_ARN,
     database_name,
     make_data_api_database,
     rds_data_client,
@@ -73,7 +75,8 @@ def open_database(
             db = PostgresDatabase(empty_postgres_url)
         else:
             client = request.getfixturevalue("local_rds_data_client")
-            db = make_data_api_database(client, name)
+            # Migrations run as the owner, never as the app role.
+            db = make_data_api_database(client, name, secret_arn=TEST_OWNER_SECRET_ARN)
         opened.append(db)
         return db
 
@@ -196,21 +199,21 @@ def test_a_direct_run_returns_the_result_raises_on_failure_and_reports_nothing(
 
 
 def test_a_status_codedeploy_refuses_is_raised_so_lambda_retries(
-    postgres_db: PostgresDatabase, codedeploy: LocalCodeDeploy
+    owner_postgres_db: PostgresDatabase, codedeploy: LocalCodeDeploy
 ) -> None:
     event = hook_event("exec-1")
-    handle(event, database=postgres_db, codedeploy=codedeploy.client())
+    handle(event, database=owner_postgres_db, codedeploy=codedeploy.client())
     with pytest.raises(ClientError, match="LifecycleEventAlreadyCompletedException"):
-        handle(event, database=postgres_db, codedeploy=codedeploy.client())
+        handle(event, database=owner_postgres_db, codedeploy=codedeploy.client())
 
 
 def test_the_database_ahead_of_the_release_is_reported_not_refused(
-    postgres_db: PostgresDatabase, codedeploy: LocalCodeDeploy, tmp_path: Path
+    owner_postgres_db: PostgresDatabase, codedeploy: LocalCodeDeploy, tmp_path: Path
 ) -> None:
-    newer = with_extra(tmp_path, {"9001_newer.sql": "CREATE TABLE newer (id int);"})
-    handle({}, database=postgres_db, codedeploy=codedeploy.client(), migrations_dir=newer)
+    newer = with_extra(tmp_path, {"9001_newer.sql": "COMMENT ON TABLE schema_migrations IS 'newer';"})
+    handle({}, database=owner_postgres_db, codedeploy=codedeploy.client(), migrations_dir=newer)
     # The previous release (shipped files only) runs its hook after a rollback.
-    result = handle(hook_event(), database=postgres_db, codedeploy=codedeploy.client())
+    result = handle(hook_event(), database=owner_postgres_db, codedeploy=codedeploy.client())
     assert (result["status"], result["unknown"]) == ("Succeeded", ["9001_newer.sql"])
 
 
@@ -219,7 +222,9 @@ def test_lambda_handler_uses_the_owner_secret_through_the_data_api(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A Data API that admits only the owner's secret: the app role's would be refused.
-    owner_only = LocalDataApi(postgres_url=pg_admin_url, secret_arns=[OWNER_SECRET_ARN])
+    owner_only = LocalDataApi(
+        postgres_url=pg_admin_url, credentials={OWNER_SECRET_ARN: DatabaseCredentials(OWNER)}
+    )
     owner_only.start()
     name = database_name(empty_postgres_url)
     try:
