@@ -689,6 +689,11 @@ class _Builder:
         """Monthly repayment of last month's card spending: a DD out and a credit in."""
         rng = random.Random(f"{self.seed}:cc")
         day = rng.randint(3, 24)
+        issuer = (
+            rng.choice(("BARCLAYCARD", "AMERICAN EXPRESS", "MBNA LIMITED", "CAPITAL ONE"))
+            if self._pool(rng) == "known"
+            else f"{catalogue.coined_name(rng).upper()} CREDIT CARD"
+        )
         spend: dict[tuple[int, int], Decimal] = {}
         for event in self.events:
             if event.account_id == credit and event.amount < 0:
@@ -711,7 +716,7 @@ class _Builder:
                         current,
                         booked,
                         -owed,
-                        self._describe("direct_debit", "REWARDS CARD PAYMENT", booked, rng),
+                        self._describe("direct_debit", issuer, booked, rng),
                         None,
                         "DIRECT_DEBIT",
                         "transfers",
@@ -747,7 +752,7 @@ class _Builder:
                         f"{self.household_id}-{stream}",
                         account,
                         direction,
-                        "Rewards Card Payment",
+                        self._clean(issuer),
                         "monthly",
                         "transfers",
                         False,

@@ -336,7 +336,7 @@ PLANS: tuple[Plan, ...] = (
         NWD,
         25,
         45,
-        ("EVERYONE ACTIVE",),
+        ("PUDDLE DUCKS", "WATER BABIES"),
         ("{S} SWIM SCHOOL",),
         one_offs=True,
     ),
