@@ -371,8 +371,9 @@ class _Builder:
                     plan.frequency, 12
                 )
                 value = base * (1.035**years) * (1 + rng.uniform(-jitter, jitter))
-            elif plan.variability == "variable":
-                value = base * rng.uniform(0.4, 1.6)
+            elif plan.variability == "variable":  # drifts with the balance, month to month
+                state["review"] = min(max(state["review"] * rng.uniform(0.85, 1.15), 0.2), 40)
+                value = state["review"]
             elif seasonal:
                 value = base * (1 + 0.4 * math.cos(2 * math.pi * (booked.month - 1) / 12))
                 value *= rng.uniform(0.9, 1.1)
