@@ -105,8 +105,10 @@ class FamilyRule:
     def __post_init__(self) -> None:
         if not is_category(self.category):
             raise InvalidRuleError(f"unknown category {self.category!r}")
-        if not (self.merchant or self.text) and self.min_amount is None and (
-            self.max_amount is None
+        if (
+            not (self.merchant or self.text)
+            and self.min_amount is None
+            and (self.max_amount is None)
         ):
             raise InvalidRuleError("a rule needs a merchant, a text or an amount range")
         if self.merchant is not None and not normalise_merchant(self.merchant):
@@ -235,7 +237,10 @@ class Categoriser:
         return CategoryResult(txn.id, category, confidence, source)
 
     def categorise_all(
-        self, transactions: Iterable[Transaction], *, member_categories: Mapping[str, str] | None = None
+        self,
+        transactions: Iterable[Transaction],
+        *,
+        member_categories: Mapping[str, str] | None = None,
     ) -> list[CategoryResult]:
         """Categorise many transactions; ``member_categories`` maps transaction id -> category."""
         chosen = member_categories or {}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
+# fmt: off
+
 #: category -> merchant aliases (normalised). The first alias of a line is its display name.
 MERCHANTS: Final[dict[str, tuple[str, ...]]] = {
     "groceries": (
@@ -101,7 +103,8 @@ MERCHANTS: Final[dict[str, tuple[str, ...]]] = {
     "childcare_education": (
         "parentpay", "parentpay ltd", "scopay", "wisepay", "sims pay", "schoolcomms",
         "bright horizons", "busy bees", "busy bees nurseries", "kiddi caru", "kumon",
-        "explore learning", "puddle ducks", "water babies", "turtle tots", "whsmith", "tutorful", "duolingo", "open university",
+        "explore learning", "puddle ducks", "water babies", "turtle tots", "whsmith", "tutorful",
+        "duolingo", "open university",
         "student loans company", "tax free childcare", "childcare service",
     ),
     "bills": (
@@ -220,8 +223,9 @@ KEYWORDS: Final[dict[str, tuple[str, ...]]] = {
         "interest", "refund", "universal credit", "tax credit",
     ),
     "transfers": (
-        "transfer", "credit card", "pocket money", "payback", "current account", "thank you", "own account",
-        "savings account",
+        "transfer", "credit card", "pocket money", "payback", "current account", "thank you",
+        "own account", "savings account",
     ),
     "other": ("cleaning", "cleaner", "windows", "window cleaning", "odd jobs"),
 }
+# fmt: on

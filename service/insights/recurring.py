@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 from typing import Final, Literal
 
 from service.insights.categorise import known_merchant, merchant_key
@@ -318,7 +319,7 @@ def _longest_chain(
     return chain[::-1]
 
 
-def _accept(
+def _accept(  # noqa: PLR0917 - private, called once
     key: str,
     direction: Direction,
     frequency: Frequency,
@@ -343,7 +344,7 @@ def _accept(
         return None
     positions = [schedule.nearest(txns[i].booked)[1] for i in kept]
     step = 1 if schedule.anchor is not None else _month_step(frequency)
-    gaps = [(b - a) // step for a, b in zip(positions, positions[1:], strict=False)]
+    gaps = [(b - a) // step for a, b in pairwise(positions)]
     if any(g < 1 or g > 2 for g in gaps):
         return None  # two members on one scheduled date, or more than one missed in a row
     missed = sum(1 for g in gaps if g == 2)
@@ -403,18 +404,15 @@ def _variation(amounts: Sequence[float]) -> float:
     mean = sum(amounts) / len(amounts)
     if mean <= 0:
         return 0.0
-    return (sum((a - mean) ** 2 for a in amounts) / len(amounts)) ** 0.5 / mean
+    variance = sum((a - mean) ** 2 for a in amounts) / len(amounts)
+    return float(variance**0.5 / mean)
 
 
 def _steady_share(amounts: Sequence[float], *, tolerance: float = _STEADY) -> float:
     """Share of consecutive amounts within ``tolerance`` of each other (0 means to the penny)."""
     if len(amounts) < 2:
         return 1.0
-    same = sum(
-        1
-        for a, b in zip(amounts, amounts[1:], strict=False)
-        if abs(a - b) <= tolerance * max(a, b) + 0.005
-    )
+    same = sum(1 for a, b in pairwise(amounts) if abs(a - b) <= tolerance * max(a, b) + 0.005)
     return same / (len(amounts) - 1)
 
 
