@@ -76,6 +76,7 @@ _STEADY: Final = 0.02  # amounts within 2% count as the same price
 _VARIABLE_BILL: Final = 0.35  # most a long series' amounts may vary (coefficient of variation)
 _FEW_STEADY: Final = 0.12  # ... and a short one's
 _MAX_SERIES_PER_GROUP: Final = 4
+_BUSY_MINIMUM: Final = 4  # occurrences a steady price needs to stand out at a busy merchant
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,16 +271,20 @@ def _chains_for(
     if not busy:
         yield _longest_chain(days, amounts, window, list(range(len(days))))
         return
-    order = sorted(range(len(days)), key=lambda i: amounts[i])
-    bucket: list[int] = []
-    for i in order:
-        if bucket and amounts[i] > amounts[bucket[-1]] * (1 + _STEADY):
-            if len(bucket) >= 2:
-                yield _longest_chain(days, amounts, window, sorted(bucket))
-            bucket = []
-        bucket.append(i)
-    if len(bucket) >= 2:
-        yield _longest_chain(days, amounts, window, sorted(bucket))
+    for bucket in _price_buckets(amounts):
+        yield _longest_chain(days, amounts, window, bucket)
+
+
+def _price_buckets(amounts: list[float]) -> list[list[int]]:
+    """Indices grouped by exact amount, only groups big enough to stand out when busy.
+
+    At a busy merchant only an exact, repeated price can tell a subscription from shopping
+    (see :func:`_plausible`), so nothing is lost by not linking across prices there.
+    """
+    buckets: dict[float, list[int]] = {}
+    for i, amount in enumerate(amounts):
+        buckets.setdefault(amount, []).append(i)
+    return [b for _, b in sorted(buckets.items()) if len(b) >= _BUSY_MINIMUM]
 
 
 def _longest_chain(
@@ -303,7 +308,7 @@ def _longest_chain(
             else:
                 continue
             aj = amounts[tj]
-            change = abs(ai - aj) / max(ai, aj, 0.01)
+            change = abs(ai - aj) / (ai if ai > aj else aj or 0.01)
             if change <= _STEADY:
                 cost = 0.0
             else:
@@ -333,6 +338,10 @@ def _accept(  # noqa: PLR0917 - private, called once
     minimum = _MIN_OCCURRENCES[frequency]
     if len(indices) < minimum:
         return None
+    if not _plausible(
+        frequency, indices, [amounts[i] for i in indices], days, len(txns), first=first
+    ):
+        return None  # checked again on the members that fit the schedule
     dates = [txns[i].booked for i in indices]
     schedule, distances = fit(frequency, dates)
     tolerance = _TOLERANCE[frequency]
@@ -382,7 +391,7 @@ def _plausible(
     inside = sum(1 for d in days if days[kept[0]] <= d <= days[kept[-1]]) - count
     if inside > 0.5 * count:
         # A busy merchant: only an exact, repeated price stands out from everyday spending.
-        return exact >= 0.75 and count >= 4
+        return exact >= 0.75 and count >= _BUSY_MINIMUM
     if count == 2:  # a yearly pair: only when the merchant sees nothing else at all
         return first and others == 0 and steady == 1.0
     if others > count and steady < 0.8:

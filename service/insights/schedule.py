@@ -67,31 +67,49 @@ class Schedule:
 
     def on_month(self, year: int, month: int) -> date:
         """The occurrence in a given month (month cadences)."""
-        if self.day == _LAST_WORKING_DAY:
-            return wd.last_working_day_of_month(year, month)
-        return _shifted(wd.clamped_date(year, month, self.day or 1), self.shift)
+        return date.fromordinal(_month_ordinal(self.day or 0, self.shift, year * 12 + month - 1))
 
     def on_index(self, index: int) -> date:
         """The ``index``-th occurrence from the anchor (interval cadences)."""
         assert self.anchor is not None
         step = INTERVAL_DAYS[self.frequency]
-        return _shifted(self.anchor + timedelta(days=index * step), self.shift)
+        return date.fromordinal(_interval_ordinal(self.anchor.toordinal(), step, self.shift, index))
 
     def nearest(self, day: date) -> tuple[date, int]:
         """The scheduled date nearest to ``day`` and its position (index or month number)."""
+        distance, position = self._nearest(day.toordinal(), day.year * 12 + day.month - 1)
+        return date.fromordinal(day.toordinal() + distance), position
+
+    def _nearest(self, ordinal: int, month_index: int) -> tuple[int, int]:
+        """(signed days from ``ordinal`` to the nearest scheduled date, its position)."""
+        best = (10**6, 0)
         if self.anchor is not None:
             step = INTERVAL_DAYS[self.frequency]
-            index = round((day - self.anchor).days / step)
-            best = min(
-                ((self.on_index(i), i) for i in (index - 1, index, index + 1)),
-                key=lambda c: abs((c[0] - day).days),
-            )
+            anchor = self.anchor.toordinal()
+            index = round((ordinal - anchor) / step)
+            for i in (index, index - 1, index + 1):
+                delta = _interval_ordinal(anchor, step, self.shift, i) - ordinal
+                if abs(delta) < abs(best[0]):
+                    best = (delta, i)
             return best
-        base = day.year * 12 + day.month - 1
-        return min(
-            ((self.on_month(m // 12, m % 12 + 1), m) for m in (base - 1, base, base + 1)),
-            key=lambda c: abs((c[0] - day).days),
-        )
+        day = self.day or 0
+        for m in (month_index, month_index - 1, month_index + 1):
+            delta = _month_ordinal(day, self.shift, m) - ordinal
+            if abs(delta) < abs(best[0]):
+                best = (delta, m)
+        return best
+
+    def distances(self, days: Sequence[date], *, limit: int | None = None) -> list[int] | None:
+        """Days from each date to the schedule; ``None`` as soon as the total passes ``limit``."""
+        out: list[int] = []
+        total = 0
+        for d in days:
+            gap = abs(self._nearest(d.toordinal(), d.year * 12 + d.month - 1)[0])
+            total += gap
+            if limit is not None and total >= limit:
+                return None
+            out.append(gap)
+        return out
 
     def following(self, position: int) -> Iterator[date]:
         """Scheduled dates after the occurrence at ``position`` (from :meth:`nearest`)."""
@@ -150,12 +168,24 @@ def fit(frequency: Frequency, days: Sequence[date]) -> tuple[Schedule, list[int]
         candidates.append(Schedule(frequency, "previous", day=_LAST_WORKING_DAY))
     best: tuple[int, Schedule, list[int]] | None = None
     for candidate in candidates:
-        distances = [abs((candidate.nearest(d)[0] - d).days) for d in days]
-        total = sum(distances)
-        if best is None or total < best[0]:
-            best = (total, candidate, distances)
+        distances = candidate.distances(days, limit=None if best is None else best[0])
+        if distances is not None:
+            best = (sum(distances), candidate, distances)
     assert best is not None
     return best[1], best[2]
+
+
+@lru_cache(maxsize=65536)
+def _month_ordinal(day: int, shift: Shift, month_index: int) -> int:
+    year, month = divmod(month_index, 12)
+    if day == _LAST_WORKING_DAY:
+        return wd.last_working_day_of_month(year, month + 1).toordinal()
+    return _shifted(wd.clamped_date(year, month + 1, day), shift).toordinal()
+
+
+@lru_cache(maxsize=65536)
+def _interval_ordinal(anchor: int, step: int, shift: Shift, index: int) -> int:
+    return _shifted(date.fromordinal(anchor + index * step), shift).toordinal()
 
 
 def _ordinal(n: int) -> str:
