@@ -21,6 +21,7 @@ groups a sync touched.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -183,7 +184,21 @@ class RecurringIndex:
         self._groups: dict[tuple[str, Direction], list[Transaction]] = {}
         self._chains: dict[tuple[str, Direction], list[_Chain]] = {}
         self._seen: set[str] = set()
-        self.decisions: dict[str, Decision] = dict(decisions or {})
+        self._decisions: dict[str, Decision] = dict(decisions or {})
+        self._presented: dict[tuple[str, Direction], tuple[date, list[Series]]] = {}
+
+    def decide(self, series_id: str, decision: Decision | None) -> None:
+        """Record (or with ``None`` clear) a member's confirmation or dismissal of a series."""
+        if decision is None:
+            self._decisions.pop(series_id, None)
+        else:
+            self._decisions[series_id] = decision
+        self._presented.clear()
+
+    @property
+    def decisions(self) -> dict[str, Decision]:
+        """Members' decisions by series id (a copy; persist it and pass it back next time)."""
+        return dict(self._decisions)
 
     def add(self, transactions: Iterable[Transaction]) -> set[tuple[str, Direction]]:
         """Add transactions and re-detect the groups they touch; returns those groups."""
@@ -193,26 +208,32 @@ class RecurringIndex:
                 continue
             self._seen.add(txn.id)
             group = (merchant_key(txn), txn.direction)
-            self._groups.setdefault(group, []).append(txn)
+            insort(self._groups.setdefault(group, []), txn, key=_date_order)
             touched.add(group)
         for group in touched:
             members = self._groups[group]
-            members.sort(key=lambda t: (t.booked, t.id))
+            self._presented.pop(group, None)
             self._chains[group] = _detect_group(group[0], group[1], members)
         return touched
 
     def series(self, *, as_of: date) -> list[Series]:
         """Every detected series with its status as of ``as_of``, in a stable order."""
-        found = [
-            _to_series(chain, as_of, self.decisions.get(chain.id))
-            for chains in self._chains.values()
-            for chain in chains
-        ]
+        found: list[Series] = []
+        for group, chains in self._chains.items():
+            cached = self._presented.get(group)
+            if cached is None or cached[0] != as_of:
+                cached = (as_of, [_to_series(c, as_of, self._decisions.get(c.id)) for c in chains])
+                self._presented[group] = cached
+            found.extend(cached[1])
         found.sort(key=lambda s: (s.merchant_key, s.direction, s.transaction_ids[0]))
         return found
 
 
 # -- detection ------------------------------------------------------------------------------
+
+
+def _date_order(txn: Transaction) -> tuple[date, str]:
+    return txn.booked, txn.id
 
 
 def _detect_group(key: str, direction: Direction, members: list[Transaction]) -> list[_Chain]:
@@ -245,14 +266,20 @@ def _best_chain(
     amounts = [float(abs(t.amount)) for t in txns]
     span = days[-1] - days[0]
     best: tuple[float, _Chain] | None = None
+    buckets: list[list[int]] | None = None
     for frequency, window in _WINDOWS.items():
         period = PERIOD_DAYS[frequency]
         if best is not None and span / period + 1 <= best[0]:
             continue  # cannot beat what a shorter cadence found
         if span < window[0] * (_MIN_OCCURRENCES[frequency] - 1):
             continue
-        busy = len(txns) > 2.5 * (span / period + 1)
-        for indices in _chains_for(days, amounts, window, busy):
+        if len(txns) > 2.5 * (span / period + 1):  # busy: only steady prices can stand out
+            if buckets is None:
+                buckets = _price_buckets(amounts)
+            chains = [_longest_chain(days, amounts, window, b) for b in buckets]
+        else:
+            chains = [_longest_chain(days, amounts, window, list(range(len(days))))]
+        for indices in chains:
             candidate = _accept(
                 key, direction, frequency, txns, indices, days, amounts, first=first
             )
@@ -262,17 +289,6 @@ def _best_chain(
             if best is None or score > best[0]:
                 best = (score, chain)
     return None if best is None else best[1]
-
-
-def _chains_for(
-    days: list[int], amounts: list[float], window: tuple[int, int, int, int], busy: bool
-) -> Iterator[list[int]]:
-    """The best chain of the whole group; in a busy group, the best chain per steady price."""
-    if not busy:
-        yield _longest_chain(days, amounts, window, list(range(len(days))))
-        return
-    for bucket in _price_buckets(amounts):
-        yield _longest_chain(days, amounts, window, bucket)
 
 
 def _price_buckets(amounts: list[float]) -> list[list[int]]:
@@ -388,7 +404,7 @@ def _plausible(
     exact = _steady_share(amounts, tolerance=0.0)
     count = len(kept)
     others = group - count
-    inside = sum(1 for d in days if days[kept[0]] <= d <= days[kept[-1]]) - count
+    inside = bisect_right(days, days[kept[-1]]) - bisect_left(days, days[kept[0]]) - count
     if inside > 0.5 * count:
         # A busy merchant: only an exact, repeated price stands out from everyday spending.
         return exact >= 0.75 and count >= _BUSY_MINIMUM
