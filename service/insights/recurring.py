@@ -269,7 +269,7 @@ def _best_chain(
     buckets: list[list[int]] | None = None
     for frequency, window in _WINDOWS.items():
         period = PERIOD_DAYS[frequency]
-        if best is not None and span / period + 1 <= best[0]:
+        if best is not None and span / period + 2 <= best[0]:
             continue  # cannot beat what a shorter cadence found
         if span < window[0] * (_MIN_OCCURRENCES[frequency] - 1):
             continue

@@ -172,7 +172,10 @@ def fit(frequency: Frequency, days: Sequence[date]) -> tuple[Schedule, list[int]
         if distances is not None:
             best = (sum(distances), candidate, distances)
     assert best is not None
-    return best[1], best[2]
+    chosen = best[1]
+    if chosen.day == 31 and chosen.shift == "previous":  # the same dates, in plainer words
+        chosen = Schedule(frequency, "previous", day=_LAST_WORKING_DAY)
+    return chosen, best[2]
 
 
 @lru_cache(maxsize=65536)
