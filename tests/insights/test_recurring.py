@@ -116,7 +116,8 @@ def test_quarterly_and_annual() -> None:
 def test_price_rise_is_reported_and_predicted() -> None:
     dates = [date(2023, m, 14) for m in range(1, 13)] + [date(2024, m, 14) for m in range(1, 7)]
     amounts = ["-10.99"] * 10 + ["-12.99"] * 8
-    rows = [txn(f"n{i}", d, a, "NETFLIX.COM") for i, (d, a) in enumerate(zip(dates, amounts))]
+    pairs = enumerate(zip(dates, amounts, strict=True))
+    rows = [txn(f"n{i}", d, a, "NETFLIX.COM") for i, (d, a) in pairs]
     s = only(detect_recurring(rows, as_of=date(2024, 6, 20)))
     assert len(s.transaction_ids) == 18
     assert [(c.on, c.previous, c.new) for c in s.price_changes] == [
@@ -130,7 +131,8 @@ def test_variable_energy_bill() -> None:
     amounts = ["-120", "-110", "-90", "-70", "-60", "-55", "-60", "-75", "-95", "-115", "-130",
                "-140"]  # fmt: skip
     dates = [wd.next_working_day(date(2024, m, 5)) for m in range(1, 13)]
-    rows = [txn(f"e{i}", d, a, "KORVEL ENERGY DD") for i, (d, a) in enumerate(zip(dates, amounts))]
+    pairs = enumerate(zip(dates, amounts, strict=True))
+    rows = [txn(f"e{i}", d, a, "KORVEL ENERGY DD") for i, (d, a) in pairs]
     s = only(detect_recurring(rows, as_of=date(2024, 12, 20)))
     assert s.variable and not s.price_changes
     assert s.next_amount == Decimal("-128.33")  # mean of the last three

@@ -100,8 +100,8 @@ def test_scenario_cancel_a_series() -> None:
 
 
 def test_scenario_one_off_expense() -> None:
-    result = project(SPENDING + RECURRING, "1000.00", horizon_days=40,
-                     scenario=Scenario(expenses=((date(2024, 4, 10), Decimal("2000")),)))  # fmt: skip
+    expense = Scenario(expenses=((date(2024, 4, 10), Decimal("2000")),))
+    result = project(SPENDING + RECURRING, "1000.00", horizon_days=40, scenario=expense)
     assert balance_on(result, date(2024, 4, 10)) == Decimal("-1600.00")
     assert (result.zero_date, result.runway_days) == (date(2024, 4, 10), 10)
     with pytest.raises(InsightsError):
