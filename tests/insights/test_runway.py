@@ -6,12 +6,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.insights.categorise import categorise
 from service.insights.errors import InsightsError, UnknownSeriesError
 from service.insights.model import Transaction
 from service.insights.recurring import detect_recurring
 from service.insights.runway import Runway, Scenario, discretionary_daily, runway
+from service.insights.runway import project as run_projection
 from tests.insights.builders import txn
 
 AS_OF = date(2024, 3, 31)
@@ -128,3 +131,25 @@ def test_dismissed_series_are_spending_not_projection() -> None:
     # and no rent is projected on 2 April
     assert result.discretionary_daily == Decimal("26.67")
     assert balance_on(result, date(2024, 4, 2)) == Decimal("946.66")
+
+
+@given(
+    balance=st.decimals("0", "20000", places=2),
+    spend=st.decimals("0.01", "500", places=2),
+    horizon=st.integers(1, 400),
+)
+def test_without_series_the_runway_has_a_closed_form(
+    balance: Decimal, spend: Decimal, horizon: int
+) -> None:
+    result = project_plain(balance, spend, horizon)
+    days = int(balance // spend) + 1  # the first day the balance is below zero
+    assert result.runway_days == (days if days <= horizon else None)
+    assert result.daily[-1][1] == balance - horizon * spend
+    if result.zero_date is not None:
+        assert result.zero_date == AS_OF + timedelta(days=days)
+
+
+def project_plain(balance: Decimal, spend: Decimal, horizon: int) -> Runway:
+    return run_projection(
+        balance=balance, as_of=AS_OF, series=[], discretionary=spend, horizon_days=horizon
+    )
