@@ -514,7 +514,8 @@ class _Builder:
             elif rng.random() < self.profile.opaque_merchant_share:
                 chosen.append(catalogue.opaque_business(rng, category))
             else:
-                chosen.append(catalogue.local_business(rng, category))
+                held_out = self.profile.held_out_nouns
+                chosen.append(catalogue.local_business(rng, category, held_out=held_out))
         return chosen
 
     def add_everyday(self, category: str, account_id: str) -> None:

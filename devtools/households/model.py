@@ -71,7 +71,8 @@ class HouseholdProfile:
 
     ``merchant_pool`` chooses the discretionary merchants: ``"known"`` (national UK brands),
     ``"unseen"`` (invented local businesses and brands no built-in list can hold) or
-    ``"mixed"``. Rates are probabilities per series or per transaction.
+    ``"mixed"``; ``held_out_nouns`` names invented businesses with words kept out of
+    development altogether. Rates are probabilities per series or per transaction.
     """
 
     adults: int | None = None
@@ -80,6 +81,7 @@ class HouseholdProfile:
     has_car: bool | None = None
     has_credit_card: bool | None = None
     merchant_pool: Literal["known", "unseen", "mixed"] = "mixed"
+    held_out_nouns: bool = False
     opaque_merchant_share: float = 0.08
     subscriptions: int | None = None
     missed_payment_rate: float = 0.15
