@@ -161,8 +161,14 @@ def runway(
     """Runway from transactions, their categories and the series detected in them.
 
     Dismissed series are neither projected nor treated as recurring: their payments count as
-    discretionary spending, as the member said they are not a series.
+    discretionary spending, as the member said they are not a series. All transactions must be
+    in one currency (the balance's): amounts in different currencies do not add up.
     """
+    currencies = sorted({t.currency for t in transactions})
+    if len(currencies) > 1:
+        raise InsightsError(
+            f"runway adds up one currency; the transactions hold {', '.join(currencies)}"
+        )
     live = [s for s in series if s.decision != "dismissed"]
     recurring = {i for s in live for i in s.transaction_ids}
     spend = discretionary_daily(

@@ -159,6 +159,15 @@ def test_bad_arguments_exit_2_with_a_message(argv: list[str]) -> None:
     assert err.startswith("error: ")
 
 
+def test_runway_refuses_mixed_currencies() -> None:
+    euro = GOOD.replace('"id": "a"', '"id": "b"').replace("GBP", "EUR")
+    code, out, err = run(
+        "runway", "-", "--balance", "10", "--as-of", AS_OF, stdin=f"{GOOD}\n{euro}\n"
+    )
+    assert (code, out) == (2, "")
+    assert "EUR, GBP" in err
+
+
 def test_missing_file_and_usage() -> None:
     code, _, err = run("categorise", "/nonexistent/file.jsonl")
     assert code == 1 and "/nonexistent/file.jsonl" in err
