@@ -10,9 +10,16 @@ from devtools.households.model import HouseholdTransaction
 from service.insights.model import Transaction
 
 
-def to_transaction(txn: HouseholdTransaction, *, provider: bool = True) -> Transaction:
-    """The insights view of a generated transaction; ``provider=False`` drops the provider's
-    transaction type and classification (to measure what the categoriser does without them)."""
+def to_transaction(
+    txn: HouseholdTransaction, *, provider: bool = True, classification: bool | None = None
+) -> Transaction:
+    """The insights view of a generated transaction.
+
+    ``provider=False`` drops the provider's transaction type (``provider_category``) and
+    ``classification=False`` its classification (which the generator derives from the true
+    label, with noise): to measure what the categoriser does without them.
+    """
+    classification = provider if classification is None else classification
     return Transaction(
         id=txn.id,
         account_id=txn.account_id,
@@ -22,7 +29,7 @@ def to_transaction(txn: HouseholdTransaction, *, provider: bool = True) -> Trans
         description=txn.description,
         merchant_name=txn.merchant_name,
         provider_category=txn.transaction_category if provider else None,
-        provider_classification=txn.transaction_classification if provider else (),
+        provider_classification=txn.transaction_classification if classification else (),
     )
 
 

@@ -13,6 +13,7 @@ from service.insights.categorise import (
     FamilyRule,
     categorise,
     learn_from_members,
+    merchant_consensus,
     merchant_key,
 )
 from service.insights.errors import (
@@ -51,6 +52,7 @@ __all__ = [
     "categorise",
     "detect_recurring",
     "learn_from_members",
+    "merchant_consensus",
     "merchant_key",
     "project",
     "runway",

@@ -8,13 +8,15 @@ Evidence is consulted in a fixed order and the first that speaks wins:
 4. ``provider`` - decisive provider transaction types (ATM, fees, interest);
 5. ``merchant`` - built-in knowledge of UK merchants;
 6. ``keyword``  - telling words in the merchant string ("bakery", "insurance");
-7. ``provider`` - transfers, a person's name, the provider's classification, the payment rail;
+7. ``provider`` - transfers, a person's name, the provider's classification of the merchant
+   (its consensus over the family's transactions) or of the transaction, the payment rail;
 8. ``default``  - ``income`` for money in, ``other`` for money out.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -38,6 +40,7 @@ CONFIDENCE: Final[dict[str, float]] = {
     "keyword": 0.7,
     "provider_transfer": 0.75,
     "person": 0.6,
+    "consensus": 0.6,
     "classification": 0.55,
     "rail": 0.45,
     "default_inflow": 0.35,
@@ -214,13 +217,21 @@ class Categoriser:
         The family's rules (any order; priority decides).
     learned
         Merchant -> category from :func:`learn_from_members`.
+    consensus
+        Merchant -> category from :func:`merchant_consensus` (what the provider's
+        classification says about the merchant across the family's transactions).
     """
 
     def __init__(
-        self, *, rules: Sequence[FamilyRule] = (), learned: Mapping[str, str] | None = None
+        self,
+        *,
+        rules: Sequence[FamilyRule] = (),
+        learned: Mapping[str, str] | None = None,
+        consensus: Mapping[str, str] | None = None,
     ) -> None:
         self._rules = sorted(rules, key=lambda r: (-r.priority, r.id))
         self._learned = dict(learned or {})
+        self._consensus = dict(consensus or {})
 
     def categorise(self, txn: Transaction, *, member_category: str | None = None) -> CategoryResult:
         """The category of one transaction; a member's own choice always stands."""
@@ -233,7 +244,7 @@ class Categoriser:
         learned = self._learned.get(merchant)
         if learned is not None:
             return CategoryResult(txn.id, learned, CONFIDENCE["learned"], "learned")
-        category, confidence, source = _automatic(txn, merchant)
+        category, confidence, source = _automatic(txn, merchant, self._consensus.get(merchant))
         return CategoryResult(txn.id, category, confidence, source)
 
     def categorise_all(
@@ -252,15 +263,48 @@ def categorise(
     *,
     rules: Sequence[FamilyRule] = (),
     learned: Mapping[str, str] | None = None,
+    consensus: Mapping[str, str] | None = None,
     member_categories: Mapping[str, str] | None = None,
 ) -> list[CategoryResult]:
-    """Categorise ``transactions`` (see the module docstring for the order of evidence)."""
-    return Categoriser(rules=rules, learned=learned).categorise_all(
-        transactions, member_categories=member_categories
+    """Categorise ``transactions`` (see the module docstring for the order of evidence).
+
+    Without ``consensus``, the merchants' consensus is taken from ``transactions`` themselves.
+    """
+    rows = list(transactions)
+    if consensus is None:
+        consensus = merchant_consensus(rows)
+    return Categoriser(rules=rules, learned=learned, consensus=consensus).categorise_all(
+        rows, member_categories=member_categories
     )
 
 
-def _automatic(txn: Transaction, merchant: str) -> tuple[str, float, Source]:
+def merchant_consensus(
+    transactions: Iterable[Transaction], *, minimum_votes: int = 2, share: float = 0.6
+) -> dict[str, str]:
+    """Merchant -> the category most of its provider-classified transactions carry.
+
+    A provider classifies some transactions and not others, and sometimes wrongly; where at
+    least ``minimum_votes`` of a merchant's transactions are classified and ``share`` of them
+    agree, the merchant's other transactions can borrow that category. Persist the result per
+    family (like ``learned``) to use it when categorising a sync's few new transactions.
+    """
+    votes: dict[str, Counter[str]] = {}
+    for txn in transactions:
+        provider = (txn.provider_category or "").upper()
+        classified = _classified(txn, provider, provider if provider in PROVIDER_TYPES else "")
+        if classified is not None:
+            votes.setdefault(merchant_key(txn), Counter())[classified] += 1
+    consensus: dict[str, str] = {}
+    for merchant, counter in votes.items():
+        (category, top), total = counter.most_common(1)[0], sum(counter.values())
+        if total >= minimum_votes and top >= share * total:
+            consensus[merchant] = category
+    return consensus
+
+
+def _automatic(
+    txn: Transaction, merchant: str, consensus: str | None = None
+) -> tuple[str, float, Source]:
     provider = (txn.provider_category or "").upper()
     kind = provider if provider in PROVIDER_TYPES else ""
     inflow = txn.amount > 0
@@ -281,6 +325,8 @@ def _automatic(txn: Transaction, merchant: str) -> tuple[str, float, Source]:
         return "transfers", CONFIDENCE["provider_transfer"], "provider"
     if _PERSON.match(merchant):
         return "transfers", CONFIDENCE["person"], "keyword"
+    if consensus is not None and not (inflow is False and consensus == "income"):
+        return consensus, CONFIDENCE["consensus"], "provider"
     classified = _classified(txn, provider, kind)
     if classified is not None and not (inflow is False and classified == "income"):
         return classified, CONFIDENCE["classification"], "provider"

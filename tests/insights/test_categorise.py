@@ -14,6 +14,7 @@ from service.insights.categorise import (
     FamilyRule,
     categorise,
     learn_from_members,
+    merchant_consensus,
     merchant_key,
 )
 from service.insights.errors import InvalidRuleError
@@ -171,3 +172,26 @@ def test_a_member_choice_is_never_overwritten(chosen: str, text: str, amount: De
     row = txn("t", DAY, str(amount), text, provider_category="ATM")
     result = categorise([row], rules=rules, learned=learned, member_categories={"t": chosen})[0]
     assert (result.category, result.source, result.confidence) == (chosen, "member", 1.0)
+
+
+def test_merchant_consensus_from_the_providers_classification() -> None:
+    def row(i: int, labels: tuple[str, ...]) -> Transaction:
+        return Transaction(f"k{i}", "a", DAY, Decimal("-12.00"), description=f"KORVEL {i}001",
+                           provider_classification=labels)  # fmt: skip
+
+    rows = [row(0, ("Shopping", "Groceries")), row(1, ("Shopping", "Groceries")),
+            row(2, ("Entertainment",)), row(3, ()), row(4, ())]  # fmt: skip
+    assert merchant_consensus(rows) == {"korvel": "groceries"}
+    results = categorise(rows)
+    assert {r.category for r in results} == {"groceries"}  # the odd one out is outvoted
+    assert {r.source for r in results} == {"provider"}
+    # too few or split votes say nothing
+    assert merchant_consensus(rows[:1]) == {}
+    assert merchant_consensus([rows[0], rows[2]]) == {}
+    # a telling word still beats the crowd, and the consensus can be passed in (persisted)
+    bakery = txn("b", DAY, "-3.00", "KORVEL BAKERY")
+    assert categorise([bakery], consensus={"korvel bakery": "shopping"})[0].category == (
+        "groceries"
+    )
+    alone = txn("c", DAY, "-3.00", "KORVEL 9")
+    assert categorise([alone], consensus={"korvel": "groceries"})[0].category == "groceries"
