@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from devtools.households import HouseholdProfile, generate_household  # noqa: E402
 from devtools.households.export import to_transaction  # noqa: E402
-from service.insights import categorise as categorise_module  # noqa: E402
+from service.insights import categorisation as categorise_module  # noqa: E402
 from service.insights import normalise, schedule  # noqa: E402
-from service.insights.categorise import Categoriser  # noqa: E402
+from service.insights.categorisation import Categoriser  # noqa: E402
 from service.insights.knowledge import KEYWORDS, MERCHANTS  # noqa: E402
 from service.insights.model import Transaction  # noqa: E402
 from service.insights.recurring import RecurringIndex, detect_recurring  # noqa: E402

@@ -8,7 +8,7 @@ on first use.
 
 from __future__ import annotations
 
-from service.insights.categorise import (
+from service.insights.categorisation import (
     Categoriser,
     FamilyRule,
     categorise,

@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any, Final
 
-from service.insights.categorise import categorise
+from service.insights.categorisation import categorise
 from service.insights.errors import InsightsError, InvalidTransactionError
 from service.insights.model import Transaction
 from service.insights.recurring import Series, detect_recurring

@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from typing import Final, Literal
 
-from service.insights.categorise import known_merchant, merchant_key
+from service.insights.categorisation import known_merchant, merchant_key
 from service.insights.model import Direction, Transaction
 from service.insights.schedule import PERIOD_DAYS, Frequency, Schedule, fit
 

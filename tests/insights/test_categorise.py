@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.insights.categorise import (
+from service.insights.categorisation import (
     Categoriser,
     FamilyRule,
     categorise,

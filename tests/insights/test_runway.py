@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.insights.categorise import categorise
+from service.insights.categorisation import categorise
 from service.insights.errors import InsightsError, UnknownSeriesError
 from service.insights.model import Transaction
 from service.insights.recurring import detect_recurring
