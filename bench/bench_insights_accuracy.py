@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from devtools.households import Household, HouseholdProfile, generate_household  # noqa: E402
 from devtools.households.export import to_transaction  # noqa: E402
-from service.insights.categorise import categorise, known_merchant, merchant_key  # noqa: E402
+from service.insights.categorisation import categorise, known_merchant, merchant_key  # noqa: E402
 from service.insights.recurring import Series, detect_recurring  # noqa: E402
 from service.insights.taxonomy import CATEGORY_IDS  # noqa: E402
 
