@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_left, bisect_right, insort
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -297,10 +298,8 @@ def _price_buckets(amounts: list[float]) -> list[list[int]]:
     At a busy merchant only an exact, repeated price can tell a subscription from shopping
     (see :func:`_plausible`), so nothing is lost by not linking across prices there.
     """
-    buckets: dict[float, list[int]] = {}
-    for i, amount in enumerate(amounts):
-        buckets.setdefault(amount, []).append(i)
-    return [b for _, b in sorted(buckets.items()) if len(b) >= _BUSY_MINIMUM]
+    repeated = sorted(a for a, n in Counter(amounts).items() if n >= _BUSY_MINIMUM)
+    return [[i for i, a in enumerate(amounts) if a == price] for price in repeated]
 
 
 def _longest_chain(
