@@ -93,6 +93,18 @@ class WireProtocol:
 
     def __init__(self, model: ScriptedModel) -> None:
         self.model = model
+        self._faults: list[ProtocolError] = []
+        self._faults_lock = threading.Lock()
+
+    def fail_next(self, error: ProtocolError, *, count: int = 1) -> None:
+        """Fault injection: answer the next ``count`` requests with ``error``."""
+        with self._faults_lock:
+            self._faults.extend([error] * count)
+
+    def take_fault(self) -> ProtocolError | None:
+        """The next injected fault, if any."""
+        with self._faults_lock:
+            return self._faults.pop(0) if self._faults else None
 
     def handle(
         self, method: str, path: str, headers: Mapping[str, str], raw: bytes
@@ -139,7 +151,10 @@ class ModelDouble:
         self._server.daemon_threads = True
         self._stopping.clear()
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="llm-double", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll
+            name="llm-double",
+            daemon=True,
         )
         self._thread.start()
         return self.url
@@ -192,6 +207,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.double.log.append(RecordedRequest(self.command, self.path, headers, raw))
         protocol = self.double.protocol
         try:
+            fault = protocol.take_fault()
+            if fault is not None:
+                raise fault
             body, delay = protocol.handle(self.command, self.path, headers, raw)
             if delay > 0:
                 self.double.hold(delay)
