@@ -72,8 +72,7 @@ class ConverseProtocol(WireProtocol):
             Observed(
                 system=tuple(block.get("text", "") for block in body.get("system", [])),
                 tool_names=tuple(
-                    tool["toolSpec"]["name"]
-                    for tool in body.get("toolConfig", {}).get("tools", [])
+                    tool["toolSpec"]["name"] for tool in body.get("toolConfig", {}).get("tools", [])
                 ),
                 tool_results=_last_tool_results(body["messages"]),
                 max_tokens=max_tokens,

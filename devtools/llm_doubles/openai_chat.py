@@ -105,9 +105,7 @@ class ChatCompletionsProtocol(WireProtocol):
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": model,
-                "choices": [
-                    {"index": 0, "message": message, "finish_reason": _FINISH[reply.stop]}
-                ],
+                "choices": [{"index": 0, "message": message, "finish_reason": _FINISH[reply.stop]}],
                 "usage": {
                     "prompt_tokens": prompt_tokens,
                     "completion_tokens": reply.output_tokens,

@@ -114,7 +114,8 @@ class ScriptedModel:
         if tokens is None:
             tokens = max(1, len(text) // 4 + 16 * len(turn.calls))
         if observed.max_tokens is not None and tokens > observed.max_tokens:
-            return Reply(text[: observed.max_tokens * 4], (), "max_tokens", observed.max_tokens,
-                         turn.delay)
+            return Reply(
+                text[: observed.max_tokens * 4], (), "max_tokens", observed.max_tokens, turn.delay
+            )
         stop = "tool_use" if turn.calls else "end_turn"
         return Reply(text, turn.calls, stop, tokens, turn.delay)

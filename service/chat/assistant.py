@@ -162,9 +162,7 @@ class Assistant:
         rounds = 0
         calls = 0
         while True:
-            turn = self._call_model(
-                [*history, *new], deadline=deadline, usage=usage, calls=calls
-            )
+            turn = self._call_model([*history, *new], deadline=deadline, usage=usage, calls=calls)
             calls += 1
             usage += turn.usage
             if self._clock() >= deadline:

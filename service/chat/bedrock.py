@@ -53,8 +53,13 @@ _STOP_REASONS = {
     "content_filtered": StopReason.CONTENT_FILTERED,
 }
 _UNAVAILABLE = frozenset(
-    {"ThrottlingException", "ServiceUnavailableException", "ModelNotReadyException",
-     "InternalServerException", "ServiceQuotaExceededException"}
+    {
+        "ThrottlingException",
+        "ServiceUnavailableException",
+        "ModelNotReadyException",
+        "InternalServerException",
+        "ServiceQuotaExceededException",
+    }
 )
 
 
@@ -78,14 +83,16 @@ def bedrock_runtime_client(
     """A ``bedrock-runtime`` client with explicit timeouts and bounded retries.
 
     Built the ordinary boto3 way, so ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` and the
-    region/credential chain apply. ``read_timeout`` bounds one attempt; keep
-    ``read_timeout * max_attempts`` within the assistant's per-message timeout, since
-    botocore has no per-call deadline.
+    region/credential chain apply. ``max_attempts`` counts every attempt (first call
+    included; botocore's standard mode retries throttling, 5xx and timeouts).
+    ``read_timeout`` bounds one attempt; keep ``read_timeout * max_attempts`` within the
+    assistant's per-message timeout, since botocore has no per-call deadline.
     """
     config = Config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
-        retries={"max_attempts": max_attempts, "mode": "standard"},
+        # total_max_attempts counts the first call too (botocore's max_attempts does not).
+        retries={"total_max_attempts": max_attempts, "mode": "standard"},
     )
     factory = session or boto3.session.Session()
     return factory.client(

@@ -19,9 +19,7 @@ from pydantic import StringConstraints
 HANDLE_PATTERN = r"^[a-z]{2,8}-[1-9][0-9]{0,5}$"
 _HANDLE = re.compile(HANDLE_PATTERN)
 
-AccountHandle = Annotated[
-    str, StringConstraints(pattern=r"^acct-[1-9][0-9]{0,5}$", max_length=11)
-]
+AccountHandle = Annotated[str, StringConstraints(pattern=r"^acct-[1-9][0-9]{0,5}$", max_length=11)]
 """Type of a tool input field naming an account by its handle (``acct-3``)."""
 
 

@@ -87,8 +87,14 @@ class OpenAICompatibleModel:
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._retries = urllib3.Retry(
-            total=connect_retries, connect=connect_retries, read=0, status=0, other=0,
-            redirect=0, backoff_factor=0.2, raise_on_status=False,
+            total=connect_retries,
+            connect=connect_retries,
+            read=0,
+            status=0,
+            other=0,
+            redirect=0,
+            backoff_factor=0.2,
+            raise_on_status=False,
         )
         self._temperature = temperature
 
@@ -119,13 +125,16 @@ class OpenAICompatibleModel:
             finally:
                 response.release_conn()
         except MaxRetryError as error:
-            if isinstance(error.reason, Urllib3TimeoutError):
+            # NewConnectionError subclasses urllib3's TimeoutError: test for it first.
+            if isinstance(error.reason, Urllib3TimeoutError) and not isinstance(
+                error.reason, NewConnectionError
+            ):
                 raise ProviderTimeoutError("The model server did not answer in time.") from error
+            raise ProviderUnavailableError("The model server could not be reached.") from error
+        except NewConnectionError as error:
             raise ProviderUnavailableError("The model server could not be reached.") from error
         except Urllib3TimeoutError as error:
             raise ProviderTimeoutError("The model server did not answer in time.") from error
-        except NewConnectionError as error:
-            raise ProviderUnavailableError("The model server could not be reached.") from error
         except HTTPError as error:
             raise ProviderError(f"The model call failed ({type(error).__name__}).") from error
         status = response.status

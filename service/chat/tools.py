@@ -36,8 +36,21 @@ _log = logging.getLogger("service.chat.tools")
 
 TOOL_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]{0,63}$")
 _ID_OWNERS = (
-    "family", "household", "user", "member", "child", "parent", "owner", "account",
-    "connection", "consent", "tenant", "principal", "subject", "person", "customer",
+    "family",
+    "household",
+    "user",
+    "member",
+    "child",
+    "parent",
+    "owner",
+    "account",
+    "connection",
+    "consent",
+    "tenant",
+    "principal",
+    "subject",
+    "person",
+    "customer",
 )
 _FORBIDDEN_EXACT = frozenset(
     {"principal", "subject", "sub", "iss", "issuer", "tenant", "email", "familyid", "userid"}

@@ -12,8 +12,13 @@ from uuid import UUID
 import boto3
 import pytest
 
-from devtools.llm_doubles import ModelDouble, RecordedRequest, ScriptedModel
-from devtools.llm_doubles import bedrock_double, openai_double
+from devtools.llm_doubles import (
+    ModelDouble,
+    RecordedRequest,
+    ScriptedModel,
+    bedrock_double,
+    openai_double,
+)
 from service.chat import ChatModel, HandleTable, ToolContext
 from service.chat.bedrock import BedrockConverseModel, Guardrail, bedrock_runtime_client
 from service.chat.openai_compat import OpenAICompatibleModel
@@ -70,7 +75,10 @@ class Provider:
         body = request.json()
         if self.kind == "bedrock":
             return [
-                (block["toolResult"]["content"][0]["json"], block["toolResult"]["status"] == "error")
+                (
+                    block["toolResult"]["content"][0]["json"],
+                    block["toolResult"]["status"] == "error",
+                )
                 for message in body["messages"]
                 for block in message["content"]
                 if "toolResult" in block

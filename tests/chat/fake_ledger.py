@@ -71,15 +71,27 @@ def seeded_ledger() -> FakeLedger:
     return FakeLedger(
         [
             FakeAccount(
-                JOINT, FAMILY_A, None, "Joint current", "1520.40",
+                JOINT,
+                FAMILY_A,
+                None,
+                "Joint current",
+                "1520.40",
                 [(f"TESCO STORES {CANARY_OWN}", "-42.10"), (INJECTION, "-1.00")],
             ),
             FakeAccount(
-                BOB_PRIVATE, FAMILY_A, BOB.subject, "Bob's savings", "800.00",
+                BOB_PRIVATE,
+                FAMILY_A,
+                BOB.subject,
+                "Bob's savings",
+                "800.00",
                 [(f"GIFT SHOP {CANARY_MEMBER}", "-60.00")],
             ),
             FakeAccount(
-                OTHER_FAMILY_ACCOUNT, FAMILY_B, None, "B current", "99.99",
+                OTHER_FAMILY_ACCOUNT,
+                FAMILY_B,
+                None,
+                "B current",
+                "99.99",
                 [(f"PUB {CANARY_FAMILY}", "-15.00")],
             ),
         ]
@@ -106,7 +118,9 @@ def fake_tool_registry(ledger: FakeLedger) -> ToolRegistry:
     """TEST tools ``test_list_accounts`` and ``test_search_transactions`` over ``ledger``."""
 
     def list_accounts(context: ToolContext, _: ListAccountsInput) -> dict[str, Any]:
-        ledger.calls.append(("test_list_accounts", context.family_id, context.principal.subject, {}))
+        ledger.calls.append(
+            ("test_list_accounts", context.family_id, context.principal.subject, {})
+        )
         return {
             "accounts": [
                 {
@@ -161,4 +175,3 @@ def fake_tool_registry(ledger: FakeLedger) -> ToolRegistry:
             ),
         ]
     )
-

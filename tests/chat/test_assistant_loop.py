@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from devtools.llm_doubles import CallTool, ScriptedModel, Turn
-from devtools.llm_doubles import scripts
+from devtools.llm_doubles import CallTool, ScriptedModel, Turn, scripts
+from devtools.llm_doubles.server import ProtocolError
 from service.chat import (
     SYSTEM_PROMPT,
     Assistant,
@@ -20,14 +20,15 @@ from service.chat import (
     ToolRoundLimitError,
     UserMessage,
 )
-from devtools.llm_doubles.server import ProtocolError
 from tests.chat.conftest import Connect, alice_context
 from tests.chat.fake_ledger import CANARY_OWN, FakeLedger, fake_tool_registry
 
 
 def assistant(provider_model, ledger: FakeLedger, **limits: object) -> Assistant:  # type: ignore[no-untyped-def]
     return Assistant(
-        model=provider_model, tools=fake_tool_registry(ledger), limits=AssistantLimits(**limits)  # type: ignore[arg-type]
+        model=provider_model,
+        tools=fake_tool_registry(ledger),
+        limits=AssistantLimits(**limits),  # type: ignore[arg-type]
     )
 
 
@@ -111,8 +112,9 @@ def test_each_call_asks_only_for_the_output_tokens_left(
 
 def test_a_spent_output_budget_is_a_typed_error(connect: Connect, ledger: FakeLedger) -> None:
     provider = connect(
-        ScriptedModel([Turn(calls=(CallTool("test_list_accounts"),), output_tokens=50)],
-                      repeat_last=True)
+        ScriptedModel(
+            [Turn(calls=(CallTool("test_list_accounts"),), output_tokens=50)], repeat_last=True
+        )
     )
 
     with pytest.raises(OutputTokenLimitError) as raised:

@@ -91,7 +91,9 @@ def test_a_model_smuggling_other_ids_into_every_call_sees_only_the_callers_data(
 
     reply = run(provider, fake_tool_registry(ledger), "What is in every account?")
 
-    results = [content for request in provider.requests for content, _ in provider.tool_results(request)]
+    results = [
+        content for request in provider.requests for content, _ in provider.tool_results(request)
+    ]
     errors = [content.get("error") for content in results]
     # round 1: both tools refuse the smuggled fields; round 2: an id and a guessed
     # handle are not accounts; round 3: the clean call answers with Alice's data only.
@@ -120,13 +122,14 @@ def test_an_injected_instruction_stays_data_and_reaches_nothing(
         assert all(injected not in text for text in provider.user_texts(request))
     # it reached the model only inside a tool result
     assert any(
-        injected in str(content)
-        for content, _ in provider.tool_results(provider.requests[1])
+        injected in str(content) for content, _ in provider.tool_results(provider.requests[1])
     )
     # the model obeyed (asked for family B's accounts) and got a validation error...
     second_round = provider.tool_results(provider.requests[2])[-1][0]
     assert second_round["error"] == "invalid_input"
-    assert second_round["errors"] == [{"loc": ["family_id"], "msg": "Extra inputs are not permitted"}]
+    assert second_round["errors"] == [
+        {"loc": ["family_id"], "msg": "Extra inputs are not permitted"}
+    ]
     # ...and its clean call lists only what Alice may see
     assert "Joint current" in reply.text
     assert "Bob's savings" not in reply.text and "B current" not in reply.text

@@ -38,8 +38,9 @@ def leaky_statement(_: ToolContext, __: NoInput) -> dict[str, Any]:
 
 def test_no_secret_in_user_text_or_tool_results_reaches_the_provider(connect: Connect) -> None:
     provider = connect(scripts.tool_round_trip("test_statement"))
-    tools = ToolRegistry([Tool("test_statement", "TEST TOOL: a statement line.", NoInput,
-                               leaky_statement)])
+    tools = ToolRegistry(
+        [Tool("test_statement", "TEST TOOL: a statement line.", NoInput, leaky_statement)]
+    )
     question = (
         f"I am {SECRETS['email']}, my card is {SECRETS['card']}, sort code "
         f"{SECRETS['sort code']}, account {SECRETS['account number']}; my token is "
@@ -55,8 +56,13 @@ def test_no_secret_in_user_text_or_tool_results_reaches_the_provider(connect: Co
     assert len(provider.requests) == 2
     for kind, secret in SECRETS.items():
         assert secret not in log, kind
-    for placeholder in ("[redacted email]", "[redacted card number]", "[redacted sort code]",
-                        "[redacted account number]", "[redacted token]"):
+    for placeholder in (
+        "[redacted email]",
+        "[redacted card number]",
+        "[redacted sort code]",
+        "[redacted account number]",
+        "[redacted token]",
+    ):
         assert placeholder in log
     # what is not sensitive still goes: dates, amounts, the JSON number
     assert "2026-11-30" in log and "£12.50" in log and "98765432" in log
