@@ -7,13 +7,14 @@ they must not send ever reached "the provider". 127.0.0.1 only; tests and laptop
 
 from devtools.llm_doubles.bedrock_converse import ConverseProtocol, bedrock_double
 from devtools.llm_doubles.openai_chat import ChatCompletionsProtocol, openai_double
-from devtools.llm_doubles.script import CallTool, Observed, ScriptedModel, Turn
+from devtools.llm_doubles.script import CallTool, KeywordModel, Observed, ScriptedModel, Turn
 from devtools.llm_doubles.server import ModelDouble, RecordedRequest, RequestLog
 
 __all__ = [
     "CallTool",
     "ChatCompletionsProtocol",
     "ConverseProtocol",
+    "KeywordModel",
     "ModelDouble",
     "Observed",
     "RecordedRequest",

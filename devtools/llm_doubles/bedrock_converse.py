@@ -22,7 +22,7 @@ from itertools import count
 from typing import Any
 from urllib.parse import unquote
 
-from devtools.llm_doubles.script import Observed, ScriptedModel
+from devtools.llm_doubles.script import ModelBehaviour, Observed
 from devtools.llm_doubles.server import ModelDouble, ProtocolError, WireProtocol, WireResponse
 
 _PATH = re.compile(r"^/model/(?P<model>[^/?]+)/converse(?:\?.*)?$")
@@ -39,7 +39,7 @@ class ConverseProtocol(WireProtocol):
 
     def __init__(
         self,
-        model: ScriptedModel,
+        model: ModelBehaviour,
         *,
         model_id: str | None = None,
         guardrail: tuple[str, str] | None = None,
@@ -76,6 +76,11 @@ class ConverseProtocol(WireProtocol):
                 ),
                 tool_results=_last_tool_results(body["messages"]),
                 max_tokens=max_tokens,
+                user_text=" ".join(
+                    str(block["text"])
+                    for block in body["messages"][-1]["content"]
+                    if "text" in block
+                ),
             )
         )
         content: list[dict[str, Any]] = []
@@ -244,7 +249,7 @@ def _last_tool_results(messages: Sequence[Mapping[str, Any]]) -> tuple[str, ...]
 
 
 def bedrock_double(
-    model: ScriptedModel,
+    model: ModelBehaviour,
     *,
     model_id: str | None = None,
     guardrail: tuple[str, str] | None = None,

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from itertools import count
 from typing import Any
 
-from devtools.llm_doubles.script import Observed, ScriptedModel
+from devtools.llm_doubles.script import ModelBehaviour, Observed
 from devtools.llm_doubles.server import ModelDouble, ProtocolError, WireProtocol, WireResponse
 
 _PATH = re.compile(r"^/v1/chat/completions(?:\?.*)?$")
@@ -36,7 +36,7 @@ class ChatCompletionsProtocol(WireProtocol):
     """The chat completions wire layer over a scripted model."""
 
     def __init__(
-        self, model: ScriptedModel, *, api_key: str | None = None, model_name: str | None = None
+        self, model: ModelBehaviour, *, api_key: str | None = None, model_name: str | None = None
     ) -> None:
         super().__init__(model)
         self.api_key = api_key
@@ -79,6 +79,9 @@ class ChatCompletionsProtocol(WireProtocol):
                 tool_names=tuple(tool_names),
                 tool_results=_trailing_tool_results(messages),
                 max_tokens=max_tokens,
+                user_text=str(messages[-1].get("content") or "")
+                if messages[-1].get("role") == "user"
+                else "",
             )
         )
         message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
@@ -190,7 +193,7 @@ def _trailing_tool_results(messages: Sequence[Mapping[str, Any]]) -> tuple[str, 
 
 
 def openai_double(
-    model: ScriptedModel,
+    model: ModelBehaviour,
     *,
     api_key: str | None = None,
     model_name: str | None = None,

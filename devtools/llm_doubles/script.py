@@ -8,10 +8,11 @@ HTTP, so tests can build scripts directly.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class Observed:
     tool_names: tuple[str, ...]
     tool_results: tuple[str, ...]
     max_tokens: int | None
+    user_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,14 @@ class Reply:
     stop: str  # "end_turn" | "tool_use" | "max_tokens"
     output_tokens: int
     delay: float
+
+
+class ModelBehaviour(Protocol):
+    """What a double plays: one reply per request."""
+
+    def next_reply(self, observed: Observed) -> Reply:
+        """The reply to one request."""
+        ...
 
 
 class ScriptExhaustedError(RuntimeError):
@@ -119,3 +129,29 @@ class ScriptedModel:
             )
         stop = "tool_use" if turn.calls else "end_turn"
         return Reply(text, turn.calls, stop, tokens, turn.delay)
+
+
+class KeywordModel:
+    """A stand-in model for laptops: picks the offered tool the question names, then
+    answers with what the tool returned.
+
+    On a request whose last message is the member's, it calls the offered tool whose
+    name shares most words with the question (the first tool when none does), with
+    empty input; on a request ending in tool results it repeats them. Enough for a
+    demo of the chat path without a model server; never a judge of answers.
+    """
+
+    def next_reply(self, observed: Observed) -> Reply:
+        """Call the best-matching tool, or repeat the tool results."""
+        if observed.tool_results or not observed.tool_names:
+            text = "\n".join(["From the tools:", *observed.tool_results]).strip()
+            return Reply(text, (), "end_turn", max(1, len(text) // 4), 0.0)
+        words = set(re.findall(r"[a-z]+", observed.user_text.lower()))
+
+        def score(name: str) -> int:
+            return sum(
+                1 for part in name.lower().split("_") if any(w.startswith(part[:5]) for w in words)
+            )
+
+        best = max(observed.tool_names, key=score)
+        return Reply("", (CallTool(best, {}),), "tool_use", 16, 0.0)

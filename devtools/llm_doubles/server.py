@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from devtools.llm_doubles.script import ScriptedModel
+from devtools.llm_doubles.script import ModelBehaviour
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +89,9 @@ class WireResponse:
 
 
 class WireProtocol:
-    """A provider's wire format over a :class:`ScriptedModel` (subclasses fill it in)."""
+    """A provider's wire format over a model behaviour (subclasses fill it in)."""
 
-    def __init__(self, model: ScriptedModel) -> None:
+    def __init__(self, model: ModelBehaviour) -> None:
         self.model = model
         self._faults: list[ProtocolError] = []
         self._faults_lock = threading.Lock()

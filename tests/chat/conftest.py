@@ -15,10 +15,10 @@ import pytest
 from devtools.llm_doubles import (
     ModelDouble,
     RecordedRequest,
-    ScriptedModel,
     bedrock_double,
     openai_double,
 )
+from devtools.llm_doubles.script import ModelBehaviour
 from service.chat import ChatModel, HandleTable, ToolContext
 from service.chat.bedrock import BedrockConverseModel, Guardrail, bedrock_runtime_client
 from service.chat.openai_compat import OpenAICompatibleModel
@@ -101,7 +101,7 @@ def connect(request: pytest.FixtureRequest) -> Iterator[Connect]:
     kind: str = request.param
     with ExitStack() as stack:
 
-        def make(script: ScriptedModel, *, read_timeout: float = 10.0) -> Provider:
+        def make(script: ModelBehaviour, *, read_timeout: float = 10.0) -> Provider:
             if kind == "bedrock":
                 double = stack.enter_context(
                     bedrock_double(script, model_id=MODEL_ID, guardrail=GUARDRAIL)

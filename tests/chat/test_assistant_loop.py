@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from devtools.llm_doubles import CallTool, ScriptedModel, Turn, scripts
+from devtools.llm_doubles import CallTool, KeywordModel, ScriptedModel, Turn, scripts
 from devtools.llm_doubles.server import ProtocolError
 from service.chat import (
     SYSTEM_PROMPT,
@@ -202,3 +202,16 @@ def test_provider_failures_are_typed(connect: Connect, ledger: FakeLedger) -> No
     assert isinstance(raised.value.__cause__, ProviderUnavailableError)
     assert raised.value.status == 502
     assert "overloaded" not in raised.value.detail
+
+
+def test_the_laptop_keyword_model_calls_the_tool_the_question_names(
+    connect: Connect, ledger: FakeLedger
+) -> None:
+    provider = connect(KeywordModel())
+
+    reply = assistant(provider.model, ledger).reply(
+        context=alice_context(), history=[], text="Search my transactions please"
+    )
+
+    assert [run.audit_name for run in reply.tool_runs] == ["test_search_transactions"]
+    assert CANARY_OWN in reply.text
