@@ -122,6 +122,8 @@ class OpenAICompatibleModel:
             )
             try:
                 payload = response.read(_MAX_RESPONSE_BYTES + 1)
+                if len(payload) > _MAX_RESPONSE_BYTES:
+                    response.close()  # never reuse a connection with an unread body
             finally:
                 response.release_conn()
         except MaxRetryError as error:
@@ -189,7 +191,9 @@ def _messages(message: Message) -> list[dict[str, Any]]:
 
 
 def _assistant(message: AssistantMessage) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": "assistant", "content": message.text or None}
+    # content may be null only beside tool calls; some servers refuse it otherwise
+    content = message.text or (None if message.tool_calls else "")
+    out: dict[str, Any] = {"role": "assistant", "content": content}
     if message.tool_calls:
         out["tool_calls"] = [
             {

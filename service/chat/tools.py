@@ -157,6 +157,7 @@ class ToolRegistry:
 
     def __init__(self, tools: Iterable[Tool[Any]] = (), *, max_result_chars: int = 16_000) -> None:
         self._tools: dict[str, Tool[Any]] = {}
+        self._specs: tuple[ToolSpec, ...] = ()
         self._max_result_chars = max_result_chars
         for tool in tools:
             self.register(tool)
@@ -175,6 +176,7 @@ class ToolRegistry:
         if problems:
             raise ToolDefinitionError(f"tool {tool.name!r}: " + "; ".join(problems))
         self._tools[tool.name] = tool
+        self._specs = (*self._specs, tool.spec())
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -182,8 +184,8 @@ class ToolRegistry:
         return tuple(self._tools)
 
     def specs(self) -> tuple[ToolSpec, ...]:
-        """Every tool as offered to the model."""
-        return tuple(tool.spec() for tool in self._tools.values())
+        """Every tool as offered to the model (schemas built once, at registration)."""
+        return self._specs
 
     def run(self, call: ToolCall, context: ToolContext) -> ToolRun:
         """Run one call; every failure becomes an error result, never an exception."""

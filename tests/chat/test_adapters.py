@@ -13,6 +13,7 @@ from devtools.llm_doubles.server import ProtocolError
 from service.chat import (
     ModelRequest,
     ProviderError,
+    ProviderTimeoutError,
     ProviderUnavailableError,
     StopReason,
     UserMessage,
@@ -151,3 +152,11 @@ def test_the_chat_completions_double_refuses_unanswered_tool_calls() -> None:
         )
     assert response.status == 400
     assert "must be followed by tool messages" in response.json()["error"]["message"]
+
+
+def test_openai_adapter_waits_no_longer_than_the_callers_budget() -> None:
+    """The per-call ``timeout`` caps the configured read timeout (the message's deadline)."""
+    with openai_double(ScriptedModel([Turn(text="late", delay=30.0)])) as double:
+        model = OpenAICompatibleModel(base_url=double.url + "/v1", model="m", read_timeout=30.0)
+        with pytest.raises(ProviderTimeoutError):
+            model.complete(REQUEST, timeout=0.3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from service.chat import (
     Assistant,
     AssistantLimits,
     AssistantTimeoutError,
+    ChatModel,
     OutputTokenLimitError,
     ProviderFailedError,
     ProviderUnavailableError,
@@ -24,11 +26,10 @@ from tests.chat.conftest import Connect, alice_context
 from tests.chat.fake_ledger import CANARY_OWN, FakeLedger, fake_tool_registry
 
 
-def assistant(provider_model, ledger: FakeLedger, **limits: object) -> Assistant:  # type: ignore[no-untyped-def]
+def assistant(model: ChatModel, ledger: FakeLedger, **limits: Any) -> Assistant:
+    """The assistant over the TEST tools with the given limits."""
     return Assistant(
-        model=provider_model,
-        tools=fake_tool_registry(ledger),
-        limits=AssistantLimits(**limits),  # type: ignore[arg-type]
+        model=model, tools=fake_tool_registry(ledger), limits=AssistantLimits(**limits)
     )
 
 
