@@ -27,6 +27,12 @@ from devtools.llm_doubles.server import ModelDouble, ProtocolError, WireProtocol
 
 _PATH = re.compile(r"^/model/(?P<model>[^/?]+)/converse(?:\?.*)?$")
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_STOP = {
+    "end_turn": "end_turn",
+    "tool_use": "tool_use",
+    "max_tokens": "max_tokens",
+    "filtered": "guardrail_intervened",
+}
 _BLOCKS = frozenset({"text", "toolUse", "toolResult", "image", "document", "guardContent"})
 
 
@@ -103,7 +109,7 @@ class ConverseProtocol(WireProtocol):
         return (
             {
                 "output": {"message": {"role": "assistant", "content": content}},
-                "stopReason": reply.stop,
+                "stopReason": _STOP[reply.stop],
                 "usage": {
                     "inputTokens": input_tokens,
                     "outputTokens": reply.output_tokens,

@@ -25,7 +25,12 @@ from devtools.llm_doubles.server import ModelDouble, ProtocolError, WireProtocol
 _PATH = re.compile(r"^/v1/chat/completions(?:\?.*)?$")
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
-_FINISH = {"end_turn": "stop", "tool_use": "tool_calls", "max_tokens": "length"}
+_FINISH = {
+    "end_turn": "stop",
+    "tool_use": "tool_calls",
+    "max_tokens": "length",
+    "filtered": "content_filter",
+}
 
 
 def _invalid(message: str) -> ProtocolError:

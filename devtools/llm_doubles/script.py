@@ -47,6 +47,9 @@ class Turn:
     delay
         Seconds to hold the response (to exercise client timeouts); released early when
         the server stops.
+    filtered
+        The provider's content filter stopped the turn (Converse: ``guardrail_intervened``,
+        chat completions: ``content_filter``).
     """
 
     text: str = ""
@@ -54,6 +57,7 @@ class Turn:
     echo_tool_results: bool = False
     output_tokens: int | None = None
     delay: float = 0.0
+    filtered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +77,7 @@ class Reply:
 
     text: str
     calls: tuple[CallTool, ...]
-    stop: str  # "end_turn" | "tool_use" | "max_tokens"
+    stop: str  # "end_turn" | "tool_use" | "max_tokens" | "filtered"
     output_tokens: int
     delay: float
 
@@ -127,7 +131,7 @@ class ScriptedModel:
             return Reply(
                 text[: observed.max_tokens * 4], (), "max_tokens", observed.max_tokens, turn.delay
             )
-        stop = "tool_use" if turn.calls else "end_turn"
+        stop = "filtered" if turn.filtered else "tool_use" if turn.calls else "end_turn"
         return Reply(text, turn.calls, stop, tokens, turn.delay)
 
 

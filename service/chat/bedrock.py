@@ -139,7 +139,11 @@ class BedrockConverseModel:
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", "ClientError"))
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            kind = ProviderUnavailableError if code in _UNAVAILABLE else ProviderError
+            kind: type[ProviderError] = ProviderError
+            if code in _UNAVAILABLE:
+                kind = ProviderUnavailableError
+            elif code == "ModelTimeoutException":
+                kind = ProviderTimeoutError
             raise kind(f"Bedrock refused the call ({code}).", code=code, status=status) from error
         except BotoCoreError as error:
             raise ProviderError(f"Bedrock call failed ({type(error).__name__}).") from error

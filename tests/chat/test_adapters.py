@@ -160,3 +160,13 @@ def test_openai_adapter_waits_no_longer_than_the_callers_budget() -> None:
         model = OpenAICompatibleModel(base_url=double.url + "/v1", model="m", read_timeout=30.0)
         with pytest.raises(ProviderTimeoutError):
             model.complete(REQUEST, timeout=0.3)
+
+
+def test_bedrock_model_timeouts_are_timeouts() -> None:
+    with bedrock_double(scripts.answer("unused")) as double:
+        client = bedrock_runtime_client(
+            endpoint_url=double.url, session=dummy_session(), max_attempts=1
+        )
+        double.protocol.fail_next(ProtocolError(408, "ModelTimeoutException", "too slow"))
+        with pytest.raises(ProviderTimeoutError):
+            BedrockConverseModel(client=client, model_id="m").complete(REQUEST, timeout=5)

@@ -216,3 +216,34 @@ def test_the_laptop_keyword_model_calls_the_tool_the_question_names(
 
     assert [run.audit_name for run in reply.tool_runs] == ["test_search_transactions"]
     assert CANARY_OWN in reply.text
+
+
+def test_calls_past_the_per_turn_cap_are_not_run(connect: Connect, ledger: FakeLedger) -> None:
+    provider = connect(
+        ScriptedModel(
+            [
+                Turn(calls=tuple(CallTool("test_list_accounts") for _ in range(3))),
+                Turn(echo_tool_results=True),
+            ]
+        )
+    )
+
+    reply = assistant(provider.model, ledger, max_tool_calls_per_round=2).reply(
+        context=alice_context(), history=[], text="Accounts, thrice"
+    )
+
+    assert len(ledger.calls) == 2
+    assert [run.audit_name for run in reply.tool_runs] == ["test_list_accounts"] * 2 + ["skipped"]
+    results = provider.tool_results(provider.requests[1])
+    assert results[2][0]["error"] == "too_many_calls"
+
+
+def test_a_filtered_turn_is_flagged(connect: Connect, ledger: FakeLedger) -> None:
+    provider = connect(ScriptedModel([Turn(text="Sorry, I cannot help with that.", filtered=True)]))
+
+    reply = assistant(provider.model, ledger).reply(
+        context=alice_context(), history=[], text="Which shares should I buy?"
+    )
+
+    assert reply.filtered and not reply.truncated
+    assert reply.text == "Sorry, I cannot help with that."
