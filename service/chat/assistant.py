@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from service.chat.exceptions import (
+    AssistantError,
     AssistantTimeoutError,
     OutputTokenLimitError,
     ProviderError,
@@ -152,12 +153,26 @@ class Assistant:
         Raises
         ------
         AssistantTimeoutError, ToolRoundLimitError, OutputTokenLimitError, ProviderFailedError
-            A bound was reached or the provider failed; each carries the usage so far.
+            A bound was reached or the provider failed; each carries the usage so far and
+            the tools that ran (``tool_runs``) for the audit trail.
         """
+        runs: list[ToolRun] = []
+        try:
+            return self._answer(context, history, text, runs)
+        except AssistantError as error:
+            error.tool_runs = tuple(runs)
+            raise
+
+    def _answer(
+        self,
+        context: ToolContext,
+        history: Sequence[Message],
+        text: str,
+        runs: list[ToolRun],
+    ) -> AssistantReply:
         limits = self._limits
         deadline = self._clock() + limits.timeout
         new: list[Message] = [UserMessage(text)]
-        runs: list[ToolRun] = []
         usage = TokenUsage()
         rounds = 0
         calls = 0

@@ -9,7 +9,12 @@ each :class:`AssistantError` to one problem type through ``problem_slug`` and ``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from service.chat.messages import TokenUsage
+
+if TYPE_CHECKING:
+    from service.chat.tools import ToolRun
 
 
 class ChatError(Exception):
@@ -40,8 +45,9 @@ class ProviderUnavailableError(ProviderError):
 class AssistantError(ChatError):
     """A message could not be answered within its bounds.
 
-    ``usage`` is what the attempt still cost (for quotas and spend), ``status`` and
-    ``problem_slug`` say how the API answers it.
+    ``usage`` is what the attempt still cost (for quotas and spend) and ``tool_runs`` the
+    tools that did run before it failed (they read data: the audit trail records them
+    all the same); ``status`` and ``problem_slug`` say how the API answers it.
     """
 
     status = 503
@@ -50,6 +56,7 @@ class AssistantError(ChatError):
     def __init__(self, detail: str, *, usage: TokenUsage | None = None) -> None:
         super().__init__(detail)
         self.usage = usage or TokenUsage()
+        self.tool_runs: tuple[ToolRun, ...] = ()
 
 
 class AssistantTimeoutError(AssistantError):

@@ -91,6 +91,8 @@ def test_a_model_that_loops_forever_stops_after_the_round_limit(
     assert len(ledger.calls) == 3
     assert raised.value.usage.output_tokens > 0
     assert raised.value.status == 422 and "3 rounds" in raised.value.detail
+    # the tools that ran are still reported, for the audit trail
+    assert [run.audit_name for run in raised.value.tool_runs] == ["test_list_accounts"] * 3
 
 
 def test_each_call_asks_only_for_the_output_tokens_left(
