@@ -154,7 +154,7 @@ class BedrockConverseModel:
         arguments: dict[str, Any] = {
             "modelId": self._model_id,
             "system": [{"text": request.system}],
-            "messages": [_message(message) for message in request.messages],
+            "messages": _alternating([_message(message) for message in request.messages]),
             "inferenceConfig": {
                 "maxTokens": request.max_output_tokens,
                 "temperature": self._temperature,
@@ -181,6 +181,18 @@ class BedrockConverseModel:
                 "trace": "disabled",
             }
         return arguments
+
+
+def _alternating(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge neighbours of the same role, as Converse requires the roles to alternate."""
+    # A stored history may end with a member's message that got no answer.
+    merged: list[dict[str, Any]] = []
+    for message in messages:
+        if merged and merged[-1]["role"] == message["role"]:
+            merged[-1] = {**merged[-1], "content": [*merged[-1]["content"], *message["content"]]}
+        else:
+            merged.append(message)
+    return merged
 
 
 def _message(message: Message) -> dict[str, Any]:

@@ -249,3 +249,16 @@ def test_a_filtered_turn_is_flagged(connect: Connect, ledger: FakeLedger) -> Non
 
     assert reply.filtered and not reply.truncated
     assert reply.text == "Sorry, I cannot help with that."
+
+
+def test_a_history_ending_with_an_unanswered_message_still_works(
+    connect: Connect, ledger: FakeLedger
+) -> None:
+    provider = connect(scripts.answer("Answered both."))
+
+    reply = assistant(provider.model, ledger).reply(
+        context=alice_context(), history=[UserMessage("First, unanswered")], text="Second"
+    )
+
+    assert reply.text == "Answered both."
+    assert provider.user_texts(provider.requests[0]) == ["First, unanswered", "Second"]
