@@ -210,7 +210,9 @@ def test_a_status_codedeploy_refuses_is_raised_so_lambda_retries(
 def test_the_database_ahead_of_the_release_is_reported_not_refused(
     owner_postgres_db: PostgresDatabase, codedeploy: LocalCodeDeploy, tmp_path: Path
 ) -> None:
-    newer = with_extra(tmp_path, {"9001_newer.sql": "COMMENT ON TABLE schema_migrations IS 'newer';"})
+    newer = with_extra(
+        tmp_path, {"9001_newer.sql": "COMMENT ON TABLE schema_migrations IS 'newer';"}
+    )
     handle({}, database=owner_postgres_db, codedeploy=codedeploy.client(), migrations_dir=newer)
     # The previous release (shipped files only) runs its hook after a rollback.
     result = handle(hook_event(), database=owner_postgres_db, codedeploy=codedeploy.client())
