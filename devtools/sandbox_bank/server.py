@@ -41,7 +41,11 @@ class SandboxBankServer:
     def start(self) -> SandboxBankServer:
         """Bind to 127.0.0.1 and serve in a daemon thread."""
         self._server = make_server(
-            "127.0.0.1", self._port, SandboxBankApp(self.bank), threaded=True
+            "127.0.0.1",
+            self._port,
+            SandboxBankApp(self.bank),
+            threaded=True,
+            request_handler=_QuietHandler,
         )
         self.bank.public_url = self.base_url
         self._thread = threading.Thread(
