@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 
 from devtools.households import HouseholdAccount, HouseholdTransaction
 from devtools.sandbox_bank import exceptions as exc
-from devtools.sandbox_bank.households import household_until
+from devtools.sandbox_bank.households import HISTORY_DAYS, household_until
 
 CONSENT_DAYS = 90
 TOKEN_SECONDS = 3600
@@ -131,6 +131,7 @@ class SandboxBank:
         self.default_quirks = Quirks()
         self.public_url = "http://127.0.0.1"
         self.calls: list[Call] = []
+        self.history_start = self._clock().date() - timedelta(days=HISTORY_DAYS)
         self._rng = random.Random(fault_seed)  # noqa: S311 - fault injection, not security
         self._lock = threading.RLock()
         self._tokens: dict[str, datetime] = {}
@@ -319,7 +320,7 @@ class SandboxBank:
 
     # -- accounts and balances ---------------------------------------------------------------
     def _accounts(self, conn: SandboxConnection) -> dict[str, HouseholdAccount]:
-        household = household_until(conn.household_seed, self.now().date())
+        household = household_until(conn.household_seed, self.history_start, self.now().date())
         # Data API v3 serves current and savings accounts only (cards are not in v3 yet).
         return {_account_id(conn, a): a for a in household.accounts if a.type != "credit"}
 
@@ -342,7 +343,7 @@ class SandboxBank:
         conn = self._authorised(connection_id, "balance")
         account = self._account(conn, account_id)
         self._count_unattended(conn, account_id, user_ip)
-        household = household_until(conn.household_seed, self.now().date())
+        household = household_until(conn.household_seed, self.history_start, self.now().date())
         current = household.closing_balance(account.id)
         available = household.closing_balance(account.id, include_pending=True)
         return {
@@ -421,7 +422,7 @@ class SandboxBank:
         self, conn: SandboxConnection, req: TransactionsRequest
     ) -> list[dict[str, Any]]:
         today = self.now().date()
-        household = household_until(conn.household_seed, today)
+        household = household_until(conn.household_seed, self.history_start, today)
         account = self._account(conn, req.account_id)
         quirks = conn.quirks
         items = []
