@@ -77,7 +77,7 @@ def ok(ctx: StepContext) -> None:
 
 
 def test_transient_failures_retry_then_succeed_with_records() -> None:
-    step, calls = failing(2, ProviderUnavailableError("bank down"))
+    step, _calls = failing(2, ProviderUnavailableError("bank down"))
     run_, store, clock = runner({"first": step, "second": ok})
     run = run_.start({"x": 1}, run_id="run-1")
     assert run.status is RunStatus.SUCCEEDED
@@ -124,7 +124,7 @@ def test_long_retry_hint_defers_and_resume_skips_finished_steps() -> None:
             raise RateLimitedError("daily limit", retry_at=later)
 
     first, first_calls = failing(0, ProviderUnavailableError("x"))
-    run_, store, clock = runner({"first": first, "second": second})
+    run_, _store, clock = runner({"first": first, "second": second})
     run = run_.start({}, run_id="r")
     assert run.status is RunStatus.DEFERRED and run.resume_at == later
     assert clock.sleeps == []  # the process was not held for ten hours

@@ -148,7 +148,7 @@ def served() -> Iterator[tuple[SandboxBank, str]]:
 
 
 def test_wire_errors_are_problem_details(served: tuple[SandboxBank, str]) -> None:
-    bank, url = served
+    _bank, url = served
     response = httpx.get(f"{url}/v3/connected-accounts", headers={"Authorization": "Bearer nope"})
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
