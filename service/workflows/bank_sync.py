@@ -7,14 +7,16 @@ completed requests (TrueLayer documents them as re-readable) so the whole window
 ingest planner at once. Every step is idempotent, so a retry or a re-run never duplicates.
 
 Run input: ``connection_ref`` (our id of the connection), ``window_start`` and ``window_end``
-(ISO dates) and, for a sync the user asked for, ``user_ip`` (from ``CloudFront-Viewer-Address``).
+(ISO dates) and, for a sync the user asked for, ``user_ip`` (from ``CloudFront-Viewer-Address``)
+with ``user_present_until``: the IP is sent only until then, because it tells the bank the user
+is present, which is no longer true of a run resumed hours later.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from service.banking.errors import ReauthRequiredError, TransactionsNotReadyError, UnsupportedError
@@ -148,17 +150,27 @@ def default_window(today: date, *, days: int = 90) -> DateWindow:
     return DateWindow(today - timedelta(days=days - 1), today)
 
 
+USER_PRESENCE = timedelta(minutes=10)
+
+
 def bank_sync_input(
-    connection_ref: str, window: DateWindow, *, user_ip: str | None = None
+    connection_ref: str,
+    window: DateWindow,
+    *,
+    user_ip: str | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The run input for one connection and window."""
+    """The run input for one connection and window (``now`` is required with ``user_ip``)."""
     data: dict[str, Any] = {
         "connection_ref": connection_ref,
         "window_start": window.start.isoformat(),
         "window_end": window.end.isoformat(),
     }
     if user_ip:
+        if now is None:
+            raise ValueError("a user-present sync needs the time the user asked for it")
         data["user_ip"] = user_ip
+        data["user_present_until"] = (now + USER_PRESENCE).isoformat()
     return data
 
 
@@ -174,8 +186,9 @@ class _Sync:
             date.fromisoformat(str(ctx.input["window_start"])),
             date.fromisoformat(str(ctx.input["window_end"])),
         )
-        ip = ctx.input.get("user_ip")
-        self.user_ip = str(ip) if ip else None
+        ip, until = ctx.input.get("user_ip"), ctx.input.get("user_present_until")
+        present = bool(ip and until and ctx.now() < datetime.fromisoformat(str(until)))
+        self.user_ip = str(ip) if present else None
 
     @property
     def accounts(self) -> dict[str, str]:

@@ -183,10 +183,19 @@ def test_unattended_daily_limit_defers_the_run_until_midnight(env: SandboxEnv) -
 def test_user_present_sync_is_not_limited(env: SandboxEnv) -> None:
     env.bank.default_quirks.unattended_daily_limit = 1
     h = Harness(env)
-    run = h.sync(user_ip="203.0.113.9")
+    run = h.sync(user_ip="203.0.113.9", now=env.bank.now())
     assert run.status is RunStatus.SUCCEEDED
     data_calls = [c for c in env.bank.calls if c.path.startswith("/v3/connected-accounts")]
     assert data_calls and all(c.user_ip == "203.0.113.9" for c in data_calls)
+
+
+def test_user_ip_is_not_sent_once_the_user_has_left(env: SandboxEnv) -> None:
+    h = Harness(env)
+    run_input = bank_sync_input("conn-1", h.window(), user_ip="203.0.113.9", now=env.bank.now())
+    env.bank.advance(minutes=11)
+    calls_before = len(env.bank.calls)
+    assert h.runner.start(run_input).status is RunStatus.SUCCEEDED
+    assert all(c.user_ip is None for c in env.bank.calls[calls_before:])
 
 
 def test_window_ending_before_today_is_synced_as_given(env: SandboxEnv) -> None:
