@@ -16,6 +16,7 @@ Quirks, per connection (``connection.quirks``) or for every call (``bank.switche
 * ``error_burst`` / ``error_rate`` — the next n calls, or that share of calls, answer 5xx.
 * ``slow_seconds`` — answers are delayed (to exercise the adapter's read timeout).
 * ``polls_before_ready`` — a transactions request stays pending for that many reads.
+* ``malformed_items`` — transaction pages carry an item that breaks the wire format.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Quirks:
     slow_seconds: float = 0.0
     polls_before_ready: int = 1
     page_size: int = 200
+    malformed_items: bool = False
 
 
 @dataclass
@@ -410,6 +412,8 @@ class SandboxBank:
         items = self._window_items(conn, req)
         size = conn.quirks.page_size
         page = items[req.offset : req.offset + size]
+        if conn.quirks.malformed_items and page:
+            page[-1] = {**page[-1], "amount": "lots"}
         more = req.offset + size < len(items)
         return {
             "id": req.id,

@@ -205,3 +205,14 @@ def test_window_ending_before_today_is_synced_as_given(env: SandboxEnv) -> None:
     assert h.sync(window).status is RunStatus.SUCCEEDED
     assert stored(h.ingestion, window) == truth(env.bank, window)
     assert all(window.contains(r.booked_on) for r in h.ingestion.transactions())
+
+
+def test_answer_off_the_wire_format_fails_the_step_and_ingests_nothing(env: SandboxEnv) -> None:
+    h = Harness(env)
+    env.bank.connection(h.connection.provider_connection_id).quirks.malformed_items = True
+    run = h.sync()
+    assert run.status is RunStatus.FAILED
+    poll = run.step("poll_transactions")
+    assert poll.attempts == 2  # one "pending" answer, then the malformed one, not retried
+    assert "ProviderRejectedError" in poll.last_error and "amount" in poll.last_error
+    assert h.ingestion.transactions() == []
