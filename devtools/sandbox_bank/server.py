@@ -49,7 +49,10 @@ class SandboxBankServer:
         )
         self.bank.public_url = self.base_url
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sandbox-bank", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # so stop() returns quickly
+            name="sandbox-bank",
+            daemon=True,
         )
         self._thread.start()
         return self
