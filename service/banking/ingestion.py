@@ -4,7 +4,7 @@ The database-backed implementation (integration work) applies the same
 :func:`~service.banking.ingest_plan.plan_ingest` decisions in batched statements: one read of
 the window's rows, one batch of inserts, one of updates; reconcile is one delete. The in-memory
 one here is what the workflow tests and the sandbox demo run on, and the contract both must
-meet is in ``tests/banking/test_ingestion.py``.
+meet is in ``tests/banking/test_ingestion_contract.py``.
 """
 
 from __future__ import annotations
