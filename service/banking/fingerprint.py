@@ -20,12 +20,14 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 from service.banking.models import ProviderTransaction
 
 _NOISE = re.compile(r"[^0-9A-Z]+")
 
 
+@lru_cache(maxsize=65536)  # descriptions repeat (every salary, every subscription)
 def normalise_description(text: str) -> str:
     """Upper-case alphanumerics separated by single spaces (punctuation and spacing vary)."""
     return " ".join(_NOISE.sub(" ", text.upper()).split())
@@ -62,13 +64,11 @@ def fingerprints(transactions: Iterable[ProviderTransaction]) -> list[str]:
     transactions may swap numbers, which is harmless because their content is identical.
     """
     txns = list(transactions)
-    order = sorted(
-        range(len(txns)), key=lambda i: (content_key(txns[i]), txns[i].provider_transaction_id)
-    )
+    keys = [content_key(t) for t in txns]
+    order = sorted(range(len(txns)), key=lambda i: (keys[i], txns[i].provider_transaction_id))
     seen: Counter[str] = Counter()
     result = [""] * len(txns)
     for i in order:
-        key = content_key(txns[i])
-        result[i] = f"{key}#{seen[key]}"
-        seen[key] += 1
+        result[i] = f"{keys[i]}#{seen[keys[i]]}"
+        seen[keys[i]] += 1
     return result

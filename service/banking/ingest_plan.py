@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from service.banking.fingerprint import fingerprints, pending_match_key
@@ -59,7 +59,13 @@ class IngestPlan:
 
 
 def _row(
-    txn: ProviderTransaction, account_id: str, fp: str, run_id: str, row_id: str = ""
+    txn: ProviderTransaction,
+    account_id: str,
+    fp: str,
+    pending_key: str,
+    run_id: str,
+    *,
+    row_id: str = "",
 ) -> StoredTransaction:
     return StoredTransaction(
         row_id=row_id,
@@ -73,13 +79,27 @@ def _row(
         merchant_name=txn.merchant_name,
         category=txn.category,
         fingerprint=fp,
-        pending_key=pending_match_key(txn),
+        pending_key=pending_key,
         last_seen_run=run_id,
     )
 
 
+def _content_fields(r: StoredTransaction) -> tuple[object, ...]:
+    return (
+        r.provider_transaction_id,
+        r.state,
+        r.booked_on,
+        r.amount_minor,
+        r.currency,
+        r.description,
+        r.merchant_name,
+        r.category,
+        r.fingerprint,
+    )
+
+
 def _same_content(a: StoredTransaction, b: StoredTransaction) -> bool:
-    return replace(a, last_seen_run=None) == replace(b, last_seen_run=None)
+    return _content_fields(a) == _content_fields(b)
 
 
 def plan_ingest(
@@ -105,6 +125,7 @@ def plan_ingest(
         zip((t.provider_transaction_id for t in pending), fingerprints(pending), strict=True)
     )
 
+    pkeys = {pid: pending_match_key(t) for pid, t in unique.items()}
     by_pid = {r.provider_transaction_id: r for r in existing}
     claimed: set[str] = set()  # row ids already matched to an incoming transaction
     decided: dict[str, StoredTransaction] = {}  # provider id → row to write
@@ -115,7 +136,7 @@ def plan_ingest(
         row = by_pid.get(pid)
         if row is not None:
             claimed.add(row.row_id)
-            decided[pid] = _row(txn, account_id, fps[pid], run_id, row.row_id)
+            decided[pid] = _row(txn, account_id, fps[pid], pkeys[pid], run_id, row_id=row.row_id)
             if row.state is TransactionState.PENDING and txn.state is TransactionState.BOOKED:
                 counts["pending_booked"] += 1
             else:
@@ -139,7 +160,7 @@ def plan_ingest(
             continue
         row = candidates.pop(0)
         claimed.add(row.row_id)
-        decided[pid] = _row(txn, account_id, fps[pid], run_id, row.row_id)
+        decided[pid] = _row(txn, account_id, fps[pid], pkeys[pid], run_id, row_id=row.row_id)
         counts["changed_id"] += 1
 
     # 3. pending booked under a new id (oldest pending first)
@@ -157,7 +178,7 @@ def plan_ingest(
         pid = txn.provider_transaction_id
         if pid in decided:
             continue
-        key = pending_match_key(txn)
+        key = pkeys[pid]
         for row in open_pending:
             if (
                 row.row_id not in claimed
@@ -165,7 +186,9 @@ def plan_ingest(
                 and row.booked_on <= txn.booked_on <= row.booked_on + pending_tolerance
             ):
                 claimed.add(row.row_id)
-                decided[pid] = _row(txn, account_id, fps[pid], run_id, row.row_id)
+                decided[pid] = _row(
+                    txn, account_id, fps[pid], pkeys[pid], run_id, row_id=row.row_id
+                )
                 counts["pending_booked"] += 1
                 break
 
@@ -173,7 +196,7 @@ def plan_ingest(
     inserts = []
     for pid, txn in unique.items():
         if pid not in decided:
-            inserts.append(_row(txn, account_id, fps[pid], run_id))
+            inserts.append(_row(txn, account_id, fps[pid], pkeys[pid], run_id))
             counts["inserted"] += 1
 
     # Every matched row is written, unchanged ones too: the run stamp is what reconcile reads.
