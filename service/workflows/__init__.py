@@ -12,7 +12,7 @@ from service.workflows.definition import (
     WorkflowDefinition,
     step_functions_spec,
 )
-from service.workflows.runner import InProcessRunner, StepContext
+from service.workflows.runner import InProcessRunner, StepContext, StepWorker
 from service.workflows.store import InMemoryRunStore, RunRecord, RunStatus, RunStore, StepRecord
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "StepContext",
     "StepRecord",
     "StepSpec",
+    "StepWorker",
     "WorkflowDefinition",
     "step_functions_spec",
 ]

@@ -130,37 +130,130 @@ class InProcessRunner:
 
     def _run_step(self, run: RunRecord, spec: StepSpec, record: StepRecord) -> RunStatus:
         policy = spec.retry
-        record.status = RunStatus.RUNNING
-        record.started_at = record.started_at or self._clock()
         attempts_this_pass = 0
         while True:
             attempts_this_pass += 1
-            record.attempts += 1
-            ctx = StepContext(run.run_id, run.input, run.state, self._clock)
-            try:
-                self._steps[spec.name](ctx)
-            except Exception as error:  # every failure is recorded; none escapes the runner
-                record.last_error = describe(error)
-                for key, value in ctx.counts.items():  # progress made before the failure
-                    record.counts[key] = record.counts.get(key, 0) + value
-                self._store.save(run)
-                if not policy.retries(error) or attempts_this_pass >= policy.max_attempts:
-                    record.status = RunStatus.FAILED
-                    record.finished_at = self._clock()
-                    return RunStatus.FAILED
-                wait = policy.delay(attempts_this_pass, self._rng)
-                if isinstance(error, RateLimitedError) and error.retry_at is not None:
-                    hinted = (error.retry_at - self._clock()).total_seconds()
-                    if hinted > policy.max_delay:
-                        record.status = RunStatus.DEFERRED
-                        run.resume_at = error.retry_at
-                        return RunStatus.DEFERRED
-                    wait = max(wait, hinted)
-                self._sleep(wait)
-                continue
-            for key, value in ctx.counts.items():
-                record.counts[key] = record.counts.get(key, 0) + value
-            record.status = RunStatus.SUCCEEDED  # last_error is kept: it tells why it retried
-            record.finished_at = self._clock()
+            error = attempt_step(run, spec.name, self._steps[spec.name], self._store, self._clock)
+            if error is None:
+                return RunStatus.SUCCEEDED
+            if not policy.retries(error) or attempts_this_pass >= policy.max_attempts:
+                record.status = RunStatus.FAILED
+                record.finished_at = self._clock()
+                return RunStatus.FAILED
+            wait = policy.delay(attempts_this_pass, self._rng)
+            if isinstance(error, RateLimitedError) and error.retry_at is not None:
+                hinted = (error.retry_at - self._clock()).total_seconds()
+                if hinted > policy.max_delay:
+                    record.status = RunStatus.DEFERRED
+                    run.resume_at = error.retry_at
+                    return RunStatus.DEFERRED
+                wait = max(wait, hinted)
+            self._sleep(wait)
+
+
+def attempt_step(
+    run: RunRecord,
+    name: str,
+    function: StepFunction,
+    store: RunStore,
+    clock: Callable[[], datetime],
+) -> Exception | None:
+    """Run one attempt of step ``name``, record it in ``run`` and save; return its error.
+
+    Shared by the in-process runner and :class:`StepWorker`, so both record attempts the same
+    way. Counts add up over attempts (what each attempt did); ``last_error`` is kept after a
+    success because it tells why the step needed another attempt.
+    """
+    record = run.step(name)
+    record.status = RunStatus.RUNNING
+    record.started_at = record.started_at or clock()
+    record.attempts += 1
+    ctx = StepContext(run.run_id, run.input, run.state, clock)
+    try:
+        function(ctx)
+    except Exception as error:  # every failure is recorded; the caller decides what follows
+        record.last_error = describe(error)
+        _add_counts(record, ctx.counts)
+        store.save(run)
+        return error
+    _add_counts(record, ctx.counts)
+    record.status = RunStatus.SUCCEEDED
+    record.finished_at = clock()
+    store.save(run)
+    return None
+
+
+def _add_counts(record: StepRecord, counts: Mapping[str, int]) -> None:
+    for key, value in counts.items():
+        record.counts[key] = record.counts.get(key, 0) + value
+
+
+class StepWorker:
+    """Runs single steps on behalf of Step Functions (the worker Lambda's core).
+
+    The state machine passes ids, not payloads: each task invokes the worker with
+    ``{"run_id": ..., "step": ...}``; the worker loads the run, makes one attempt and re-raises
+    the step's error, so the state machine's Retry (from :func:`step_functions_spec`) matches
+    its class name and its Catch records the failure with :meth:`fail`.
+    """
+
+    def __init__(
+        self,
+        definition: WorkflowDefinition,
+        steps: Mapping[str, StepFunction],
+        *,
+        store: RunStore,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        missing = set(definition.step_names) ^ set(steps)
+        if missing:
+            raise ValueError(f"steps and definition differ: {sorted(missing)}")
+        self.definition = definition
+        self._steps = dict(steps)
+        self._store = store
+        self._clock = clock
+
+    def create(self, run_input: Mapping[str, Any], *, run_id: str | None = None) -> str:
+        """Record a new run (before the state machine starts); returns its id."""
+        run = RunRecord(
+            run_id=run_id or str(uuid.uuid4()),
+            workflow=self.definition.name,
+            input=dict(run_input),
+            steps=[StepRecord(name) for name in self.definition.step_names],
+            status=RunStatus.RUNNING,
+            started_at=self._clock(),
+        )
+        self._store.save(run)
+        return run.run_id
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, str]:
+        """One attempt of ``event["step"]`` of run ``event["run_id"]``; raises its error."""
+        run_id, name = str(event["run_id"]), str(event["step"])
+        if name not in self._steps:
+            raise ValueError(f"unknown step {name!r}")
+        run = self._store.get(run_id)
+        if run is None:
+            raise KeyError(f"unknown run {run_id!r}")
+        if run.step(name).status is not RunStatus.SUCCEEDED:  # a redelivered task is a no-op
+            error = attempt_step(run, name, self._steps[name], self._store, self._clock)
+            if error is not None:
+                raise error
+        if name == self.definition.step_names[-1]:
+            run.status = RunStatus.SUCCEEDED
+            run.finished_at = self._clock()
             self._store.save(run)
-            return RunStatus.SUCCEEDED
+        return {"run_id": run_id}
+
+    def fail(self, event: Mapping[str, Any]) -> dict[str, str]:
+        """The Catch target: mark step and run failed (retries exhausted or not retryable)."""
+        run = self._store.get(str(event["run_id"]))
+        if run is None:
+            raise KeyError(f"unknown run {event['run_id']!r}")
+        record = run.step(str(event["step"]))
+        record.status = RunStatus.FAILED
+        record.finished_at = self._clock()
+        run.status = RunStatus.FAILED
+        run.last_error = record.last_error
+        run.finished_at = self._clock()
+        self._store.save(run)
+        return {"run_id": run.run_id}
