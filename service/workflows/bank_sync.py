@@ -1,0 +1,320 @@
+"""The bank-sync workflow: its definition (data) and its step functions (behaviour).
+
+One run syncs one connection for one window of booking dates. Steps pass ids and cursors
+through the run state, never transaction payloads: ``poll_transactions`` only follows each
+account's chain of asynchronous requests to its end, and ``ingest_transactions`` re-reads the
+completed requests (TrueLayer documents them as re-readable) so the whole window reaches the
+ingest planner at once. Every step is idempotent, so a retry or a re-run never duplicates.
+
+Run input: ``connection_ref`` (our id of the connection), ``window_start`` and ``window_end``
+(ISO dates) and, for a sync the user asked for, ``user_ip`` (from ``CloudFront-Viewer-Address``)
+with ``user_present_until``: the IP is sent only until then, because it tells the bank the user
+is present, which is no longer true of a run resumed hours later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from service.banking.errors import ReauthRequiredError, TransactionsNotReadyError, UnsupportedError
+from service.banking.ingestion import IngestionPort
+from service.banking.models import DateWindow, ProviderConnection, ProviderTransaction
+from service.banking.port import BankProvider, ProviderRegistry
+from service.workflows.definition import RetryPolicy, StepSpec, WorkflowDefinition
+from service.workflows.runner import StepContext, StepFunction
+
+# Errors worth another attempt; everything else (reauth_required, unsupported, rejected, bugs)
+# fails the step at once with its reason.
+TRANSIENT = ("ProviderUnavailableError", "RateLimitedError")
+_PROVIDER_CALL = RetryPolicy(max_attempts=4, initial_delay=2, max_delay=60, retry_on=TRANSIENT)
+
+BANK_SYNC = WorkflowDefinition(
+    "bank-sync",
+    (
+        StepSpec(
+            name="refresh_credentials",
+            description="Load the connection and check its consent is still valid.",
+            retry=RetryPolicy(max_attempts=3, initial_delay=1, max_delay=10, retry_on=TRANSIENT),
+        ),
+        StepSpec(
+            name="accounts",
+            description="Fetch and link the connection's accounts.",
+            retry=_PROVIDER_CALL,
+        ),
+        StepSpec(
+            name="balances",
+            description="Append each account's balance to its history.",
+            retry=_PROVIDER_CALL,
+        ),
+        StepSpec(
+            name="request_transactions",
+            description="Create one asynchronous transactions request per account for the window.",
+            retry=_PROVIDER_CALL,
+        ),
+        StepSpec(
+            name="poll_transactions",
+            description="Poll each request and follow its cursor chain until every page is ready.",
+            retry=RetryPolicy(
+                max_attempts=12,
+                initial_delay=2,
+                backoff_rate=1.5,
+                max_delay=60,
+                retry_on=("TransactionsNotReadyError", *TRANSIENT),
+            ),
+            timeout_seconds=120,
+        ),
+        StepSpec(
+            name="ingest_transactions",
+            description="Re-read the pages and upsert the window by provider id and fingerprint.",
+            retry=_PROVIDER_CALL,
+            timeout_seconds=300,
+        ),
+        StepSpec(
+            name="reconcile_pending",
+            description="Remove pending transactions the bank no longer reports.",
+            retry=RetryPolicy(max_attempts=3, initial_delay=1, max_delay=10, retry_on=TRANSIENT),
+        ),
+        StepSpec(
+            name="post_processing",
+            description="Run the post-sync hooks (categorising, recurring detection, runway).",
+            retry=RetryPolicy(max_attempts=3, initial_delay=1, max_delay=30, retry_on=TRANSIENT),
+            timeout_seconds=300,
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncTarget:
+    """What a sync needs to know about a connection (decrypted from the token store)."""
+
+    owner_key: str  # whose accounts these are (the family, or the member for private ones)
+    provider: str
+    connection: ProviderConnection
+
+
+class SyncTargets(Protocol):
+    """Resolves a connection reference to its provider connection (the DB adapter comes later)."""
+
+    def load(self, connection_ref: str) -> SyncTarget:
+        """The target, or :class:`ReauthRequiredError` if the connection is gone or revoked."""
+        ...
+
+
+class InMemorySyncTargets:
+    """:class:`SyncTargets` over a dictionary."""
+
+    def __init__(self, targets: Mapping[str, SyncTarget] | None = None) -> None:
+        self.targets: dict[str, SyncTarget] = dict(targets or {})
+
+    def load(self, connection_ref: str) -> SyncTarget:
+        """See :meth:`SyncTargets.load`."""
+        try:
+            return self.targets[connection_ref]
+        except KeyError:
+            raise ReauthRequiredError("the connection no longer exists") from None
+
+
+@dataclass(frozen=True, slots=True)
+class PostSyncEvent:
+    """What a post-processing hook is told: which run, which accounts, which window."""
+
+    run_id: str
+    connection_ref: str
+    account_ids: tuple[str, ...]
+    window: DateWindow
+
+
+PostSyncHook = Callable[[PostSyncEvent], None]
+
+# The insights work registers its hooks here (categorise, detect recurring, project runway);
+# each must be idempotent, because the step retries as a whole.
+POST_PROCESSING_HOOKS: tuple[PostSyncHook, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BankSyncDeps:
+    """The ports the steps use."""
+
+    providers: ProviderRegistry
+    targets: SyncTargets
+    ingestion: IngestionPort
+    hooks: Sequence[PostSyncHook] = field(default=POST_PROCESSING_HOOKS)
+
+
+def default_window(today: date, *, days: int = 90) -> DateWindow:
+    """The last ``days`` days up to ``today`` (what a routine sync asks for)."""
+    return DateWindow(today - timedelta(days=days - 1), today)
+
+
+USER_PRESENCE = timedelta(minutes=10)
+
+
+def bank_sync_input(
+    connection_ref: str,
+    window: DateWindow,
+    *,
+    user_ip: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The run input for one connection and window (``now`` is required with ``user_ip``)."""
+    data: dict[str, Any] = {
+        "connection_ref": connection_ref,
+        "window_start": window.start.isoformat(),
+        "window_end": window.end.isoformat(),
+    }
+    if user_ip:
+        if now is None:
+            raise ValueError("a user-present sync needs the time the user asked for it")
+        data["user_ip"] = user_ip
+        data["user_present_until"] = (now + USER_PRESENCE).isoformat()
+    return data
+
+
+class _Sync:
+    """Binds the deps to one step context; each public method is one step."""
+
+    def __init__(self, deps: BankSyncDeps, ctx: StepContext) -> None:
+        self.deps = deps
+        self.ctx = ctx
+        self.target = deps.targets.load(str(ctx.input["connection_ref"]))
+        self.provider: BankProvider = deps.providers[self.target.provider]
+        self.window = DateWindow(
+            date.fromisoformat(str(ctx.input["window_start"])),
+            date.fromisoformat(str(ctx.input["window_end"])),
+        )
+        ip, until = ctx.input.get("user_ip"), ctx.input.get("user_present_until")
+        present = bool(ip and until and ctx.now() < datetime.fromisoformat(str(until)))
+        self.user_ip = str(ip) if present else None
+
+    @property
+    def accounts(self) -> dict[str, str]:
+        """Provider account id → our account id, from the ``accounts`` step."""
+        accounts: dict[str, str] = self.ctx.state.get("accounts", {})
+        return accounts
+
+    def refresh_credentials(self) -> None:
+        if self.target.connection.consent_expired(self.ctx.now()):
+            raise ReauthRequiredError("the consent has expired; the user must reconfirm it")
+
+    def fetch_accounts(self) -> None:
+        found = self.provider.list_accounts(self.target.connection, user_ip=self.user_ip)
+        mapping = self.deps.ingestion.link_accounts(
+            owner_key=self.target.owner_key, provider=self.provider.name, accounts=found
+        )
+        self.ctx.state["accounts"] = mapping
+        self.ctx.count("accounts", len(mapping))
+
+    def balances(self) -> None:
+        for pid, account_id in sorted(self.accounts.items()):
+            try:
+                balance = self.provider.get_balance(
+                    self.target.connection, pid, user_ip=self.user_ip
+                )
+            except UnsupportedError:
+                self.ctx.count("unsupported")
+                continue
+            stored = self.deps.ingestion.record_balance(account_id=account_id, balance=balance)
+            self.ctx.count("recorded" if stored else "already_recorded")
+
+    def request_transactions(self) -> None:
+        chains: dict[str, dict[str, Any]] = self.ctx.state.setdefault("chains", {})
+        for pid in sorted(self.accounts):
+            if pid in chains:  # requested by an earlier attempt
+                continue
+            handle = self.provider.request_transactions(
+                self.target.connection, pid, self.window, user_ip=self.user_ip
+            )
+            chains[pid] = {"handles": [handle], "done": False}
+            self.ctx.count("requests")
+
+    def poll_transactions(self) -> None:
+        chains: dict[str, dict[str, Any]] = self.ctx.state["chains"]
+        waiting = []
+        for pid in sorted(chains):
+            chain = chains[pid]
+            while not chain["done"]:
+                try:
+                    batch = self.provider.poll_transactions(
+                        self.target.connection, pid, chain["handles"][-1], user_ip=self.user_ip
+                    )
+                except TransactionsNotReadyError:
+                    waiting.append(pid)
+                    break
+                self.ctx.count("pages")
+                if batch.next_cursor is None:
+                    chain["done"] = True
+                else:
+                    chain["handles"].append(
+                        self.provider.request_transactions(
+                            self.target.connection,
+                            pid,
+                            self.window,
+                            cursor=batch.next_cursor,
+                            user_ip=self.user_ip,
+                        )
+                    )
+        if waiting:
+            raise TransactionsNotReadyError(f"{len(waiting)} account(s) still being prepared")
+
+    def ingest_transactions(self) -> None:
+        chains: dict[str, dict[str, Any]] = self.ctx.state["chains"]
+        for pid, account_id in sorted(self.accounts.items()):
+            fetched: list[ProviderTransaction] = []
+            for handle in chains[pid]["handles"]:
+                batch = self.provider.poll_transactions(
+                    self.target.connection, pid, handle, user_ip=self.user_ip
+                )
+                fetched.extend(batch.transactions)
+            counts = self.deps.ingestion.ingest_window(
+                account_id=account_id,
+                window=self.window,
+                transactions=fetched,
+                run_id=self.ctx.run_id,
+            )
+            self.ctx.count("fetched", len(fetched))
+            for key, value in counts.items():
+                self.ctx.count(key, value)
+
+    def reconcile_pending(self) -> None:
+        for account_id in sorted(self.accounts.values()):
+            removed = self.deps.ingestion.reconcile_pending(
+                account_id=account_id, window=self.window, run_id=self.ctx.run_id
+            )
+            self.ctx.count("pending_removed", removed)
+
+    def post_processing(self) -> None:
+        event = PostSyncEvent(
+            run_id=self.ctx.run_id,
+            connection_ref=str(self.ctx.input["connection_ref"]),
+            account_ids=tuple(sorted(self.accounts.values())),
+            window=self.window,
+        )
+        for hook in self.deps.hooks:
+            hook(event)
+            self.ctx.count("hooks")
+
+
+def bank_sync_steps(deps: BankSyncDeps) -> dict[str, StepFunction]:
+    """Step name → function, for :class:`~service.workflows.runner.InProcessRunner` or a worker."""
+    methods: dict[str, Callable[[_Sync], None]] = {
+        "refresh_credentials": _Sync.refresh_credentials,
+        "accounts": _Sync.fetch_accounts,
+        "balances": _Sync.balances,
+        "request_transactions": _Sync.request_transactions,
+        "poll_transactions": _Sync.poll_transactions,
+        "ingest_transactions": _Sync.ingest_transactions,
+        "reconcile_pending": _Sync.reconcile_pending,
+        "post_processing": _Sync.post_processing,
+    }
+
+    def bind(method: Callable[[_Sync], None]) -> StepFunction:
+        def step(ctx: StepContext) -> None:
+            method(_Sync(deps, ctx))
+
+        return step
+
+    return {name: bind(method) for name, method in methods.items()}

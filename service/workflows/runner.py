@@ -1,0 +1,259 @@
+"""Run a :class:`~service.workflows.definition.WorkflowDefinition` in this process.
+
+Used locally (``make dev``, tests); in AWS, Step Functions plays this part from the same
+definition. Steps run in order; a step that fails with an error its policy retries is tried
+again after a full-jitter backoff, up to its attempt limit. A
+:class:`~service.banking.errors.RateLimitedError` whose ``retry_at`` lies beyond the step's
+longest backoff defers the run (status ``deferred``, ``resume_at`` set) instead of holding the
+process; :meth:`InProcessRunner.resume` continues it, skipping the steps that succeeded.
+Clock, sleep and randomness are injected so tests never wait.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from service.banking.errors import ProviderError, RateLimitedError
+from service.workflows.definition import StepSpec, WorkflowDefinition
+from service.workflows.store import RunRecord, RunStatus, RunStore, StepRecord
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class StepContext:
+    """What a step sees: the run's id and input, and the state steps share (JSON values)."""
+
+    run_id: str
+    input: Mapping[str, Any]
+    state: dict[str, Any]
+    now: Callable[[], datetime]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, name: str, n: int = 1) -> None:
+        """Add ``n`` to the step's counter ``name``."""
+        self.counts[name] = self.counts.get(name, 0) + n
+
+
+StepFunction = Callable[[StepContext], None]
+
+
+def describe(error: BaseException) -> str:
+    """A one-line, secret-free description of a step failure."""
+    detail = error.detail if isinstance(error, ProviderError) else str(error)
+    return f"{type(error).__name__}: {detail}"[:500]
+
+
+class InProcessRunner:
+    """Executes one workflow definition with the given step functions.
+
+    Parameters
+    ----------
+    definition
+        The workflow; every step needs a function in ``steps``.
+    steps
+        Step name → function taking a :class:`StepContext`.
+    store
+        Where runs are recorded (after every attempt).
+    """
+
+    def __init__(
+        self,
+        definition: WorkflowDefinition,
+        steps: Mapping[str, StepFunction],
+        *,
+        store: RunStore,
+        clock: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        missing = set(definition.step_names) ^ set(steps)
+        if missing:
+            raise ValueError(f"steps and definition differ: {sorted(missing)}")
+        self.definition = definition
+        self._steps = dict(steps)
+        self._store = store
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+
+    def start(self, run_input: Mapping[str, Any], *, run_id: str | None = None) -> RunRecord:
+        """Create a run and execute it to the end (succeeded, failed or deferred)."""
+        run = RunRecord(
+            run_id=run_id or str(uuid.uuid4()),
+            workflow=self.definition.name,
+            input=dict(run_input),
+            steps=[StepRecord(name) for name in self.definition.step_names],
+        )
+        self._store.save(run)
+        return self._execute(run)
+
+    def resume(self, run_id: str) -> RunRecord:
+        """Continue a deferred or failed run from its first unfinished step."""
+        run = self._store.get(run_id)
+        if run is None:
+            raise KeyError(run_id)
+        if run.status is RunStatus.SUCCEEDED:
+            return run
+        return self._execute(run)
+
+    def _execute(self, run: RunRecord) -> RunRecord:
+        run.status = RunStatus.RUNNING
+        run.resume_at = None
+        run.last_error = None
+        run.started_at = run.started_at or self._clock()
+        self._store.save(run)
+        for spec in self.definition.steps:
+            record = run.step(spec.name)
+            if record.status is RunStatus.SUCCEEDED:
+                continue
+            outcome = self._run_step(run, spec, record)
+            if outcome is not RunStatus.SUCCEEDED:
+                run.status = outcome
+                run.last_error = record.last_error
+                if outcome is RunStatus.FAILED:
+                    run.finished_at = self._clock()
+                self._store.save(run)
+                return run
+        run.status = RunStatus.SUCCEEDED
+        run.finished_at = self._clock()
+        self._store.save(run)
+        return run
+
+    def _run_step(self, run: RunRecord, spec: StepSpec, record: StepRecord) -> RunStatus:
+        policy = spec.retry
+        attempts_this_pass = 0
+        while True:
+            attempts_this_pass += 1
+            error = attempt_step(run, spec.name, self._steps[spec.name], self._store, self._clock)
+            if error is None:
+                return RunStatus.SUCCEEDED
+            if not policy.retries(error) or attempts_this_pass >= policy.max_attempts:
+                record.status = RunStatus.FAILED
+                record.finished_at = self._clock()
+                return RunStatus.FAILED
+            wait = policy.delay(attempts_this_pass, self._rng)
+            if isinstance(error, RateLimitedError) and error.retry_at is not None:
+                hinted = (error.retry_at - self._clock()).total_seconds()
+                if hinted > policy.max_delay:
+                    record.status = RunStatus.DEFERRED
+                    run.resume_at = error.retry_at
+                    return RunStatus.DEFERRED
+                wait = max(wait, hinted)
+            self._sleep(wait)
+
+
+def attempt_step(
+    run: RunRecord,
+    name: str,
+    function: StepFunction,
+    store: RunStore,
+    clock: Callable[[], datetime],
+) -> Exception | None:
+    """Run one attempt of step ``name``, record it in ``run`` and save; return its error.
+
+    Shared by the in-process runner and :class:`StepWorker`, so both record attempts the same
+    way. Counts add up over attempts (what each attempt did); ``last_error`` is kept after a
+    success because it tells why the step needed another attempt.
+    """
+    record = run.step(name)
+    record.status = RunStatus.RUNNING
+    record.started_at = record.started_at or clock()
+    record.attempts += 1
+    ctx = StepContext(run.run_id, run.input, run.state, clock)
+    try:
+        function(ctx)
+    except Exception as error:  # every failure is recorded; the caller decides what follows
+        record.last_error = describe(error)
+        _add_counts(record, ctx.counts)
+        store.save(run)
+        return error
+    _add_counts(record, ctx.counts)
+    record.status = RunStatus.SUCCEEDED
+    record.finished_at = clock()
+    store.save(run)
+    return None
+
+
+def _add_counts(record: StepRecord, counts: Mapping[str, int]) -> None:
+    for key, value in counts.items():
+        record.counts[key] = record.counts.get(key, 0) + value
+
+
+class StepWorker:
+    """Runs single steps on behalf of Step Functions (the worker Lambda's core).
+
+    The state machine passes ids, not payloads: each task invokes the worker with
+    ``{"run_id": ..., "step": ...}``; the worker loads the run, makes one attempt and re-raises
+    the step's error, so the state machine's Retry (from :func:`step_functions_spec`) matches
+    its class name and its Catch records the failure with :meth:`fail`.
+    """
+
+    def __init__(
+        self,
+        definition: WorkflowDefinition,
+        steps: Mapping[str, StepFunction],
+        *,
+        store: RunStore,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        missing = set(definition.step_names) ^ set(steps)
+        if missing:
+            raise ValueError(f"steps and definition differ: {sorted(missing)}")
+        self.definition = definition
+        self._steps = dict(steps)
+        self._store = store
+        self._clock = clock
+
+    def create(self, run_input: Mapping[str, Any], *, run_id: str | None = None) -> str:
+        """Record a new run (before the state machine starts); returns its id."""
+        run = RunRecord(
+            run_id=run_id or str(uuid.uuid4()),
+            workflow=self.definition.name,
+            input=dict(run_input),
+            steps=[StepRecord(name) for name in self.definition.step_names],
+            status=RunStatus.RUNNING,
+            started_at=self._clock(),
+        )
+        self._store.save(run)
+        return run.run_id
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, str]:
+        """One attempt of ``event["step"]`` of run ``event["run_id"]``; raises its error."""
+        run_id, name = str(event["run_id"]), str(event["step"])
+        if name not in self._steps:
+            raise ValueError(f"unknown step {name!r}")
+        run = self._store.get(run_id)
+        if run is None:
+            raise KeyError(f"unknown run {run_id!r}")
+        if run.step(name).status is not RunStatus.SUCCEEDED:  # a redelivered task is a no-op
+            error = attempt_step(run, name, self._steps[name], self._store, self._clock)
+            if error is not None:
+                raise error
+        if name == self.definition.step_names[-1]:
+            run.status = RunStatus.SUCCEEDED
+            run.finished_at = self._clock()
+            self._store.save(run)
+        return {"run_id": run_id}
+
+    def fail(self, event: Mapping[str, Any]) -> dict[str, str]:
+        """The Catch target: mark step and run failed (retries exhausted or not retryable)."""
+        run = self._store.get(str(event["run_id"]))
+        if run is None:
+            raise KeyError(f"unknown run {event['run_id']!r}")
+        record = run.step(str(event["step"]))
+        record.status = RunStatus.FAILED
+        record.finished_at = self._clock()
+        run.status = RunStatus.FAILED
+        run.last_error = record.last_error
+        run.finished_at = self._clock()
+        self._store.save(run)
+        return {"run_id": run.run_id}
