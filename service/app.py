@@ -5,9 +5,6 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from flask import Flask, Response
 
 from service.bootstrap import Services
@@ -108,11 +105,9 @@ def _register_platform_blueprints(app: Flask) -> None:
 
 
 def _register_domain_blueprints(app: Flask) -> None:
-    # service.api is engineer E2's package; its register_blueprints adds every /v1 resource.
-    api: Any = importlib.import_module("service.api")
-    register = getattr(api, "register_blueprints", None)
-    if register is not None:
-        register(app)
+    from service.api import register_blueprints
+
+    register_blueprints(app)
 
 
 def _register_cli(app: Flask) -> None:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from flask import Blueprint
 
+from service.api._deps import audit_signer
 from service.api.schemas import (
     FamilyMembershipOut,
     InvitationCreatedOut,
@@ -48,8 +49,8 @@ def list_invitations(*, fid: UUID) -> InvitationList:
 def create_invitation(*, fid: UUID, body: InvitationIn) -> InvitationCreatedOut:
     """Invite an email address with a role. The token is returned ONCE; only its hash is
     stored. It expires after 7 days."""
-    issued = uc.invite(current_database(), current_principal(), fid, email=body.email,
-                       role=Role(body.role))
+    issued = uc.invite(current_database(), audit_signer(), current_principal(), fid,
+                       email=body.email, role=Role(body.role))
     return InvitationCreatedOut.model_validate({**_fields(issued.invitation),
                                                 "token": issued.token})
 
@@ -60,5 +61,6 @@ def create_invitation(*, fid: UUID, body: InvitationIn) -> InvitationCreatedOut:
                      409: "Already accepted, expired, or already a member"})
 def accept_invitation(*, token: str) -> FamilyMembershipOut:
     """Join the family; the caller's verified email must match the invited one."""
-    joined = uc.accept_invitation(current_database(), current_principal(), token)
-    return FamilyMembershipOut(id=joined.id, name=joined.name, role=joined.role.value)
+    joined = uc.accept_invitation(current_database(), audit_signer(), current_principal(),
+                                  token)
+    return FamilyMembershipOut(id=joined.id, name=joined.name, role=joined.role)

@@ -8,7 +8,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from service.crypto import DynamoDbFamilyKeyStore, KmsDataKeyProvider
+from service.crypto import KmsDataKeyProvider
+from service.crypto.family_key_store import DynamoDbFamilyKeyStore
 
 REGION = "eu-west-2"
 TABLE = "family-keys"
