@@ -30,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from service import create_app  # noqa: E402
+from service.audit import AuditSigner  # noqa: E402
+from service.bootstrap import AwsClients, Services  # noqa: E402
 from service.db.embedded import embedded_postgres_url, with_database  # noqa: E402
 from service.db.migrations import upgrade  # noqa: E402
 from service.db.postgres import PostgresDatabase  # noqa: E402
@@ -40,10 +42,8 @@ from service.domain.models import (  # noqa: E402
     Visibility,
 )
 from service.domain.principal import Principal  # noqa: E402
-from service.http.context import SERVICES_KEY  # noqa: E402
-from service.audit import AuditSigner  # noqa: E402
-from service.bootstrap import AwsClients, Services  # noqa: E402
 from service.domain.queries import TransactionQuery  # noqa: E402
+from service.http.context import SERVICES_KEY  # noqa: E402
 from service.repositories import accounts, transactions, users  # noqa: E402
 from service.repositories.transactions import NewTransaction  # noqa: E402
 from service.settings import Settings  # noqa: E402

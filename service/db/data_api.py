@@ -73,7 +73,7 @@ from service.db.port import (
     StatementTooLargeError,
     TransientDatabaseError,
 )
-from service.db.sql import first_keyword, parameter_names
+from service.db.sql import first_keyword, parameter_names_of
 
 if TYPE_CHECKING:
     from mypy_boto3_rds_data import RDSDataServiceClient
@@ -163,7 +163,7 @@ def encode_parameter(name: str, value: SqlValue) -> SqlParameterTypeDef:
 
 def encode_parameters(sql: str, params: Params | None) -> list[SqlParameterTypeDef]:
     """Encode the parameters ``sql`` uses (checked as the psycopg adapter checks them)."""
-    values = check_params(parameter_names(sql), params)
+    values = check_params(parameter_names_of(sql), params)
     return [encode_parameter(name, value) for name, value in values.items()]
 
 

@@ -15,7 +15,8 @@ from tests.service.domain.helpers import count_rows, local_keyring, local_signer
 
 def test_seed_is_realistic_and_idempotent(postgres_db: Database) -> None:
     keys = local_keyring(postgres_db)
-    seed_demo(postgres_db, keys, signer=local_signer(), issuer=DEV_ISSUER, subject_for=DevIssuer.subject_for,
+    seed_demo(postgres_db, keys, signer=local_signer(), issuer=DEV_ISSUER,
+              subject_for=DevIssuer.subject_for,
               today=date(2025, 3, 31))
     first = count_rows(postgres_db)
     assert 150 <= first["transactions"] <= 300
@@ -29,7 +30,8 @@ def test_seed_is_realistic_and_idempotent(postgres_db: Database) -> None:
     assert {r["currency"] for r in postgres_db.fetch_all(
         "SELECT DISTINCT currency FROM transactions")} == {"GBP"}
 
-    seed_demo(postgres_db, keys, signer=local_signer(), issuer=DEV_ISSUER, subject_for=DevIssuer.subject_for,
+    seed_demo(postgres_db, keys, signer=local_signer(), issuer=DEV_ISSUER,
+              subject_for=DevIssuer.subject_for,
               today=date(2025, 4, 1))
     assert count_rows(postgres_db) == first
 

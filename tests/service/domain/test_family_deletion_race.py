@@ -66,10 +66,10 @@ def test_deletion_racing_consent_writes_leaves_nothing_behind(
             outcomes = [w.result() for w in writes]
             assert deletion.result() == "deleted"
 
-        left = {table: db.fetch_all(f"SELECT 1 FROM {table} WHERE family_id = :f",  # noqa: S608
+        left = {table: db.fetch_all(f"SELECT 1 FROM {table} WHERE family_id = :f",
                                     {"f": family.id})
                 for table in ("connections", "memberships", "accounts", "invitations")}
-        assert left == dict.fromkeys(left, []), (outcomes, left)
+        assert left == {key: [] for key in left}, (outcomes, left)
         assert keyring.store.get(family.id) is None, outcomes
         tomb = db.fetch_one("SELECT deleted_at FROM families WHERE id = :f", {"f": family.id})
         assert tomb is not None and tomb["deleted_at"] is not None

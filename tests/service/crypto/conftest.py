@@ -1,4 +1,4 @@
-"""Fixtures of the domain tests: KMS and the DynamoDB family key store on moto."""
+"""Fixtures of the crypto tests: KMS and the DynamoDB family key store on moto."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from service.crypto.family_key_store import (
 )
 from service.db.postgres import PostgresDatabase
 from service.use_cases import families as families_uc
-from tests.service.domain.conftest import REGION, TABLE, create_key_table
+from tests.service.crypto.conftest import REGION, TABLE, create_key_table
 from tests.service.domain.helpers import local_key_provider, local_signer, principal
 
 SIGNER = local_signer()  # one random audit key per test module
@@ -83,7 +83,8 @@ def env(request: pytest.FixtureRequest) -> Iterator[Env]:
         db = PostgresDatabase(request.getfixturevalue("postgres_url"))
         try:
             # family_keys references families: keys are only ever stored for real ones.
-            yield Env(PostgresFamilyKeyStore(db), lambda: families_uc.create_family(db, SIGNER, principal(f"owner-{uuid4().hex[:8]}"), name="F").id)
+            yield Env(PostgresFamilyKeyStore(db), lambda: families_uc.create_family(
+                db, SIGNER, principal(f"owner-{uuid4().hex[:8]}"), name="F").id)
         finally:
             db.close()
 
