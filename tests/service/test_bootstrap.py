@@ -34,11 +34,11 @@ def test_each_adapter_gets_the_client_given_for_it(local_dir: Path) -> None:
     database = services.database
     assert isinstance(database, DataApiDatabase) and database.client is clients.rds_data
     provider = services.key_provider
-    assert isinstance(provider, KmsDataKeyProvider) and provider._kms is clients.kms  # noqa: SLF001
+    assert isinstance(provider, KmsDataKeyProvider) and provider._kms is clients.kms
     store = services.key_store
-    assert isinstance(store, DynamoDbFamilyKeyStore) and store._client is clients.dynamodb  # noqa: SLF001
+    assert isinstance(store, DynamoDbFamilyKeyStore) and store._client is clients.dynamodb
     anchors = services.anchor_store
-    assert isinstance(anchors, S3AnchorStore) and anchors._s3 is clients.s3  # noqa: SLF001
+    assert isinstance(anchors, S3AnchorStore) and anchors._s3 is clients.s3
 
 
 def test_an_endpoint_override_is_not_lost_to_an_earlier_client(local_dir: Path) -> None:
