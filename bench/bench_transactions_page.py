@@ -55,17 +55,23 @@ REQUESTS_PER_RUN = 20
 OWNER = "bench.owner@example.com"
 
 
-def median_ms(fn: Callable[[], object]) -> float:
-    """Median over RUNS of the mean time per call of REQUESTS_PER_RUN warm calls."""
-    for _ in range(5):
-        fn()
-    samples = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        for _ in range(REQUESTS_PER_RUN):
+def interleaved_medians(fns: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Median over RUNS of the mean time per call of REQUESTS_PER_RUN warm calls, per function.
+
+    Each run times every function in turn, so a change of machine load (this machine is
+    shared) hits all of them alike and the differences between them stay meaningful.
+    """
+    for fn in fns.values():
+        for _ in range(5):
             fn()
-        samples.append((time.perf_counter() - start) / REQUESTS_PER_RUN * 1000)
-    return statistics.median(samples)
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(RUNS):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(REQUESTS_PER_RUN):
+                fn()
+            samples[name].append((time.perf_counter() - start) / REQUESTS_PER_RUN * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def seed(db: PostgresDatabase, signer: AuditSigner, principal: Principal) -> uuid.UUID:
@@ -137,10 +143,9 @@ def run(url: str, name: str, local_dir: Path) -> None:
         scope, rows = transactions.list_transactions(db, principal, fid, query)
         assert scope is not None and scope.role is Role.OWNER and len(rows) == 101
 
-    page_ms = median_ms(page)
-    health_ms = median_ms(health)
-    sql_ms = median_ms(raw_sql)
-    print(f"seeded {TRANSACTIONS} transactions; median of {RUNS} runs x "
+    medians = interleaved_medians({"page": page, "health": health, "raw": raw_sql})
+    page_ms, health_ms, sql_ms = medians["page"], medians["health"], medians["raw"]
+    print(f"seeded {TRANSACTIONS} transactions; median of {RUNS} interleaved runs x "
           f"{REQUESTS_PER_RUN} warm requests")
     print(f"PostgreSQL adapter  GET transactions?limit=100 : {page_ms:8.2f} ms")
     print(f"                    GET /health (baseline)      : {health_ms:8.2f} ms")
@@ -181,8 +186,8 @@ def data_api(url: str, name: str, local_dir: Path, path: str,
             resp = client.patch(write_path, headers=headers, json={"note": "bench"})
             assert resp.status_code == 200, resp.get_json()
 
-        ms = median_ms(page)
-        write_ms = median_ms(annotate)
+        timed = interleaved_medians({"page": page, "annotate": annotate})
+        ms, write_ms = timed["page"], timed["annotate"]
         print(f"Data API adapter    GET transactions?limit=100 : {ms:8.2f} ms "
               "(boto3 rds-data -> local Data API server -> PostgreSQL)")
         print(f"                    PATCH transaction (write)   : {write_ms:8.2f} ms")
