@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -77,18 +75,13 @@ def audit_anchor() -> None:
 DEMO_OWNER = "demo.owner@example.com"
 
 
-def _seed_demo() -> bool:
+def _seed_demo() -> None:
+    from service.demo import seed_demo
     from service.http.context import current_services
 
-    try:
-        demo = importlib.import_module("service.demo")  # engineer E2's module
-    except ModuleNotFoundError:
-        click.echo("service.demo is not available yet: starting without demo data", err=True)
-        return False
     services = current_services()
-    demo.seed_demo(services.database, services.keyring, signer=services.audit_signer,
-                   owner_email=DEMO_OWNER)
-    return True
+    seed_demo(services.database, services.keyring, signer=services.audit_signer,
+              owner_email=DEMO_OWNER)
 
 
 @click.command("run-dev")
@@ -107,7 +100,9 @@ def run_dev(port: int, no_seed: bool) -> None:
         raise click.ClickException("run-dev is for local runs with the dev issuer only")
     applied = upgrade(services.database)
     click.echo(f"database ready ({len(applied)} migration(s) applied)")
-    seeded = not no_seed and _seed_demo()
+    seeded = not no_seed
+    if seeded:
+        _seed_demo()
     token = services.dev_issuer.issue(DEMO_OWNER, expires_in=12 * 3600)
     base = f"http://127.0.0.1:{port}"
     click.echo(
