@@ -120,6 +120,8 @@ LAMBDA_ENV = {
     "DB_NAME": "app",
     "TOKEN_KMS_KEY_ARN": "arn:aws:kms:eu-west-2:123456789012:key/bench",
     "FAMILY_KEYS_TABLE_NAME": "bench-family-keys",
+    "AUDIT_KEY_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:123456789012:secret:bench-audit",
+    "AUDIT_ANCHOR_BUCKET": "bench-audit-anchors",
     "COGNITO_USER_POOL_ID": "eu-west-2_Bench",
     "COGNITO_CLIENT_ID": "bench-client",
     "COGNITO_REGION": "eu-west-2",

@@ -76,7 +76,8 @@ def run_dev(port: int, no_seed: bool) -> None:
         owner.close()
     click.echo(f"database ready ({len(applied)} migration(s) applied)")
     if not no_seed:
-        seed_demo(services.database, services.keyring, owner_email=DEMO_OWNER)
+        seed_demo(services.database, services.keyring, signer=services.audit_signer,
+                  owner_email=DEMO_OWNER)
     token = services.dev_issuer.issue(DEMO_OWNER, expires_in=12 * 3600)
     base = f"http://127.0.0.1:{port}"
     click.echo(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
+from service.audit import AuditSigner
 from service.crypto import FamilyKeyring
 from service.db.port import Database
 from service.domain.models import AccountType, Role, TransactionStatus, Visibility
@@ -25,6 +26,7 @@ from service.repositories.transactions import NewTransaction
 from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
 from service.use_cases import invitations as invitations_uc
+from service.use_cases import me as me_uc
 
 DEMO_FAMILY_NAME = "The Demo Family"
 DAYS = 90
@@ -79,7 +81,7 @@ def _existing_demo_family(db: Database, owner: Principal) -> UUID | None:
 
 
 def seed_demo(
-    db: Database, keyring: FamilyKeyring, *,
+    db: Database, keyring: FamilyKeyring, *, signer: AuditSigner,
     owner_email: str = "demo.owner@example.com",
     issuer: str | None = None, subject_for: Callable[[str], str] | None = None,
     today: date | None = None,
@@ -109,17 +111,16 @@ def seed_demo(
     }
     if _existing_demo_family(db, people["owner"]) is not None:
         return
-    family = families_uc.create_family(db, people["owner"], name=DEMO_FAMILY_NAME)
+    family = families_uc.create_family(db, signer, people["owner"], name=DEMO_FAMILY_NAME)
     for name, role in (("adult", Role.ADULT), ("child", Role.CHILD)):
-        issued = invitations_uc.invite(db, people["owner"], family.id,
+        issued = invitations_uc.invite(db, signer, people["owner"], family.id,
                                        email=people[name].email, role=role)
-        invitations_uc.accept_invitation(db, people[name], issued.token)
-    with db.transaction() as tx:
-        for name, display in (("owner", "Olivia Demo"), ("adult", "Adam Demo"),
-                              ("child", "Chloe Demo")):
-            users.set_display_name(tx, users.ensure_user(tx, people[name]).id, display)
+        invitations_uc.accept_invitation(db, signer, people[name], issued.token)
+    for name, display in (("owner", "Olivia Demo"), ("adult", "Adam Demo"),
+                          ("child", "Chloe Demo")):
+        me_uc.update_me(db, people[name], display_name=display)
     connection = connections_uc.record_consent(
-        db, keyring, people["owner"], family.id, provider="demo-bank",
+        db, signer, keyring, people["owner"], family.id, provider="demo-bank",
         # Random stand-ins: the demo bank is fake, but tokens are still treated as secrets.
         tokens=connections_uc.ConsentTokens(access_token=secrets.token_urlsafe(32),
                                             refresh_token=secrets.token_urlsafe(32)),

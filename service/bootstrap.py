@@ -1,7 +1,9 @@
 """Builds the service's dependencies from :class:`Settings`, each lazily on first use.
 
 Nothing here runs at import and nothing connects until a request needs it, so a Lambda
-cold start for ``GET /health`` touches neither the database nor KMS.
+cold start for ``GET /health`` touches neither the database nor KMS. Every adapter gets
+its boto3 client explicitly: the one given in :class:`AwsClients` (tests, benches) or a
+new one made for that adapter, configured for it; no client is shared by name.
 """
 
 # Imports inside functions are deliberate: they keep the Lambda cold start cheap.
@@ -12,11 +14,20 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from service.settings import Settings
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_rds_data import RDSDataServiceClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_ssm import SSMClient
+
+    from service.audit import AnchorStore, AuditKeys, AuditSigner
     from devtools.dev_issuer import DevIssuer
     from service.auth.jwks import JwksFetch
     from service.auth.verifier import JwtVerifier
@@ -26,6 +37,24 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MASTER_KEY_FILE = "master.key"
+ANCHOR_DIR = "audit-anchors"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AwsClients:
+    """boto3 clients to give the adapters instead of creating them (``None``: create one).
+
+    Each is used by exactly one adapter: ``rds_data`` by the Data API database, ``kms``
+    by the data-key provider, ``dynamodb`` by the family key store, ``secretsmanager`` and
+    ``ssm`` by the secret loader, ``s3`` by the audit anchor store.
+    """
+
+    rds_data: RDSDataServiceClient | None = None
+    kms: KMSClient | None = None
+    dynamodb: DynamoDBClient | None = None
+    secretsmanager: SecretsManagerClient | None = None
+    ssm: SSMClient | None = None
+    s3: S3Client | None = None
 
 
 class Services:
@@ -37,13 +66,12 @@ class Services:
     ----------
     settings
         The service configuration.
-    database, key_provider, key_store, verifier, secrets
+    database, key_provider, key_store, verifier, secrets, audit_keys, anchor_store
         Ready-made dependencies (tests, benches); built from settings when omitted.
     jwks_fetch
         Fetches the Cognito JWKS; defaults to HTTPS from the user pool.
-    aws_clients
-        boto3 clients by service name (``"kms"``, ``"rds-data"`` ...) to use instead of
-        creating them.
+    clients
+        boto3 clients for the adapters built here (:class:`AwsClients`).
     """
 
     def __init__(
@@ -55,8 +83,10 @@ class Services:
         key_store: FamilyKeyStore | None = None,
         verifier: JwtVerifier | None = None,
         secrets: SecretLoader | None = None,
+        audit_keys: AuditKeys | None = None,
+        anchor_store: AnchorStore | None = None,
         jwks_fetch: JwksFetch | None = None,
-        aws_clients: dict[str, Any] | None = None,
+        clients: AwsClients | None = None,
     ) -> None:
         self.settings = settings
         self._built: dict[str, Any] = {
@@ -67,11 +97,13 @@ class Services:
                 ("key_store", key_store),
                 ("verifier", verifier),
                 ("secrets", secrets),
+                ("audit_keys", audit_keys),
+                ("anchor_store", anchor_store),
             )
             if value is not None
         }
         self._jwks_fetch = jwks_fetch
-        self._aws_clients = dict(aws_clients or {})
+        self.clients = clients or AwsClients()
         self._lock = threading.RLock()
 
     def _once(self, name: str, build: Callable[[], T]) -> T:
@@ -81,17 +113,13 @@ class Services:
             value: T = self._built[name]
             return value
 
-    def aws_client(self, service_name: str, **kwargs: Any) -> Any:
-        """A boto3 client, injected or created once (boto3 is imported only here)."""
+    def _new_client(self, service_name: str, **kwargs: Any) -> Any:
+        """A new boto3 client for one adapter, in the configured region."""
+        import boto3
 
-        def build() -> Any:
-            if service_name in self._aws_clients:
-                return self._aws_clients[service_name]
-            import boto3
-
-            return boto3.client(service_name, **kwargs)  # type: ignore[call-overload]
-
-        return self._once(f"client:{service_name}", build)
+        if self.settings.aws_region:
+            kwargs.setdefault("region_name", self.settings.aws_region)
+        return boto3.client(service_name, **kwargs)  # type: ignore[call-overload]
 
     @property
     def database(self) -> Database:
@@ -124,6 +152,21 @@ class Services:
         return self._once("secrets", self._build_secrets)
 
     @property
+    def audit_keys(self) -> AuditKeys:
+        """The audit chain's HMAC keys, read once per container (the secret, or local)."""
+        return self._once("audit_keys", self._build_audit_keys)
+
+    @property
+    def audit_signer(self) -> AuditSigner:
+        """Seals audit entries with :attr:`audit_keys`."""
+        return self._once("audit_signer", self._build_audit_signer)
+
+    @property
+    def anchor_store(self) -> AnchorStore:
+        """Where audit anchors go: the Object Lock bucket, or ``local_dir/audit-anchors``."""
+        return self._once("anchor_store", self._build_anchor_store)
+
+    @property
     def dev_issuer(self) -> DevIssuer | None:
         """The local dev issuer, or ``None`` when disabled (always in Lambda)."""
         return self._once("dev_issuer", self._build_dev_issuer)
@@ -139,9 +182,9 @@ class Services:
 
         settings = self.settings
         if settings.db_cluster_arn:
-            client = None
-            if settings.rds_data_endpoint_url or "rds-data" in self._aws_clients:
-                client = self.aws_client("rds-data", endpoint_url=settings.rds_data_endpoint_url)
+            client = self.clients.rds_data
+            if client is None and settings.rds_data_endpoint_url:
+                client = self._new_client("rds-data", endpoint_url=settings.rds_data_endpoint_url)
             return connect(
                 cluster_arn=settings.db_cluster_arn,
                 secret_arn=settings.db_secret_arn,
@@ -160,7 +203,8 @@ class Services:
 
         settings = self.settings
         if settings.token_kms_key_arn:
-            return crypto.KmsDataKeyProvider(self.aws_client("kms"), settings.token_kms_key_arn)
+            client = self.clients.kms or self._new_client("kms")
+            return crypto.KmsDataKeyProvider(client, settings.token_kms_key_arn)
         if settings.is_lambda:
             raise RuntimeError("TOKEN_KMS_KEY_ARN is required in Lambda")
         from service.local_files import read_or_create
@@ -169,17 +213,15 @@ class Services:
         return crypto.LocalDataKeyProvider(master_key)
 
     def _build_key_store(self) -> FamilyKeyStore:
-        from service import crypto
-
         settings = self.settings
         if settings.family_keys_table_name:
-            client = self._aws_clients.get("dynamodb")
-            return crypto.DynamoDbFamilyKeyStore(
-                settings.family_keys_table_name, client, region_name=settings.aws_region
-            )
+            from service.crypto.family_key_store import DynamoDbFamilyKeyStore
+
+            client = self.clients.dynamodb or self._new_client("dynamodb")
+            return DynamoDbFamilyKeyStore(settings.family_keys_table_name, client)
         if settings.is_lambda:
             raise RuntimeError("FAMILY_KEYS_TABLE_NAME is required in Lambda")
-        from service.repositories.keys import PostgresFamilyKeyStore
+        from service.crypto.family_key_store import PostgresFamilyKeyStore
 
         # Local mode only: keys in the application database reach its backups.
         return PostgresFamilyKeyStore(self.database)
@@ -212,9 +254,37 @@ class Services:
 
         return SecretLoader(
             max_age=self.settings.secrets_max_age,
-            secrets_client=self._aws_clients.get("secretsmanager"),
-            ssm_client=self._aws_clients.get("ssm"),
+            # None: Powertools creates its client on the first fetch, not here.
+            secrets_client=self.clients.secretsmanager,
+            ssm_client=self.clients.ssm,
         )
+
+    def _build_audit_keys(self) -> AuditKeys:
+        from service.audit import AuditKeys, local_audit_keys
+
+        settings = self.settings
+        if settings.audit_key_secret_arn:
+            return AuditKeys.from_secret_string(
+                self.secrets.get_secret(settings.audit_key_secret_arn))
+        if settings.is_lambda:
+            raise RuntimeError("AUDIT_KEY_SECRET_ARN is required in Lambda")
+        return local_audit_keys(settings.local_dir, settings.audit_dev_key)
+
+    def _build_audit_signer(self) -> AuditSigner:
+        from service.audit import AuditSigner
+
+        return AuditSigner(self.audit_keys)
+
+    def _build_anchor_store(self) -> AnchorStore:
+        from service.audit import DirectoryAnchorStore, S3AnchorStore
+
+        settings = self.settings
+        if settings.audit_anchor_bucket:
+            client = self.clients.s3 or self._new_client("s3")
+            return S3AnchorStore(settings.audit_anchor_bucket, client)
+        if settings.is_lambda:
+            raise RuntimeError("AUDIT_ANCHOR_BUCKET is required in Lambda")
+        return DirectoryAnchorStore(settings.local_dir / ANCHOR_DIR)
 
     def _build_dev_issuer(self) -> DevIssuer | None:
         if not self.settings.dev_issuer:

@@ -51,19 +51,37 @@ def db_upgrade() -> None:
 
 @audit_cli.command("verify")
 def audit_verify() -> None:
-    """Verify the audit log's hash chains; exit status 1 when tampering is detected."""
+    """Verify every audit chain against its keys, its head and the latest anchor.
+
+    Exit status 1 when tampering is detected.
+    """
     from service.audit import verify_chain
     from service.http.context import current_services
 
-    result = verify_chain(current_services().database)
+    services = current_services()
+    anchor = services.anchor_store.latest()
+    result = verify_chain(services.database, services.audit_keys, anchor=anchor)
+    anchored = f"anchor of {result.anchored_at}" if result.anchored_at else "no anchor yet"
     click.echo(
-        f"checked {result.entries_checked} entries in {result.families_checked} chain(s): "
-        + ("OK" if result.ok else f"{len(result.problems)} problem(s)")
+        f"checked {result.entries_checked} entries in {result.families_checked} chain(s), "
+        f"{anchored}: " + ("OK" if result.ok else f"{len(result.problems)} problem(s)")
     )
     for problem in result.problems:
         click.echo(f"  {problem}", err=True)
     if not result.ok:
         raise SystemExit(1)
+
+
+@audit_cli.command("anchor")
+def audit_anchor() -> None:
+    """Copy every chain's last link to the anchor store (the schedule does this in AWS)."""
+    from service.audit import take_anchor
+    from service.http.context import current_services
+
+    services = current_services()
+    anchor, location = take_anchor(services.database, services.anchor_store)
+    click.echo(f"anchored {len(anchor.heads)} chain(s) at {anchor.taken_at.isoformat()}: "
+               f"{location}")
 
 
 def register_cli(app: Flask) -> None:

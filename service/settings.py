@@ -68,6 +68,17 @@ class Settings:
         Secret whose value CloudFront sends as ``X-Origin-Verify``; enforced when set.
     secrets_max_age
         Seconds a fetched secret/parameter is cached in memory.
+    audit_key_secret_arn
+        Secret holding the audit chain's HMAC keys (:mod:`service.audit.keys`). Required
+        in Lambda; locally ``audit_dev_key`` or a key file under ``local_dir``.
+    audit_dev_key
+        Local only (``AUDIT_DEV_KEY``, base64): a fixed audit key for a laptop; refused in
+        Lambda.
+    audit_anchor_bucket
+        S3 bucket (Object Lock, compliance mode) for audit anchors; locally a directory
+        under ``local_dir``.
+    audit_anchor_interval_minutes
+        How often the schedule anchors the chain heads (``AUDIT_ANCHOR_INTERVAL_MINUTES``).
     """
 
     runtime: Runtime = "local"
@@ -95,6 +106,10 @@ class Settings:
     max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH
     secrets_max_age: int = 300
     jwt_leeway_seconds: int = 30
+    audit_key_secret_arn: str | None = None
+    audit_dev_key: str | None = field(default=None, repr=False)
+    audit_anchor_bucket: str | None = None
+    audit_anchor_interval_minutes: int = 15
 
     @property
     def is_lambda(self) -> bool:
@@ -143,6 +158,10 @@ class Settings:
             service_name=get("POWERTOOLS_SERVICE_NAME") or "family-finance-api",
             local_dir=Path(get("SERVICE_LOCAL_DIR") or DEFAULT_LOCAL_DIR),
             secrets_max_age=int(get("SECRETS_MAX_AGE") or 300),
+            audit_key_secret_arn=get("AUDIT_KEY_SECRET_ARN"),
+            audit_dev_key=get("AUDIT_DEV_KEY"),
+            audit_anchor_bucket=get("AUDIT_ANCHOR_BUCKET"),
+            audit_anchor_interval_minutes=int(get("AUDIT_ANCHOR_INTERVAL_MINUTES") or 15),
         )
         settings.check()
         return settings
@@ -158,6 +177,9 @@ class Settings:
         if self.is_lambda or running_in_lambda():
             if self.dev_issuer:
                 raise SettingsError("The development token issuer must never run in Lambda.")
+            if self.audit_dev_key:
+                raise SettingsError("AUDIT_DEV_KEY is for local runs; Lambda reads "
+                                    "AUDIT_KEY_SECRET_ARN.")
             missing = [
                 name
                 for name, value in (
@@ -168,6 +190,8 @@ class Settings:
                     ("COGNITO_USER_POOL_ID", self.cognito_user_pool_id),
                     ("COGNITO_CLIENT_ID", self.cognito_client_id),
                     ("COGNITO_REGION", self.cognito_region),
+                    ("AUDIT_KEY_SECRET_ARN", self.audit_key_secret_arn),
+                    ("AUDIT_ANCHOR_BUCKET", self.audit_anchor_bucket),
                 )
                 if not value
             ]

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from flask import Blueprint
 
-from service.api._deps import keyring
+from service.api._deps import audit_signer, keyring
 from service.api.schemas import CreateFamilyIn, FamilyOut
 from service.domain.models import Role
 from service.http import current_database, current_principal, endpoint
@@ -17,20 +17,21 @@ bp = Blueprint("families", __name__, url_prefix="/v1")
 
 @endpoint(bp, "POST", "/families", body=CreateFamilyIn, response=FamilyOut, status=201,
           summary="Create a family", tags=["families"])
-def create_family(*, body: CreateFamilyIn) -> FamilyOut:
+def create_family(*, body: CreateFamilyIn) -> dict[str, object]:
     """Create a family; the caller becomes its owner. Its data key is created on first use."""
-    family = uc.create_family(current_database(), current_principal(), name=body.name)
-    return FamilyOut(id=family.id, name=family.name, created_at=family.created_at,
-                     role=Role.OWNER.value)
+    family = uc.create_family(current_database(), audit_signer(), current_principal(),
+                              name=body.name)
+    return {"id": family.id, "name": family.name, "created_at": family.created_at,
+            "role": Role.OWNER}
 
 
 @endpoint(bp, "GET", "/families/<fid>", response=FamilyOut, summary="Get a family",
           tags=["families"], responses={404: "Not a member (or no such family)"})
-def get_family(*, fid: UUID) -> FamilyOut:
+def get_family(*, fid: UUID) -> dict[str, object]:
     """A family the caller belongs to."""
     family, role = uc.get_family(current_database(), current_principal(), fid)
-    return FamilyOut(id=family.id, name=family.name, created_at=family.created_at,
-                     role=role.value)
+    return {"id": family.id, "name": family.name, "created_at": family.created_at,
+            "role": role}
 
 
 @endpoint(bp, "DELETE", "/families/<fid>", status=204, summary="Delete a family",
@@ -38,4 +39,4 @@ def get_family(*, fid: UUID) -> FamilyOut:
 def delete_family(*, fid: UUID) -> None:
     """Delete the family (owners only): its data key is destroyed first (crypto-shredding),
     then its members, accounts, transactions, consents and invitations are deleted."""
-    uc.delete_family(current_database(), keyring(), current_principal(), fid)
+    uc.delete_family(current_database(), audit_signer(), keyring(), current_principal(), fid)

@@ -12,6 +12,7 @@ from uuid import UUID
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.api._deps import audit_signer
 from service.api.schemas import (
     FamilyMembershipOut,
     InvitationCreatedOut,
@@ -53,8 +54,8 @@ def list_invitations(*, fid: UUID) -> InvitationList:
 def create_invitation(*, fid: UUID, body: InvitationIn) -> InvitationCreatedOut:
     """Invite an email address with a role. The token is returned ONCE; only its hash is
     stored. It expires after 7 days."""
-    issued = uc.invite(current_database(), current_principal(), fid, email=body.email,
-                       role=Role(body.role))
+    issued = uc.invite(current_database(), audit_signer(), current_principal(), fid,
+                       email=body.email, role=Role(body.role))
     return InvitationCreatedOut.model_validate({**_fields(issued.invitation),
                                                 "token": issued.token})
 
@@ -73,5 +74,6 @@ class InvitationAcceptIn(BaseModel):
                      409: "Already accepted, expired, or already a member"})
 def accept_invitation(*, body: InvitationAcceptIn) -> FamilyMembershipOut:
     """Join the family; the caller's verified email must match the invited one."""
-    joined = uc.accept_invitation(current_database(), current_principal(), body.token)
-    return FamilyMembershipOut(id=joined.id, name=joined.name, role=joined.role.value)
+    joined = uc.accept_invitation(current_database(), audit_signer(), current_principal(),
+                                  body.token)
+    return FamilyMembershipOut(id=joined.id, name=joined.name, role=joined.role)

@@ -4,30 +4,23 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from service.api.schemas import FamilyMembershipOut, MeOut, MePatch
+from service.api.schemas import MeOut, MePatch
 from service.http import current_database, current_principal, endpoint
 from service.use_cases import me as uc
 
 bp = Blueprint("me", __name__, url_prefix="/v1")
 
 
-def _out(me: uc.Me) -> MeOut:
-    return MeOut(
-        id=me.user.id, email=me.user.email, display_name=me.user.display_name,
-        families=[FamilyMembershipOut(id=f.id, name=f.name, role=f.role.value)
-                  for f in me.families],
-    )
-
-
 @endpoint(bp, "GET", "/me", response=MeOut, summary="Who am I", tags=["me"])
-def get_me() -> MeOut:
+def get_me() -> uc.Me:
     """The caller's profile and the families they belong to (with their role)."""
-    return _out(uc.get_me(current_database(), current_principal()))
+    return (uc.get_me(current_database(), current_principal()))
 
 
 @endpoint(bp, "PATCH", "/me", body=MePatch, response=MeOut, summary="Update my profile",
           tags=["me"])
-def patch_me(*, body: MePatch) -> MeOut:
+def patch_me(*, body: MePatch) -> uc.Me:
     """Change the caller's display name."""
-    return _out(uc.update_me(current_database(), current_principal(),
-                             display_name=body.display_name))
+    return (uc.update_me(current_database(), current_principal(),
+                            display_name=body.display_name))
+

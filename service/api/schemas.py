@@ -8,16 +8,32 @@ fields and reject control characters in text (PostgreSQL cannot store NUL).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from service.auth.emails import canonical_email
 from service.domain.money import Money
+from service.domain.models import (
+    AccountType,
+    ConnectionStatus,
+    Role,
+    TransactionStatus,
+    Visibility,
+)
+from service.domain.queries import NO_CONTROL as _NO_CONTROL
+from service.domain.queries import Cursor, TransactionQuery, bounded_text
 
-_NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+__all__ = ["TransactionQuery"]
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
 _EMAIL = rf"^[^@\s\x00-\x1f\x7f]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$"
 
@@ -31,24 +47,17 @@ def _as_utc(value: datetime) -> datetime:
         raise ValueError("Datetime is out of range once converted to UTC") from None
 
 
-def _text(max_length: int, min_length: int = 1) -> object:
-    return StringConstraints(strip_whitespace=True, min_length=min_length,
-                             max_length=max_length, pattern=_NO_CONTROL)
-
-
+_text = bounded_text
 Name = Annotated[str, _text(100)]
 ShortText = Annotated[str, _text(50)]
 Note = Annotated[str, _text(500, 0)]
-SearchText = Annotated[str, _text(100)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=_EMAIL),
                   AfterValidator(canonical_email)]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=_NO_CONTROL)]
 Provider = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
-Cursor = Annotated[str, StringConstraints(min_length=1, max_length=200,
-                                          pattern=r"^[A-Za-z0-9_-]+$")]
-RoleName = Literal["owner", "adult", "child"]
-VisibilityName = Literal["family", "private"]
+RoleName = Role
+VisibilityName = Visibility
 
 
 class In(BaseModel):
@@ -72,13 +81,8 @@ class Out(BaseModel):
 class MoneyOut(Out):
     """An exact amount: decimal string in major units, ISO 4217 currency."""
 
-    amount: str = Field(examples=["-12.30"])
+    amount: Annotated[str, BeforeValidator(str)] = Field(examples=["-12.30"])
     currency: str = Field(examples=["GBP"])
-
-    @classmethod
-    def of(cls, money: Money) -> MoneyOut:
-        """From the domain value."""
-        return cls(amount=str(money.amount), currency=money.currency)
 
 
 # -- me ----------------------------------------------------------------------------------
@@ -129,7 +133,7 @@ class InvitationIn(In):
     """Invite someone by email with a role."""
 
     email: Email
-    role: RoleName = "adult"
+    role: RoleName = Role.ADULT
 
 
 class InvitationOut(Out):
@@ -190,7 +194,7 @@ class AccountOut(Out):
     is_mine: bool
     name: str
     nickname: str | None
-    type: Literal["current", "savings", "credit_card", "loan", "other"]
+    type: AccountType
     currency: str
     visibility: VisibilityName
 
@@ -234,7 +238,7 @@ class TransactionOut(Out):
 
     id: UUID
     account_id: UUID
-    status: Literal["pending", "booked"]
+    status: TransactionStatus
     booked_on: date
     booked_at: datetime | None
     description: str
@@ -249,24 +253,6 @@ class TransactionPage(Out):
 
     items: list[TransactionOut]
     next_cursor: str | None
-
-
-class TransactionQuery(QueryIn):
-    """Filters of the transaction list. Amounts are decimal strings in major units."""
-
-    account_id: UUID | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    category: ShortText | None = None
-    text: SearchText | None = Field(default=None, description="Case-insensitive substring of "
-                                    "description, merchant or note (no wildcards).")
-    amount_min: Decimal | None = Field(default=None, allow_inf_nan=False,
-                                       max_digits=17, decimal_places=2)
-    amount_max: Decimal | None = Field(default=None, allow_inf_nan=False,
-                                       max_digits=17, decimal_places=2)
-    pending: bool | None = None
-    cursor: Cursor | None = None
-    limit: int = Field(default=50, ge=1, le=200)
 
 
 class TransactionPatch(In):
@@ -319,7 +305,7 @@ class ConnectionOut(Out):
 
     id: UUID
     provider: str
-    status: Literal["active", "expired", "revoked"]
+    status: ConnectionStatus
     consent_expires_at: datetime | None
     created_at: datetime
 

@@ -1,26 +1,32 @@
-"""Appending to and reading the per-family audit hash chain.
+"""The per-family audit chain: what an entry is and how its keyed link is computed.
 
-Each entry's ``hash = sha256(prev_hash || canonical_json(entry))`` where the entry is
-``{family, index, actor, action, target_type, target_id, at}`` (``at`` in UTC ISO 8601
-with microseconds). ``audit_heads`` holds each family's last index and hash; an append
-locks that row (``SELECT ... FOR UPDATE``) in the caller's transaction, so concurrent
-appends to one family serialise and cannot fork the chain, and appends to different
-families do not contend. Entries never hold amounts, tokens or emails.
+Each entry's ``hash = HMAC-SHA256(key[key_id], prev_hash || canonical_json(entry))`` where
+the entry is ``{family, index, actor, action, target_type, target_id, at, key_id}``
+(``at`` in UTC ISO 8601 with microseconds). The key is never sent to the database
+(:mod:`service.audit.keys`), so whoever can write the tables cannot append, edit or
+re-link an entry that verifies. Chains start at :data:`GENESIS_HASH`; ``audit_heads``
+holds each family's last index and hash and is locked by every append (the SQL is in
+:mod:`service.repositories.audit`). Entries never hold amounts, tokens or emails.
+
+Entries written before migration 0002 carry ``key_id = 'sha256'``: an unkeyed
+``sha256(prev_hash || canonical)`` link without ``key_id`` in the canonical form.
+Verification accepts them only as the prefix of a chain.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from service.db.port import Executor
-from service.domain.models import AuditEntry
+from service.audit.keys import AuditKeys
 
 GENESIS_HASH = "0" * 64
+LEGACY_KEY_ID = "sha256"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,90 +39,81 @@ class AuditEvent:
     target_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The last entry of a family's chain (index 0 and the genesis hash when empty)."""
+
+    family_id: UUID
+    index: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class SealedEntry:
+    """An entry ready to insert: the event, its place in the chain and its keyed link."""
+
+    family_id: UUID
+    index: int
+    event: AuditEvent
+    at: datetime
+    key_id: str
+    prev_hash: str
+    hash: str
+
+
 def canonical_entry(
     *, family_id: UUID, index: int, actor: str, action: str, target_type: str,
-    target_id: str | None, at: datetime,
+    target_id: str | None, at: datetime, key_id: str,
 ) -> bytes:
-    """The exact bytes hashed for an entry."""
+    """The exact bytes an entry's link covers."""
     payload: dict[str, Any] = {
         "family": str(family_id), "index": index, "actor": actor, "action": action,
         "target_type": target_type, "target_id": target_id,
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
     }
+    if key_id != LEGACY_KEY_ID:
+        payload["key_id"] = key_id
     return json.dumps(payload, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=True).encode()
 
 
-def entry_hash(prev_hash: str, canonical: bytes) -> str:
-    """``sha256(prev_hash || canonical)`` as lowercase hex."""
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical).hexdigest()
+def entry_link(keys: AuditKeys, key_id: str, prev_hash: str, canonical: bytes) -> str:
+    """The link of an entry; legacy (pre-0002) entries use plain SHA-256."""
+    message = prev_hash.encode("ascii") + canonical
+    if key_id == LEGACY_KEY_ID:
+        return hashlib.sha256(message).hexdigest()
+    return keys.mac(key_id, message)
 
 
-def init_chain(ex: Executor, family_id: UUID) -> None:
-    """Create the empty chain head of a new family (idempotent)."""
-    ex.execute(
-        """INSERT INTO audit_heads (family_id, chain_index, hash)
-           VALUES (:family_id, 0, :genesis) ON CONFLICT (family_id) DO NOTHING""",
-        {"family_id": family_id, "genesis": GENESIS_HASH},
-    )
+@dataclass(frozen=True, slots=True)
+class AuditSigner:
+    """Seals events onto a chain head with the current key.
 
-
-def append(ex: Executor, family_id: UUID, event: AuditEvent) -> int:
-    """Append ``event`` to the family's chain in the caller's transaction; return its seq.
-
-    Call inside the use case's transaction so the entry commits (or rolls back) with
-    the change it records.
+    Parameters
+    ----------
+    keys
+        The audit keys (:func:`service.audit.keys.local_audit_keys` or the secret).
+    clock
+        Returns the aware time an entry is stamped with.
     """
-    head = ex.fetch_one(
-        "SELECT chain_index, hash FROM audit_heads WHERE family_id = :family_id FOR UPDATE",
-        {"family_id": family_id},
-    )
-    if head is None:
-        init_chain(ex, family_id)
-        head = ex.fetch_one(
-            "SELECT chain_index, hash FROM audit_heads WHERE family_id = :family_id FOR UPDATE",
-            {"family_id": family_id},
-        )
-        assert head is not None
-    index = int(head["chain_index"]) + 1
-    # Microsecond precision: exactly what timestamptz stores, so verification recomputes it.
-    at = datetime.now(UTC)
-    digest = entry_hash(head["hash"], canonical_entry(
-        family_id=family_id, index=index, actor=event.actor, action=event.action,
-        target_type=event.target_type, target_id=event.target_id, at=at,
-    ))
-    row = ex.fetch_one(
-        """INSERT INTO audit_log (family_id, chain_index, actor, action, target_type,
-                                  target_id, at, prev_hash, hash)
-           VALUES (:family_id, :index, :actor, :action, :target_type, :target_id, :at,
-                   :prev_hash, :hash)
-           RETURNING seq""",
-        {"family_id": family_id, "index": index, "actor": event.actor, "action": event.action,
-         "target_type": event.target_type, "target_id": event.target_id, "at": at,
-         "prev_hash": head["hash"], "hash": digest},
-    )
-    assert row is not None
-    ex.execute(
-        "UPDATE audit_heads SET chain_index = :index, hash = :hash WHERE family_id = :family_id",
-        {"index": index, "hash": digest, "family_id": family_id},
-    )
-    return int(row["seq"])
 
+    keys: AuditKeys
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
-def list_entries(
-    ex: Executor, family_id: UUID, *, before_seq: int | None, limit: int
-) -> list[AuditEntry]:
-    """Entries of one family, newest first (the caller checks the owner role)."""
-    where = "family_id = :family_id"
-    params: dict[str, Any] = {"family_id": family_id, "limit": limit}
-    if before_seq is not None:
-        where += " AND seq < :before_seq"
-        params["before_seq"] = before_seq
-    rows = ex.fetch_all(
-        f"""SELECT seq, actor, action, target_type, target_id, at FROM audit_log
-            WHERE {where} ORDER BY seq DESC LIMIT :limit""",  # noqa: S608
-        params,
-    )
-    return [AuditEntry(seq=int(r["seq"]), actor=r["actor"], action=r["action"],
-                       target_type=r["target_type"], target_id=r["target_id"], at=r["at"])
-            for r in rows]
+    def seal(self, head: ChainHead, events: Sequence[AuditEvent]) -> list[SealedEntry]:
+        """Chain ``events`` after ``head`` (in order), each keyed with the current key."""
+        # Microsecond precision: exactly what timestamptz stores, so verification recomputes it.
+        at = self.clock().astimezone(UTC)
+        key_id = self.keys.current
+        prev, index = head.hash, head.index
+        sealed: list[SealedEntry] = []
+        for event in events:
+            index += 1
+            digest = entry_link(self.keys, key_id, prev, canonical_entry(
+                family_id=head.family_id, index=index, actor=event.actor, action=event.action,
+                target_type=event.target_type, target_id=event.target_id, at=at, key_id=key_id,
+            ))
+            sealed.append(SealedEntry(family_id=head.family_id, index=index, event=event,
+                                      at=at, key_id=key_id, prev_hash=prev, hash=digest))
+            prev = digest
+        return sealed

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 from uuid import UUID
 
-from service.audit.chain import GENESIS_HASH, canonical_entry, entry_hash
+from service.audit.anchors import Anchor
+from service.audit.chain import GENESIS_HASH, LEGACY_KEY_ID, canonical_entry, entry_link
+from service.audit.keys import AuditKeys
 from service.db.port import Executor
+from service.repositories import audit as audit_sql
 
 _PAGE = 500
 
@@ -19,6 +21,7 @@ class VerificationResult:
     families_checked: int
     entries_checked: int
     problems: list[str] = field(default_factory=list)
+    anchored_at: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -26,52 +29,70 @@ class VerificationResult:
         return not self.problems
 
 
-def verify_chain(db: Executor, *, family_id: UUID | None = None) -> VerificationResult:
-    """Recompute every entry's hash and link, and compare each chain's end with its head.
+def verify_chain(
+    db: Executor, keys: AuditKeys, *, anchor: Anchor | None = None,
+    family_id: UUID | None = None,
+) -> VerificationResult:
+    """Recompute every entry's keyed link and check each chain against head and anchor.
 
-    Reads in keyset pages (bounded responses through the Data API). Detects edited,
-    deleted, inserted or reordered entries and a truncated tail (via ``audit_heads``).
+    Reports: an entry whose link does not verify (forged or edited: the key is not in the
+    database), a broken ``prev_hash`` or index sequence (entries deleted, inserted or
+    reordered), a chain that ends before its head, a family (live or deleted) without a
+    chain, and a chain that no longer reaches its entry in the latest ``anchor`` (a
+    deleted tail or a deleted chain, even with ``audit_heads`` rewritten to match).
 
     Parameters
     ----------
-    db:
-        Any executor.
-    family_id:
+    db
+        Any executor; reads in keyset pages (bounded Data API responses).
+    keys
+        Every audit key version (entries name theirs).
+    anchor
+        The latest anchor (:meth:`~service.audit.anchors.AnchorStore.latest`), if any.
+    family_id
         Verify only this family's chain.
     """
     problems: list[str] = []
-    head_rows = (
-        db.fetch_all("SELECT family_id, chain_index, hash FROM audit_heads")
-        if family_id is None else
-        db.fetch_all("SELECT family_id, chain_index, hash FROM audit_heads "
-                     "WHERE family_id = :family_id", {"family_id": family_id})
-    )
-    heads = {row["family_id"]: (int(row["chain_index"]), row["hash"]) for row in head_rows}
+    heads = audit_sql.heads(db, family_id)
+    families = audit_sql.family_ids(db, family_id)
     last: dict[UUID, tuple[int, str]] = {}
+    keyed_seen: set[UUID] = set()
     entries = 0
     cursor: tuple[UUID, int] | None = None
     while True:
-        rows = _page(db, family_id, cursor)
+        rows = audit_sql.chain_page(db, family_id=family_id, after=cursor, limit=_PAGE)
         for row in rows:
             entries += 1
             fid: UUID = row["family_id"]
             index = int(row["chain_index"])
+            key_id: str = row["key_id"]
             prev_index, prev_hash = last.get(fid, (0, GENESIS_HASH))
             where = f"family {fid} entry {index} (seq {row['seq']})"
             if index != prev_index + 1:
                 problems.append(f"{where}: expected index {prev_index + 1} (entry missing)")
             if row["prev_hash"] != prev_hash:
                 problems.append(f"{where}: prev_hash does not match the previous entry")
-            recomputed = entry_hash(row["prev_hash"], canonical_entry(
-                family_id=fid, index=index, actor=row["actor"], action=row["action"],
-                target_type=row["target_type"], target_id=row["target_id"], at=row["at"],
-            ))
-            if recomputed != row["hash"]:
-                problems.append(f"{where}: content does not match its hash (edited)")
+            if key_id == LEGACY_KEY_ID and fid in keyed_seen:
+                problems.append(f"{where}: unkeyed entry after keyed ones (forged)")
+            elif key_id != LEGACY_KEY_ID:
+                keyed_seen.add(fid)
+            if key_id != LEGACY_KEY_ID and key_id not in keys.keys:
+                problems.append(f"{where}: keyed with unknown key {key_id!r} (forged)")
+            else:
+                recomputed = entry_link(keys, key_id, row["prev_hash"], canonical_entry(
+                    family_id=fid, index=index, actor=row["actor"], action=row["action"],
+                    target_type=row["target_type"], target_id=row["target_id"], at=row["at"],
+                    key_id=key_id,
+                ))
+                if recomputed != row["hash"]:
+                    problems.append(f"{where}: content does not match its hash (forged or "
+                                    "edited)")
             last[fid] = (index, row["hash"])
         if len(rows) < _PAGE:
             break
         cursor = (rows[-1]["family_id"], int(rows[-1]["chain_index"]))
+    for fid in sorted(families - set(last), key=str):
+        problems.append(f"family {fid}: has no audit chain (chain deleted)")
     for fid in sorted(set(heads) | set(last), key=str):
         head = heads.get(fid)
         end = last.get(fid, (0, GENESIS_HASH))
@@ -82,23 +103,31 @@ def verify_chain(db: Executor, *, family_id: UUID | None = None) -> Verification
                 f"family {fid}: chain ends at entry {end[0]} but the head records "
                 f"entry {head[0]} (entries deleted or head altered)"
             )
-    return VerificationResult(families_checked=len(set(heads) | set(last)),
-                              entries_checked=entries, problems=problems)
-
-
-def _page(db: Executor, family_id: UUID | None, cursor: tuple[UUID, int] | None) -> list[Any]:
-    conditions = []
-    params: dict[str, Any] = {"limit": _PAGE}
-    if family_id is not None:
-        conditions.append("family_id = :family_id")
-        params["family_id"] = family_id
-    if cursor is not None:
-        conditions.append("(family_id, chain_index) > (:after_family, :after_index)")
-        params["after_family"], params["after_index"] = cursor
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    return db.fetch_all(
-        f"""SELECT seq, family_id, chain_index, actor, action, target_type, target_id, at,
-                   prev_hash, hash
-            FROM audit_log {where} ORDER BY family_id, chain_index LIMIT :limit""",  # noqa: S608
-        params,
+    if anchor is not None:
+        problems.extend(_check_anchor(db, anchor, last, family_id))
+    checked = families | set(heads) | set(last)
+    return VerificationResult(
+        families_checked=len(checked), entries_checked=entries, problems=problems,
+        anchored_at=None if anchor is None else anchor.taken_at.isoformat(),
     )
+
+
+def _check_anchor(
+    db: Executor, anchor: Anchor, last: dict[UUID, tuple[int, str]], family_id: UUID | None
+) -> list[str]:
+    anchored = {fid: head for fid, head in anchor.heads.items()
+                if family_id is None or fid == family_id}
+    found = audit_sql.links_at(db, {fid: index for fid, (index, _) in anchored.items()})
+    problems = []
+    stamp = anchor.taken_at.isoformat()
+    for fid, (index, digest) in sorted(anchored.items(), key=lambda kv: str(kv[0])):
+        if fid not in last:
+            problems.append(f"family {fid}: chain anchored at entry {index} ({stamp}) is gone "
+                            "(chain deleted)")
+        elif fid not in found:
+            problems.append(f"family {fid}: chain ends at entry {last[fid][0]} before its "
+                            f"anchored entry {index} ({stamp}) (tail deleted)")
+        elif found[fid] != digest:
+            problems.append(f"family {fid}: entry {index} differs from the anchor of {stamp} "
+                            "(chain rewritten)")
+    return problems

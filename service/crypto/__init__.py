@@ -11,9 +11,10 @@ Design
   ``{"family", "connection", "field"}``, so a ciphertext copied to another connection,
   family or column does not decrypt. Only ciphertext and nonce are stored in PostgreSQL
   (``connections``).
-* **Where wrapped keys live.** In Lambda: :class:`DynamoDbFamilyKeyStore`, a dedicated
+* **Where wrapped keys live** (:mod:`service.crypto.family_key_store`). In Lambda:
+  :class:`~service.crypto.family_key_store.DynamoDbFamilyKeyStore`, a dedicated
   DynamoDB table (``FAMILY_KEYS_TABLE_NAME``) with no point-in-time recovery and no
-  backups by design. Locally: :class:`~service.repositories.keys.PostgresFamilyKeyStore`
+  backups by design. Locally: :class:`~service.crypto.family_key_store.PostgresFamilyKeyStore`
   (the ``family_keys`` table) - convenient, but it gives *no* backup guarantee.
 
 Guarantee (Lambda)
@@ -45,9 +46,8 @@ AES-256-GCM, context as AAD; laptops and tests only).
 
 from __future__ import annotations
 
-from service.crypto.dynamodb_key_store import DynamoDbFamilyKeyStore
 from service.crypto.envelope import SealedValue, open_sealed, seal
-from service.crypto.key_store import FamilyKeyStore, WrappedKey
+from service.crypto.family_key_store import FamilyKeyStore, WrappedKey
 from service.crypto.keyring import FamilyKeyring, family_key_context
 from service.crypto.providers import (
     DataKey,
@@ -60,7 +60,6 @@ from service.crypto.providers import (
 __all__ = [
     "DataKey",
     "DataKeyProvider",
-    "DynamoDbFamilyKeyStore",
     "FamilyKeyStore",
     "FamilyKeyring",
     "KeyUnavailable",

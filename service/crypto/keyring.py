@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from service.crypto.key_store import FamilyKeyStore, WrappedKey
+from service.crypto.family_key_store.base import FamilyKeyStore, WrappedKey
 from service.crypto.providers import DataKeyProvider, KeyUnavailable
 
 

@@ -73,7 +73,7 @@ from service.db.port import (
     StatementTooLargeError,
     TransientDatabaseError,
 )
-from service.db.sql import first_keyword, parameter_names
+from service.db.sql import first_keyword, parameter_names_of
 
 if TYPE_CHECKING:
     from mypy_boto3_rds_data import RDSDataServiceClient
@@ -163,7 +163,7 @@ def encode_parameter(name: str, value: SqlValue) -> SqlParameterTypeDef:
 
 def encode_parameters(sql: str, params: Params | None) -> list[SqlParameterTypeDef]:
     """Encode the parameters ``sql`` uses (checked as the psycopg adapter checks them)."""
-    values = check_params(parameter_names(sql), params)
+    values = check_params(parameter_names_of(sql), params)
     return [encode_parameter(name, value) for name, value in values.items()]
 
 
@@ -373,9 +373,14 @@ class DataApiDatabase:
 
     # -- reads with paging -------------------------------------------------------------
 
-    def _fetch(
+    def run_query(
         self, sql: str, params: Params | None, tx_id: str | None, limit: int | None
     ) -> list[Row]:
+        """Run a query, outside (``tx_id=None``) or inside a transaction; at most ``limit`` rows.
+
+        This and :meth:`run_statement` / :meth:`run_batch` are what an open transaction
+        (:meth:`transaction`) runs its statements through.
+        """
         try:
             rows = decode_rows(self._execute(sql, params, tx_id, read=True))
         except _TooLargeError:
@@ -432,20 +437,21 @@ class DataApiDatabase:
 
     def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
         """Run a query and return every row (paged through a cursor past 1 MiB)."""
-        return self._fetch(sql, params, None, None)
+        return self.run_query(sql, params, None, None)
 
     def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
         """Run a query and return the first row, or ``None``."""
-        rows = self._fetch(sql, params, None, 1)
+        rows = self.run_query(sql, params, None, 1)
         return rows[0] if rows else None
 
     def execute(self, sql: str, params: Params | None = None) -> int:
         """Run a statement (auto-committed) and return the rows it changed."""
-        return _updated(self._execute_write(sql, params, None))
+        return _updated(self.run_statement(sql, params, None))
 
-    def _execute_write(
+    def run_statement(
         self, sql: str, params: Params | None, tx_id: str | None
     ) -> ExecuteStatementResponseTypeDef:
+        """Run a data-changing statement, outside or inside a transaction."""
         try:
             return self._execute(sql, params, tx_id, read=False)
         except _TooLargeError:
@@ -461,7 +467,8 @@ class DataApiDatabase:
         with self.transaction() as tx:
             tx.execute_batch(sql, param_sets)
 
-    def _batch(self, sql: str, param_sets: Sequence[Params], tx_id: str) -> None:
+    def run_batch(self, sql: str, param_sets: Sequence[Params], tx_id: str) -> None:
+        """Run one statement per parameter set in transaction ``tx_id`` (chunked)."""
         encoded = [encode_parameters(sql, params) for params in param_sets]
         for start in range(0, len(encoded), self.batch_size):
             chunk = encoded[start : start + self.batch_size]
@@ -525,15 +532,15 @@ class _DataApiTransaction:
         return self.transaction_id
 
     def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
-        return self._db._fetch(sql, params, self._live(), None)
+        return self._db.run_query(sql, params, self._live(), None)
 
     def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
-        rows = self._db._fetch(sql, params, self._live(), 1)
+        rows = self._db.run_query(sql, params, self._live(), 1)
         return rows[0] if rows else None
 
     def execute(self, sql: str, params: Params | None = None) -> int:
-        return _updated(self._db._execute_write(sql, params, self._live()))
+        return _updated(self._db.run_statement(sql, params, self._live()))
 
     def execute_batch(self, sql: str, param_sets: Sequence[Params]) -> None:
         if param_sets:
-            self._db._batch(sql, param_sets, self._live())
+            self._db.run_batch(sql, param_sets, self._live())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -15,7 +16,7 @@ class ParameterError(DatabaseError, TypeError):
     """A parameter is missing, of an unsupported type, or a naive ``datetime``."""
 
 
-def check_params(names: list[str], params: Params | None) -> dict[str, SqlValue]:
+def check_params(names: Sequence[str], params: Params | None) -> dict[str, SqlValue]:
     """Validate ``params`` against the placeholder ``names`` used by a statement.
 
     Returns only the parameters the statement uses (extra keys are ignored, as

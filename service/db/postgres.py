@@ -42,7 +42,7 @@ from service.db.port import (
     SqlValue,
     TransientDatabaseError,
 )
-from service.db.sql import to_pyformat
+from service.db.sql import pyformat_of
 
 Connection = psycopg.Connection[Row]
 
@@ -63,7 +63,7 @@ def configure_connection(
 
 def prepare(sql: str, params: Params | None) -> tuple[str, dict[str, Any] | None]:
     """Turn port SQL and parameters into psycopg SQL and parameters."""
-    query, names = to_pyformat(sql)
+    query, names = pyformat_of(sql)
     values = check_params(names, params)
     if not names:
         return query, None

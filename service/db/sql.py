@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
@@ -147,6 +148,20 @@ def rewrite_placeholders(sql: str, render: Callable[[str], str]) -> tuple[str, l
 def to_pyformat(sql: str) -> tuple[str, list[str]]:
     """Rewrite ``:name`` placeholders as psycopg ``%(name)s`` (see :func:`rewrite_placeholders`)."""
     return rewrite_placeholders(sql, lambda name: f"%({name})s")
+
+
+@lru_cache(maxsize=1024)
+def pyformat_of(sql: str) -> tuple[str, tuple[str, ...]]:
+    """:func:`to_pyformat`, memoised: the adapters run the same few statement texts again
+    and again, and lexing a long scoped statement costs more than running it warm."""
+    query, names = to_pyformat(sql)
+    return query, tuple(names)
+
+
+@lru_cache(maxsize=1024)
+def parameter_names_of(sql: str) -> tuple[str, ...]:
+    """:func:`parameter_names`, memoised (see :func:`pyformat_of`)."""
+    return tuple(parameter_names(sql))
 
 
 def split_statements(sql: str) -> list[str]:

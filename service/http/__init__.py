@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from service.http.context import (
-    current_audit_actor,
     current_database,
     current_principal,
     current_request_id,
@@ -13,7 +12,6 @@ from service.http.endpoint import EndpointSpec, endpoint
 
 __all__ = [
     "EndpointSpec",
-    "current_audit_actor",
     "current_database",
     "current_principal",
     "current_request_id",

@@ -75,8 +75,3 @@ def current_principal() -> Principal:
         return authenticate_request()
     return principal
 
-
-def current_audit_actor() -> str:
-    """How the audit trail names the caller: ``user:<issuer>#<subject>`` (no email, no PII)."""
-    principal = current_principal()
-    return f"user:{principal.issuer}#{principal.subject}"

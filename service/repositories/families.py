@@ -1,12 +1,23 @@
-"""Families and the caller's memberships."""
+"""Families, memberships of the caller, and deleting a family."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
+from service.audit.chain import ChainHead, SealedEntry
 from service.db.port import Executor, Row
+from service.domain.errors import NotFoundError
 from service.domain.models import Family, FamilySummary, Membership, Role
-from service.repositories.scope import IS_MEMBER, scope_params
+from service.domain.principal import Principal
+from service.repositories.audit import append_ctes, head_of
+from service.repositories.scope import (
+    SCOPE,
+    SCOPE_COLUMNS,
+    family_params,
+    lock_statement,
+    scope_of,
+)
 
 
 def _membership(row: Row) -> Membership:
@@ -14,26 +25,38 @@ def _membership(row: Row) -> Membership:
                       role=Role(row["role"]))
 
 
-def create_family(ex: Executor, name: str) -> Family:
-    """Insert a family (the caller's owner membership is added separately)."""
+def create_family(
+    ex: Executor, *, family_id: UUID, name: str, owner_id: UUID, entries: Sequence[SealedEntry]
+) -> Family:
+    """Insert a family, its owner's membership, its chain head and first entries (one statement)."""
+    audit, audit_params = append_ctes(entries, after="family", new_chain=True)
     row = ex.fetch_one(
-        "INSERT INTO families (name) VALUES (:name) RETURNING id, name, created_at",
-        {"name": name},
+        f"""WITH family AS (
+                INSERT INTO families (id, name) VALUES (:family_id, :name)
+                RETURNING id, name, created_at),
+            owner AS (
+                INSERT INTO memberships (family_id, user_id, role)
+                SELECT id, :owner_id, 'owner' FROM family RETURNING id),
+            {audit}
+            SELECT f.id, f.name, f.created_at FROM family f""",  # noqa: S608
+        {"family_id": family_id, "name": name, "owner_id": owner_id, **audit_params},
     )
     assert row is not None
     return Family(id=row["id"], name=row["name"], created_at=row["created_at"])
 
 
-def add_membership(ex: Executor, family_id: UUID, user_id: UUID, role: Role) -> Membership:
-    """Add ``user_id`` to ``family_id``; ``IntegrityViolationError`` if already a member."""
+def lock_scope(
+    ex: Executor, principal: Principal, family_id: UUID, *, exclusive: bool = False
+) -> tuple[Membership, ChainHead] | None:
+    """The caller's membership of live ``family_id`` and its locked audit head, or ``None``.
+
+    Locks the family row ``FOR SHARE`` (``FOR UPDATE`` when ``exclusive``: deletion).
+    """
     row = ex.fetch_one(
-        """INSERT INTO memberships (family_id, user_id, role)
-           VALUES (:family_id, :user_id, :role)
-           RETURNING id, family_id, user_id, role""",
-        {"family_id": family_id, "user_id": user_id, "role": role.value},
+        lock_statement(where="AND m.family_id = :scope_family_id", exclusive=exclusive),
+        family_params(principal, family_id),
     )
-    assert row is not None
-    return _membership(row)
+    return None if row is None else (scope_of(row), head_of(row))
 
 
 def find_membership(
@@ -41,29 +64,68 @@ def find_membership(
 ) -> Membership | None:
     """The user's membership of a live family, or ``None``.
 
-    ``lock=True`` locks the family row (``FOR UPDATE`` of ``families``) so use cases that
-    check-then-change membership or delete the family serialise per family.
+    Locks the family row ``FOR SHARE`` (``FOR UPDATE`` with ``lock``), so data added to
+    the family in the same transaction cannot race its deletion.
     """
-    lock_clause = " FOR UPDATE OF f" if lock else ""
+    lock_clause = "FOR UPDATE OF f" if lock else "FOR SHARE OF f"
     row = ex.fetch_one(
         f"""SELECT m.id, m.family_id, m.user_id, m.role
             FROM memberships m JOIN families f ON f.id = m.family_id
             WHERE m.user_id = :user_id AND m.family_id = :family_id
-              AND f.deleted_at IS NULL{lock_clause}""",  # noqa: S608
+              AND f.deleted_at IS NULL {lock_clause}""",  # noqa: S608
         {"user_id": user_id, "family_id": family_id},
     )
     return None if row is None else _membership(row)
 
 
-def get_family(ex: Executor, scope: Membership) -> Family | None:
-    """The family of ``scope`` if the caller is still a member of it."""
+def get_family(
+    ex: Executor, principal: Principal, family_id: UUID
+) -> tuple[Family, Membership] | None:
+    """The family and the caller's membership, if the caller belongs to it (one statement)."""
     row = ex.fetch_one(
-        f"""SELECT id, name, created_at FROM families
-            WHERE id = :scope_family_id AND deleted_at IS NULL AND {IS_MEMBER}""",  # noqa: S608
-        scope_params(scope),
+        f"""WITH {SCOPE}
+            SELECT {SCOPE_COLUMNS}, f.name, f.created_at
+            FROM scope s JOIN families f ON f.id = s.family_id""",  # noqa: S608
+        family_params(principal, family_id),
+    )
+    if row is None:
+        return None
+    return (Family(id=family_id, name=row["name"], created_at=row["created_at"]),
+            scope_of(row))
+
+
+def get_family_by_member(ex: Executor, scope: Membership) -> Family | None:
+    """The live family of ``scope`` if its user is still a member."""
+    row = ex.fetch_one(
+        """SELECT f.id, f.name, f.created_at FROM families f
+           JOIN memberships m ON m.family_id = f.id AND m.user_id = :user_id
+           WHERE f.id = :family_id AND f.deleted_at IS NULL""",
+        {"family_id": scope.family_id, "user_id": scope.user_id},
     )
     return None if row is None else Family(id=row["id"], name=row["name"],
                                            created_at=row["created_at"])
+
+
+def add_membership(ex: Executor, family_id: UUID, user_id: UUID, role: Role) -> Membership:
+    """Add ``user_id`` to live ``family_id`` (family row locked ``FOR SHARE``).
+
+    Raises
+    ------
+    IntegrityViolationError
+        Already a member.
+    NotFoundError
+        The family is gone (deleted, possibly concurrently).
+    """
+    row = ex.fetch_one(
+        """INSERT INTO memberships (family_id, user_id, role)
+           SELECT f.id, :user_id, :role FROM families f
+           WHERE f.id = :family_id AND f.deleted_at IS NULL FOR SHARE OF f
+           RETURNING id, family_id, user_id, role""",
+        {"family_id": family_id, "user_id": user_id, "role": role.value},
+    )
+    if row is None:
+        raise NotFoundError("Family not found.")
+    return _membership(row)
 
 
 def families_of(ex: Executor, user_id: UUID) -> list[FamilySummary]:
@@ -77,29 +139,31 @@ def families_of(ex: Executor, user_id: UUID) -> list[FamilySummary]:
     return [FamilySummary(id=r["id"], name=r["name"], role=Role(r["role"])) for r in rows]
 
 
-def delete_family_data(ex: Executor, scope: Membership) -> None:
-    """Delete every row of the family and leave a nameless tombstone (owner scope only).
+def delete_family_data(
+    ex: Executor, scope: Membership, entries: Sequence[SealedEntry]
+) -> bool:
+    """Delete every row of the family, leave a nameless tombstone and audit it (one statement).
 
-    The caller must already have destroyed the family's data key in the key store
-    (:meth:`service.crypto.FamilyKeyring.destroy`).
+    Call after :func:`lock_scope` with ``exclusive=True`` and after destroying the
+    family's data key. Matches only an owner's scope; ``True`` if the family was deleted.
     """
-    params = scope_params(scope)
-    owner_check = """EXISTS (SELECT 1 FROM memberships sm
-                     WHERE sm.family_id = :scope_family_id AND sm.user_id = :scope_user_id
-                       AND sm.role = 'owner')"""
-    for table in ("transactions", "balances", "accounts", "connections", "invitations"):
-        ex.execute(
-            f"DELETE FROM {table} WHERE family_id = :scope_family_id AND {owner_check}", params  # noqa: S608
-        )
-    ex.execute(
-        f"""UPDATE families SET deleted_at = now(), name = 'deleted family'
-            WHERE id = :scope_family_id AND deleted_at IS NULL AND {owner_check}""",  # noqa: S608
-        params,
+    audit, audit_params = append_ctes(entries, after="change")
+    owner = """EXISTS (SELECT 1 FROM memberships sm WHERE sm.family_id = :family_id
+                       AND sm.user_id = :user_id AND sm.role = 'owner')"""
+    deletes = ",\n".join(
+        f"""del_{table} AS (DELETE FROM {table} WHERE family_id = :family_id AND {owner}
+                            RETURNING 1)"""  # noqa: S608
+        for table in ("transactions", "balances", "accounts", "connections", "invitations",
+                      "memberships")
     )
-    # Memberships last (the owner check above relies on them), only once tombstoned.
-    ex.execute(
-        """DELETE FROM memberships WHERE family_id = :scope_family_id
-           AND EXISTS (SELECT 1 FROM families WHERE id = :scope_family_id
-                       AND deleted_at IS NOT NULL)""",
-        {"scope_family_id": scope.family_id},
+    row = ex.fetch_one(
+        f"""WITH {deletes},
+            change AS (
+                UPDATE families SET deleted_at = now(), name = 'deleted family'
+                WHERE id = :family_id AND deleted_at IS NULL AND {owner}
+                RETURNING id),
+            {audit}
+            SELECT count(*) AS n FROM change""",  # noqa: S608
+        {"family_id": scope.family_id, "user_id": scope.user_id, **audit_params},
     )
+    return row is not None and int(row["n"]) == 1

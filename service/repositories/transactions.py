@@ -7,35 +7,29 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from service.audit.chain import ChainHead, SealedEntry
 from service.db.port import Executor, Params, Row, SqlValue
-from service.domain.models import Membership, Role, Transaction, TransactionStatus
+from service.domain.models import Membership, Transaction, TransactionStatus
 from service.domain.money import Money
+from service.domain.principal import Principal
+from service.domain.queries import TransactionQuery
+from service.repositories.audit import append_ctes, head_of
 from service.repositories.scope import (
+    SCOPE,
+    SCOPE_COLUMNS,
     VISIBLE_ACCOUNTS,
-    VISIBLE_ACCOUNTS_ANY_FAMILY,
-    scope_params,
+    caller_params,
+    family_params,
+    lock_statement,
+    scope_of,
 )
 
 _COLUMNS = """t.id, t.account_id, t.status, t.booked_on, t.booked_at, t.description,
               t.merchant, t.amount_minor, t.currency, t.category, t.note"""
 
 LIKE_ESCAPE = "!"
-
-
-@dataclass(frozen=True, slots=True)
-class TransactionFilter:
-    """Validated list filters; amounts already in minor units, cursor already decoded."""
-
-    account_id: UUID | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    category: str | None = None
-    text: str | None = None
-    amount_min_minor: int | None = None
-    amount_max_minor: int | None = None
-    pending: bool | None = None
-    after: tuple[date, UUID] | None = None
-    limit: int = 50
+# A dict lookup: calling the enum per row costs more than the rest of the row's mapping.
+_STATUS = {status.value: status for status in TransactionStatus}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +56,7 @@ def like_pattern(text: str) -> str:
 
 def _transaction(row: Row) -> Transaction:
     return Transaction(
-        id=row["id"], account_id=row["account_id"], status=TransactionStatus(row["status"]),
+        id=row["id"], account_id=row["account_id"], status=_STATUS[row["status"]],
         booked_on=row["booked_on"], booked_at=row["booked_at"],
         description=row["description"], merchant=row["merchant"],
         amount=Money(int(row["amount_minor"]), row["currency"]),
@@ -71,107 +65,122 @@ def _transaction(row: Row) -> Transaction:
 
 
 def list_transactions(
-    ex: Executor, scope: Membership, flt: TransactionFilter
-) -> list[Transaction]:
-    """Up to ``flt.limit`` visible transactions in (booked_on DESC, id DESC) order.
+    ex: Executor, principal: Principal, family_id: UUID, query: TransactionQuery
+) -> tuple[Membership | None, list[Transaction]]:
+    """The caller's scope (``None``: not a member) and up to ``query.limit + 1`` visible
+    transactions in (booked_on DESC, id DESC) order, in ONE statement.
 
-    Only fixed SQL fragments are concatenated; every value is a bound parameter.
+    The extra row tells the caller whether there is a next page. Only fixed SQL fragments
+    are concatenated; every value is a bound parameter.
     """
-    where = ["t.family_id = :scope_family_id"]
-    params: dict[str, SqlValue] = {**scope_params(scope), "limit": flt.limit}
-    if flt.account_id is not None:
+    where = ["t.family_id = s.family_id"]
+    params: dict[str, SqlValue] = {**family_params(principal, family_id),
+                                   "limit": query.limit + 1}
+    if query.account_id is not None:
         where.append("t.account_id = :account_id")
-        params["account_id"] = flt.account_id
-    if flt.date_from is not None:
+        params["account_id"] = query.account_id
+    if query.date_from is not None:
         where.append("t.booked_on >= :date_from")
-        params["date_from"] = flt.date_from
-    if flt.date_to is not None:
+        params["date_from"] = query.date_from
+    if query.date_to is not None:
         where.append("t.booked_on <= :date_to")
-        params["date_to"] = flt.date_to
-    if flt.category is not None:
+        params["date_to"] = query.date_to
+    if query.category is not None:
         where.append("t.category = :category")
-        params["category"] = flt.category
-    if flt.text is not None:
+        params["category"] = query.category
+    if query.text:
         where.append(
             f"""(t.description ILIKE :text ESCAPE '{LIKE_ESCAPE}'
                  OR t.merchant ILIKE :text ESCAPE '{LIKE_ESCAPE}'
                  OR t.note ILIKE :text ESCAPE '{LIKE_ESCAPE}')"""
         )
-        params["text"] = like_pattern(flt.text)
-    if flt.amount_min_minor is not None:
+        params["text"] = like_pattern(query.text)
+    if query.amount_min_minor is not None:
         where.append("t.amount_minor >= :amount_min")
-        params["amount_min"] = flt.amount_min_minor
-    if flt.amount_max_minor is not None:
+        params["amount_min"] = query.amount_min_minor
+    if query.amount_max_minor is not None:
         where.append("t.amount_minor <= :amount_max")
-        params["amount_max"] = flt.amount_max_minor
-    if flt.pending is not None:
+        params["amount_max"] = query.amount_max_minor
+    if query.pending is not None:
         where.append("t.status = :status")
-        params["status"] = "pending" if flt.pending else "booked"
-    if flt.after is not None:
+        params["status"] = (TransactionStatus.PENDING if query.pending
+                            else TransactionStatus.BOOKED).value
+    after = query.after
+    if after is not None:
         where.append("(t.booked_on, t.id) < (:after_date, :after_id)")
-        params["after_date"], params["after_id"] = flt.after
+        params["after_date"], params["after_id"] = after
     rows = ex.fetch_all(
-        f"""WITH {VISIBLE_ACCOUNTS}
-            SELECT {_COLUMNS} FROM transactions t
-            JOIN visible_accounts va ON va.id = t.account_id
-            WHERE {" AND ".join(where)}
-            ORDER BY t.booked_on DESC, t.id DESC
-            LIMIT :limit""",  # noqa: S608
+        f"""WITH {SCOPE}, {VISIBLE_ACCOUNTS}
+            SELECT {SCOPE_COLUMNS}, p.*
+            FROM scope s LEFT JOIN LATERAL (
+                SELECT {_COLUMNS} FROM transactions t
+                JOIN visible_accounts va ON va.id = t.account_id
+                WHERE {" AND ".join(where)}
+                ORDER BY t.booked_on DESC, t.id DESC
+                LIMIT :limit) p ON true
+            ORDER BY p.booked_on DESC, p.id DESC""",  # noqa: S608
         params,
     )
-    return [_transaction(r) for r in rows]
+    if not rows:
+        return None, []
+    return scope_of(rows[0]), [_transaction(r) for r in rows if r["id"] is not None]
 
 
 @dataclass(frozen=True, slots=True)
 class ScopedTransaction:
-    """A visible transaction with its account and the caller's membership."""
+    """A visible transaction with its family and the caller's membership."""
 
     transaction: Transaction
     family_id: UUID
-    holder_user_id: UUID
     scope: Membership
 
 
-def find_transaction(ex: Executor, user_id: UUID, transaction_id: UUID) -> ScopedTransaction | None:
-    """A transaction of an account the user may see, or ``None``."""
+def lock_transaction(
+    ex: Executor, principal: Principal, transaction_id: UUID
+) -> tuple[ScopedTransaction, ChainHead] | None:
+    """A visible transaction with the caller's scope, its family locked for a write."""
     row = ex.fetch_one(
-        f"""WITH {VISIBLE_ACCOUNTS_ANY_FAMILY}
-            SELECT {_COLUMNS}, t.family_id, va.holder_user_id,
-                   va.scope_membership_id, va.scope_role
-            FROM transactions t JOIN visible_accounts va ON va.id = t.account_id
-            WHERE t.id = :transaction_id""",  # noqa: S608
-        {"scope_user_id": user_id, "transaction_id": transaction_id},
+        lock_statement(
+            columns=_COLUMNS,
+            joins="""JOIN transactions t ON t.family_id = m.family_id AND t.id = :transaction_id
+                     JOIN accounts a ON a.id = t.account_id""",
+            where="""AND (a.holder_user_id = m.user_id
+                         OR (m.role IN ('owner', 'adult') AND a.visibility = 'family'))""",
+        ),
+        {**caller_params(principal), "transaction_id": transaction_id},
     )
     if row is None:
         return None
-    return ScopedTransaction(
-        transaction=_transaction(row), family_id=row["family_id"],
-        holder_user_id=row["holder_user_id"],
-        scope=Membership(id=row["scope_membership_id"], family_id=row["family_id"],
-                         user_id=user_id, role=Role(row["scope_role"])),
-    )
+    scope = scope_of(row)
+    return (ScopedTransaction(transaction=_transaction(row), family_id=scope.family_id,
+                              scope=scope), head_of(row))
 
 
 def annotate_transaction(
-    ex: Executor, scope: Membership, transaction_id: UUID, *,
+    ex: Executor, principal: Principal, scope: Membership, transaction_id: UUID, *,
     category: str | None, set_category: bool, note: str | None, set_note: bool,
+    entries: Sequence[SealedEntry],
 ) -> Transaction | None:
-    """Set category and/or note of a visible transaction; ``None`` if not visible."""
+    """Set category and/or note of a visible transaction and audit it (one statement)."""
+    audit, audit_params = append_ctes(entries)
     row = ex.fetch_one(
-        f"""WITH {VISIBLE_ACCOUNTS}
-            UPDATE transactions t SET
-                category = CASE WHEN CAST(:set_category AS boolean)
-                                THEN CAST(:category AS text) ELSE t.category END,
-                note = CASE WHEN CAST(:set_note AS boolean)
-                            THEN CAST(:note AS text) ELSE t.note END,
-                updated_at = now()
-            FROM visible_accounts va
-            WHERE va.id = t.account_id AND t.id = :transaction_id
-              AND t.family_id = :scope_family_id
-            RETURNING {_COLUMNS}""",  # noqa: S608
-        {**scope_params(scope), "transaction_id": transaction_id,
+        f"""WITH {SCOPE}, {VISIBLE_ACCOUNTS},
+            change AS (
+                UPDATE transactions t SET
+                    category = CASE WHEN CAST(:set_category AS boolean)
+                                    THEN CAST(:category AS text) ELSE t.category END,
+                    note = CASE WHEN CAST(:set_note AS boolean)
+                                THEN CAST(:note AS text) ELSE t.note END,
+                    updated_at = now()
+                FROM visible_accounts va
+                WHERE va.id = t.account_id AND t.id = :transaction_id
+                  AND t.family_id = :scope_family_id
+                RETURNING {_COLUMNS}),
+            {audit}
+            SELECT * FROM change""",  # noqa: S608
+        {**family_params(principal, scope.family_id), "transaction_id": transaction_id,
          "category": category, "set_category": set_category,
-         "note": note, "set_note": set_note},
+         "note": note, "set_note": set_note, **audit_params},
     )
     return None if row is None else _transaction(row)
 
@@ -180,6 +189,9 @@ def insert_transactions(
     ex: Executor, family_id: UUID, account_id: UUID, items: Sequence[NewTransaction]
 ) -> None:
     """Ingest transactions (trusted path: provider sync, demo seed).
+
+    The caller's transaction must hold the family's lock (an account insert or
+    :func:`service.repositories.families.find_membership` takes it).
 
     Idempotent per (account, provider transaction id); a pending row is updated in place
     when it books.

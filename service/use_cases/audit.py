@@ -4,30 +4,29 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from service.audit import list_entries
+from service.audit import record_read
 from service.db.port import Database
 from service.domain.cursor import decode_seq_cursor, encode_seq_cursor
-from service.domain.errors import ValidationFailedError
 from service.domain.models import AuditEntry, Page, Role
 from service.domain.principal import Principal
-from service.use_cases._common import audit, caller, membership, require_role
-
-MAX_LIMIT = 200
+from service.repositories import audit as audit_sql
+from service.use_cases._common import found, require_role
 
 
 def list_audit(
     db: Database, principal: Principal, family_id: UUID, *, cursor: str | None, limit: int
 ) -> Page[AuditEntry]:
-    """A page of the family's audit trail, newest first (owners only)."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailedError(f"limit must be between 1 and {MAX_LIMIT}.")
+    """A page of the family's audit trail, newest first (owners only). One statement.
+
+    Reading the trail is not itself chained (see :mod:`service.audit.access_log`).
+    """
     before = None if cursor is None else decode_seq_cursor(cursor)
-    with db.transaction() as tx:
-        user = caller(tx, principal)
-        scope = membership(tx, user, family_id)
-        require_role(scope, Role.OWNER, to="read the audit trail")
-        rows = list_entries(tx, family_id, before_seq=before, limit=limit + 1)
-        audit(tx, family_id, user, "audit.read", ("family", family_id))
+    scope, rows = audit_sql.list_entries(db, principal, family_id, before_seq=before,
+                                         limit=limit + 1)
+    scope = found(scope)
+    require_role(scope, Role.OWNER, to="read the audit trail")
+    record_read(family_id=family_id, user_id=scope.user_id, action="audit.read",
+                target=("family", family_id))
     items = rows[:limit]
     next_cursor = encode_seq_cursor(items[-1].seq) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)

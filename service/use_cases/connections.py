@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from service.audit import AuditSigner, record_read
 from service.crypto import FamilyKeyring, open_sealed, seal
 from service.db.port import Database, Executor
-from service.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
+from service.domain.errors import NotFoundError, PermissionDeniedError
 from service.domain.models import Connection, Membership, Role
 from service.domain.principal import Principal
-from service.repositories import connections
-from service.use_cases._common import audit, caller, membership, require_role
+from service.repositories import connections, families
+from service.use_cases._common import event, found, require_role
 
 CONNECTION_NOT_FOUND = "Connection not found."
 
@@ -32,17 +33,19 @@ def token_aad(family_id: UUID, connection_id: UUID, field_name: str) -> dict[str
 
 
 def record_consent(
-    db: Database, keyring: FamilyKeyring, principal: Principal, family_id: UUID, *,
-    provider: str, tokens: ConsentTokens, consent_expires_at: datetime | None,
+    db: Database, signer: AuditSigner, keyring: FamilyKeyring, principal: Principal,
+    family_id: UUID, *, provider: str, tokens: ConsentTokens,
+    consent_expires_at: datetime | None,
 ) -> Connection:
     """Store a new consent; tokens are sealed under the family data key (owners, adults).
 
-    The family's data key is created here on its first use.
+    The family's data key is created here on its first use, while the transaction holds
+    the family row ``FOR SHARE``: a deletion (``FOR UPDATE``) waits for this write and
+    then destroys the key, or runs first and this write finds no family.
     """
     connection_id = uuid.uuid4()
     with db.transaction() as tx:
-        user = caller(tx, principal)
-        scope = membership(tx, user, family_id)
+        scope, head = found(families.lock_scope(tx, principal, family_id))
         require_role(scope, Role.OWNER, Role.ADULT, to="connect bank accounts")
         data_key = keyring.sealing_key(family_id)
         access = seal(data_key, tokens.access_token,
@@ -50,35 +53,37 @@ def record_consent(
         refresh = None if tokens.refresh_token is None else seal(
             data_key, tokens.refresh_token, token_aad(family_id, connection_id, "refresh_token"))
         created = connections.create_connection(
-            tx, scope, connection_id=connection_id, provider=provider,
+            tx, principal, scope, connection_id=connection_id, provider=provider,
             consent_expires_at=consent_expires_at, access_token=access, refresh_token=refresh,
+            entries=signer.seal(head, [event(scope.user_id, "connection.create",
+                                             ("connection", connection_id))]),
         )
         if created is None:
             raise PermissionDeniedError("Your role in this family may not connect bank accounts.")
-        audit(tx, family_id, user, "connection.create", ("connection", connection_id))
         return created
 
 
 def list_connections(db: Database, principal: Principal, family_id: UUID) -> list[Connection]:
-    """The family's consents (metadata only; never tokens)."""
-    with db.transaction() as tx:
-        user = caller(tx, principal)
-        return connections.list_connections(tx, membership(tx, user, family_id))
+    """The family's consents (metadata only; never tokens). One statement."""
+    scope, result = connections.list_connections(db, principal, family_id)
+    scope = found(scope)
+    record_read(family_id=family_id, user_id=scope.user_id, action="connections.list",
+                target=("family", family_id))
+    return result
 
 
 def revoke_consent(
-    db: Database, principal: Principal, family_id: UUID, connection_id: UUID
+    db: Database, signer: AuditSigner, principal: Principal, family_id: UUID,
+    connection_id: UUID,
 ) -> None:
     """Revoke a consent and wipe its token ciphertexts (owners, adults)."""
     with db.transaction() as tx:
-        user = caller(tx, principal)
-        scope = membership(tx, user, family_id)
-        if connections.get_sealed_tokens(tx, scope, connection_id) is None:
-            raise NotFoundError(CONNECTION_NOT_FOUND)
+        scope, head = found(families.lock_scope(tx, principal, family_id))
         require_role(scope, Role.OWNER, Role.ADULT, to="revoke bank connections")
-        if not connections.revoke_connection(tx, scope, connection_id):
-            raise ConflictError("The connection could not be revoked.")
-        audit(tx, family_id, user, "connection.revoke", ("connection", connection_id))
+        entries = signer.seal(head, [event(scope.user_id, "connection.revoke",
+                                           ("connection", connection_id))])
+        if not connections.revoke_connection(tx, principal, scope, connection_id, entries):
+            raise NotFoundError(CONNECTION_NOT_FOUND)
 
 
 def read_consent_tokens(

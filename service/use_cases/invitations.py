@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from service.audit import AuditSigner
 from service.auth.emails import normalize_email
 from service.db.port import Database, IntegrityViolationError
 from service.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
@@ -37,8 +38,8 @@ def token_hash(token: str) -> str:
 
 
 def invite(
-    db: Database, principal: Principal, family_id: UUID, *, email: str, role: Role,
-    now: datetime | None = None,
+    db: Database, signer: AuditSigner, principal: Principal, family_id: UUID, *, email: str,
+    role: Role, now: datetime | None = None,
 ) -> IssuedInvitation:
     """Invite ``email`` as ``role`` (owners only). The token is shown only in this answer."""
     token = secrets.token_urlsafe(_TOKEN_BYTES)
@@ -53,7 +54,7 @@ def invite(
         )
         if created is None:  # the SQL scope disagreed with the role check: refuse
             raise PermissionDeniedError("Your role in this family may not invite members.")
-        audit(tx, family_id, user, "invitation.create", ("invitation", created.id))
+        audit(tx, signer, family_id, user, "invitation.create", ("invitation", created.id))
         return IssuedInvitation(invitation=created, token=token)
 
 
@@ -67,7 +68,8 @@ def list_invitations(db: Database, principal: Principal, family_id: UUID) -> lis
 
 
 def accept_invitation(
-    db: Database, principal: Principal, token: str, *, now: datetime | None = None
+    db: Database, signer: AuditSigner, principal: Principal, token: str, *,
+    now: datetime | None = None,
 ) -> FamilySummary:
     """Join the family of the invitation ``token``.
 
@@ -96,9 +98,9 @@ def accept_invitation(
             raise ConflictError("You are already a member of this family.") from None
         if not invitations.mark_accepted(tx, found.id, user.id):
             raise ConflictError("This invitation has already been accepted.")
-        audit(tx, found.family_id, user, "invitation.accept", ("invitation", found.id))
-        audit(tx, found.family_id, user, "member.join", ("membership", joined.id))
+        audit(tx, signer, found.family_id, user, "invitation.accept", ("invitation", found.id))
+        audit(tx, signer, found.family_id, user, "member.join", ("membership", joined.id))
         scope = membership(tx, user, found.family_id)
-        family = families.get_family(tx, scope)
+        family = families.get_family_by_member(tx, scope)
         assert family is not None
         return FamilySummary(id=family.id, name=family.name, role=joined.role)

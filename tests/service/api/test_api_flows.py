@@ -104,15 +104,18 @@ def test_deleted_family_disappears_for_everyone(client: FlaskClient,
 def test_audit_endpoint_pages_newest_first(client: FlaskClient, auth_header: AuthHeader) -> None:
     owner = auth_header("ann@example.com")
     fid = _create_family(client, auth_header, "ann@example.com")
-    for _ in range(3):
-        client.get(f"/v1/families/{fid}/accounts", headers=owner)
+    for n in range(3):
+        created = client.post(f"/v1/families/{fid}/invitations", headers=owner,
+                              json={"email": f"kid{n}@example.com", "role": "child"})
+        assert created.status_code == 201
+    client.get(f"/v1/families/{fid}/accounts", headers=owner)  # reads are not chained
     first = client.get(f"/v1/families/{fid}/audit", query_string={"limit": "2"},
                        headers=owner).get_json()
-    assert [e["action"] for e in first["items"]] == ["accounts.list", "accounts.list"]
+    assert [e["action"] for e in first["items"]] == ["invitation.create", "invitation.create"]
     second = client.get(f"/v1/families/{fid}/audit",
                         query_string={"limit": "10", "cursor": first["next_cursor"]},
                         headers=owner).get_json()
     actions = [e["action"] for e in second["items"]]
-    assert actions == ["accounts.list", "family.create"] and second["next_cursor"] is None
+    assert actions == ["invitation.create", "family.create"] and second["next_cursor"] is None
     seqs = [e["seq"] for e in first["items"] + second["items"]]
     assert seqs == sorted(seqs, reverse=True)

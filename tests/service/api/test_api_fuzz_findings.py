@@ -19,7 +19,8 @@ from tests.service.domain.helpers import World, build_world, snapshot
 @pytest.fixture
 def world(app: Flask) -> World:
     services = app.extensions[SERVICES_KEY]
-    return build_world(services.database, services.keyring, per_account=1)
+    return build_world(services.database, services.keyring, signer=services.audit_signer,
+                       per_account=1)
 
 
 def _cursor(payload: dict[str, Any]) -> str:

@@ -7,15 +7,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
+from service.audit import AuditKeys, AuditSigner
 from devtools.dev_issuer import DEV_ISSUER, DevIssuer
 from service.crypto import FamilyKeyring, LocalDataKeyProvider
+from service.crypto.family_key_store import PostgresFamilyKeyStore
 from service.db.port import Database
 from service.domain.models import AccountType, Role, TransactionStatus, Visibility
 from service.domain.principal import Principal
 from service.repositories import accounts as account_repo
 from service.repositories import balances as balance_repo
 from service.repositories import transactions as tx_repo
-from service.repositories.keys import PostgresFamilyKeyStore
 from service.repositories.transactions import NewTransaction
 from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
@@ -32,6 +33,11 @@ def principal(name: str) -> Principal:
 def local_key_provider() -> LocalDataKeyProvider:
     """A local key provider with a random master key (never written anywhere)."""
     return LocalDataKeyProvider(os.urandom(32))
+
+
+def local_signer() -> AuditSigner:
+    """An audit signer with a random key (kept by the test that needs to verify)."""
+    return AuditSigner(AuditKeys.generate())
 
 
 def local_keyring(db: Database) -> FamilyKeyring:
@@ -51,6 +57,7 @@ class World:
 
     db: Database
     keys: FamilyKeyring
+    signer: AuditSigner
     family: UUID
     other_family: UUID
     memberships: dict[str, UUID]
@@ -80,17 +87,23 @@ def _user_id(db: Database, name: str) -> UUID:
     return UUID(str(row["id"]))
 
 
-def build_world(db: Database, keys: FamilyKeyring, *, per_account: int = 3) -> World:
-    """Create both families, memberships, accounts and ``per_account`` transactions each."""
-    fam_a = families_uc.create_family(db, principal("owner"), name="Family A")
-    fam_b = families_uc.create_family(db, principal("outsider"), name="Family B")
+def build_world(
+    db: Database, keys: FamilyKeyring, *, signer: AuditSigner | None = None, per_account: int = 3
+) -> World:
+    """Create both families, memberships, accounts and ``per_account`` transactions each.
+
+    ``signer`` keys the audit entries (a fresh random key when omitted; see ``World.signer``).
+    """
+    signer = signer or local_signer()
+    fam_a = families_uc.create_family(db, signer, principal("owner"), name="Family A")
+    fam_b = families_uc.create_family(db, signer, principal("outsider"), name="Family B")
     me_uc.get_me(db, principal("loner"))
     for name, role in ROLES_IN_A.items():
         if role is Role.OWNER:
             continue
-        issued = invitations_uc.invite(db, principal("owner"), fam_a.id,
+        issued = invitations_uc.invite(db, signer, principal("owner"), fam_a.id,
                                        email=f"{name}@example.com", role=role)
-        invitations_uc.accept_invitation(db, principal(name), issued.token)
+        invitations_uc.accept_invitation(db, signer, principal(name), issued.token)
     memberships = {
         r["email"].partition("@")[0]: UUID(str(r["id"]))
         for r in db.fetch_all(
@@ -125,11 +138,11 @@ def build_world(db: Database, keys: FamilyKeyring, *, per_account: int = 3) -> W
             "SELECT id FROM transactions WHERE account_id = :a ORDER BY booked_on DESC, id DESC",
             {"a": account.id})]
     connection = connections_uc.record_consent(
-        db, keys, principal("owner"), fam_a.id, provider="test-bank",
+        db, signer, keys, principal("owner"), fam_a.id, provider="test-bank",
         tokens=connections_uc.ConsentTokens(access_token="access-A", refresh_token="refresh-A"),
         consent_expires_at=None,
     )
-    return World(db=db, keys=keys, family=fam_a.id, other_family=fam_b.id,
+    return World(db=db, keys=keys, signer=signer, family=fam_a.id, other_family=fam_b.id,
                  memberships=memberships, accounts=accounts, transactions=txns,
                  connection=connection.id)
 

@@ -10,12 +10,13 @@ from devtools.demo import seed_demo
 from devtools.dev_issuer import DEV_ISSUER, DevIssuer
 from service.db.port import Database
 from tests.service.conftest import AuthHeader
-from tests.service.domain.helpers import count_rows, local_keyring
+from tests.service.domain.helpers import count_rows, local_keyring, local_signer
 
 
 def test_seed_is_realistic_and_idempotent(postgres_db: Database) -> None:
     keys = local_keyring(postgres_db)
-    seed_demo(postgres_db, keys, issuer=DEV_ISSUER, subject_for=DevIssuer.subject_for,
+    seed_demo(postgres_db, keys, signer=local_signer(), issuer=DEV_ISSUER,
+              subject_for=DevIssuer.subject_for,
               today=date(2025, 3, 31))
     first = count_rows(postgres_db)
     assert 150 <= first["transactions"] <= 300
@@ -29,7 +30,8 @@ def test_seed_is_realistic_and_idempotent(postgres_db: Database) -> None:
     assert {r["currency"] for r in postgres_db.fetch_all(
         "SELECT DISTINCT currency FROM transactions")} == {"GBP"}
 
-    seed_demo(postgres_db, keys, issuer=DEV_ISSUER, subject_for=DevIssuer.subject_for,
+    seed_demo(postgres_db, keys, signer=local_signer(), issuer=DEV_ISSUER,
+              subject_for=DevIssuer.subject_for,
               today=date(2025, 4, 1))
     assert count_rows(postgres_db) == first
 
@@ -37,7 +39,7 @@ def test_seed_is_realistic_and_idempotent(postgres_db: Database) -> None:
 def test_demo_logins_see_by_role(app: object, client: FlaskClient,
                                  auth_header: AuthHeader) -> None:
     services = app.extensions["service.services"]  # type: ignore[attr-defined]
-    seed_demo(services.database, services.keyring)
+    seed_demo(services.database, services.keyring, signer=services.audit_signer)
     owner = client.get("/v1/me", headers=auth_header("demo.owner@example.com")).get_json()
     fid = owner["families"][0]["id"]
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from service.db.port import Database
+from service.domain.queries import TransactionQuery
 from service.use_cases import accounts as accounts_uc
 from service.use_cases import transactions as tx_uc
-from service.use_cases.transactions import TransactionSearch
 from tests.service.domain.helpers import build_world, local_keyring, principal
 
 
@@ -15,5 +15,5 @@ def test_world_builds_and_owner_sees_family_accounts(postgres_db: Database) -> N
     seen = {v.account.name for v in views}
     assert seen == {"joint account", "savings account", "pocket account"}
     page = tx_uc.list_transactions(postgres_db, principal("owner"), world.family,
-                                   TransactionSearch(limit=5))
+                                   TransactionQuery(limit=5))
     assert len(page.items) == 5 and page.next_cursor is not None

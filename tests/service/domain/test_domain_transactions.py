@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
+import pydantic
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,20 +16,20 @@ from service.db.port import Database
 from service.domain.cursor import decode_transaction_cursor, encode_transaction_cursor
 from service.domain.errors import ValidationFailedError
 from service.domain.models import TransactionStatus
+from service.domain.queries import TransactionQuery
 from service.repositories import transactions as tx_repo
 from service.repositories.transactions import NewTransaction, like_pattern
 from service.use_cases import transactions as tx_uc
-from service.use_cases.transactions import TransactionSearch
 from tests.service.domain.helpers import World, build_world, local_keyring, principal
 
 
-def _all_ids(db: Database, world: World, search: TransactionSearch) -> list[UUID]:
+def _all_ids(db: Database, world: World, search: TransactionQuery) -> list[UUID]:
     ids: list[UUID] = []
     cursor = search.cursor
     while True:
         page = tx_uc.list_transactions(
             db, principal("owner"), world.family,
-            replace(search, cursor=cursor))
+            search.model_copy(update={"cursor": cursor}))
         ids += [t.id for t in page.items]
         if page.next_cursor is None:
             return ids
@@ -56,7 +57,7 @@ def test_pages_cover_everything_once_in_stable_order(postgres_db: Database,
            ORDER BY t.booked_on DESC, t.id DESC""", {"f": world.family})
     expected = [r["id"] for r in rows]
     for limit in (1, 2, 5, 50):
-        assert _all_ids(postgres_db, world, TransactionSearch(limit=limit)) == expected
+        assert _all_ids(postgres_db, world, TransactionQuery(limit=limit)) == expected
 
 
 @settings(max_examples=15, deadline=None,
@@ -65,40 +66,40 @@ def test_pages_cover_everything_once_in_stable_order(postgres_db: Database,
        amount_min=st.sampled_from([None, Decimal("-3.00"), Decimal("0")]))
 def test_paging_equals_one_big_page(postgres_db: Database, world: World, limit: int,
                                     pending: bool | None, amount_min: Decimal | None) -> None:
-    base = TransactionSearch(pending=pending, amount_min=amount_min)
+    base = TransactionQuery(pending=pending, amount_min=amount_min)
     full = tx_uc.list_transactions(postgres_db, principal("owner"), world.family,
-                                   replace(base, limit=200))
+                                   base.model_copy(update={"limit": 200}))
     assert full.next_cursor is None
-    paged = _all_ids(postgres_db, world, replace(base, limit=limit))
+    paged = _all_ids(postgres_db, world, base.model_copy(update={"limit": limit}))
     assert paged == [t.id for t in full.items]
 
 
 def test_new_rows_during_paging_do_not_shift_later_pages(postgres_db: Database,
                                                          world: World) -> None:
     first = tx_uc.list_transactions(postgres_db, principal("owner"), world.family,
-                                    TransactionSearch(limit=4))
-    rest_before = _all_ids(postgres_db, world, TransactionSearch(limit=4,
+                                    TransactionQuery(limit=4))
+    rest_before = _all_ids(postgres_db, world, TransactionQuery(limit=4,
                                                                  cursor=first.next_cursor))
     with postgres_db.transaction() as tx:  # a newer transaction arrives at the top
         tx_repo.insert_transactions(tx, world.family, world.accounts["joint"], [
             NewTransaction("late", TransactionStatus.PENDING, date(2025, 2, 5), None,
                            "Late", None, -1, "GBP", None)])
-    rest_after = _all_ids(postgres_db, world, TransactionSearch(limit=4,
+    rest_after = _all_ids(postgres_db, world, TransactionQuery(limit=4,
                                                                 cursor=first.next_cursor))
     assert rest_after == rest_before
 
 
 @pytest.mark.parametrize("search, expected_descriptions", [
-    (TransactionSearch(text="50%"), {"Refund 50% off_sale"}),
-    (TransactionSearch(text="off_sale"), {"Refund 50% off_sale"}),
-    (TransactionSearch(text="odd_shop"), {"Refund 50% off_sale"}),
-    (TransactionSearch(text="REFUND 50"), {"Refund 50% off_sale", "Refund 50 pounds"}),
-    (TransactionSearch(category="refunds", amount_min=Decimal("20")), {"Refund 50 pounds"}),
-    (TransactionSearch(amount_min=Decimal("12.34"), amount_max=Decimal("12.34")),
+    (TransactionQuery(text="50%"), {"Refund 50% off_sale"}),
+    (TransactionQuery(text="off_sale"), {"Refund 50% off_sale"}),
+    (TransactionQuery(text="odd_shop"), {"Refund 50% off_sale"}),
+    (TransactionQuery(text="REFUND 50"), {"Refund 50% off_sale", "Refund 50 pounds"}),
+    (TransactionQuery(category="refunds", amount_min=Decimal("20")), {"Refund 50 pounds"}),
+    (TransactionQuery(amount_min=Decimal("12.34"), amount_max=Decimal("12.34")),
      {"Refund 50% off_sale"}),
 ])
 def test_text_and_amount_filters(postgres_db: Database, world: World,
-                                 search: TransactionSearch,
+                                 search: TransactionQuery,
                                  expected_descriptions: set[str]) -> None:
     page = tx_uc.list_transactions(postgres_db, principal("owner"), world.family, search)
     assert {t.description for t in page.items} == expected_descriptions
@@ -106,32 +107,40 @@ def test_text_and_amount_filters(postgres_db: Database, world: World,
 
 def test_date_account_and_pending_filters(postgres_db: Database, world: World) -> None:
     owner = principal("owner")
-    page = tx_uc.list_transactions(postgres_db, owner, world.family, TransactionSearch(
+    page = tx_uc.list_transactions(postgres_db, owner, world.family, TransactionQuery(
         account_id=world.accounts["savings"], date_from=date(2025, 1, 28),
         date_to=date(2025, 1, 30), limit=200))
     assert {t.account_id for t in page.items} == {world.accounts["savings"]}
     assert {t.booked_on for t in page.items} == {date(2025, 1, d) for d in (28, 29, 30)}
     pending = tx_uc.list_transactions(postgres_db, owner, world.family,
-                                      TransactionSearch(pending=True, limit=200))
+                                      TransactionQuery(pending=True, limit=200))
     assert pending.items and all(t.status.value == "pending" for t in pending.items)
     booked = tx_uc.list_transactions(postgres_db, owner, world.family,
-                                     TransactionSearch(pending=False, limit=200))
+                                     TransactionQuery(pending=False, limit=200))
     assert booked.items and all(t.status.value == "booked" for t in booked.items)
 
 
 @pytest.mark.parametrize("search", [
-    TransactionSearch(cursor="not-a-cursor"),
-    TransactionSearch(cursor=encode_transaction_cursor(date(2025, 1, 1), UUID(int=1))[:-3]),
-    TransactionSearch(amount_min=Decimal("1.001")),
-    TransactionSearch(amount_min=Decimal("5"), amount_max=Decimal("1")),
-    TransactionSearch(date_from=date(2025, 2, 1), date_to=date(2025, 1, 1)),
-    TransactionSearch(limit=0),
-    TransactionSearch(limit=201),
+    {"cursor": "not-a-cursor"},
+    {"cursor": encode_transaction_cursor(date(2025, 1, 1), UUID(int=1))[:-3]},
 ])
-def test_invalid_searches_are_422(postgres_db: Database, world: World,
-                                  search: TransactionSearch) -> None:
+def test_invalid_cursors_are_422(postgres_db: Database, world: World,
+                                 search: dict[str, Any]) -> None:
     with pytest.raises(ValidationFailedError):
-        tx_uc.list_transactions(postgres_db, principal("owner"), world.family, search)
+        tx_uc.list_transactions(postgres_db, principal("owner"), world.family,
+                                TransactionQuery(**search))
+
+
+@pytest.mark.parametrize("search", [
+    {"amount_min": Decimal("1.001")},
+    {"amount_min": Decimal("5"), "amount_max": Decimal("1")},
+    {"date_from": date(2025, 2, 1), "date_to": date(2025, 1, 1)},
+    {"limit": 0},
+    {"limit": 201},
+])
+def test_invalid_queries_are_refused_by_the_query_object(search: dict[str, Any]) -> None:
+    with pytest.raises(pydantic.ValidationError):
+        TransactionQuery(**search)
 
 
 @given(st.dates(), st.uuids())

@@ -101,18 +101,20 @@ def _ids(db: Database, sql: str, **params: Any) -> list[str]:
 def _seed(db: Database, services: Services) -> dict[tuple[str, str], list[dict[str, str]]]:
     """Seed through the app's own use cases; answer real path parameters per operation."""
     owner = _principal(OWNER)
-    seed_demo(db, services.keyring, owner_email=OWNER, today=SEED_TODAY)
+    signer = services.audit_signer
+    seed_demo(db, services.keyring, signer=signer, owner_email=OWNER, today=SEED_TODAY)
     family = _ids(db, "SELECT id FROM families WHERE name = :n", n=DEMO_FAMILY_NAME)[0]
     fid = UUID(family)
     # Sacrificial data for the destructive operations, so the demo family survives them.
-    doomed = families_uc.create_family(db, owner, name="Doomed family")
-    members_family = families_uc.create_family(db, owner, name="Members family")
+    doomed = families_uc.create_family(db, signer, owner, name="Doomed family")
+    members_family = families_uc.create_family(db, signer, owner, name="Members family")
     for name, role in (("spare.adult", Role.ADULT), ("spare.child", Role.CHILD)):
-        issued = invitations_uc.invite(db, owner, members_family.id,
+        issued = invitations_uc.invite(db, signer, owner, members_family.id,
                                        email=f"{name}@example.com", role=role)
-        invitations_uc.accept_invitation(db, _principal(f"{name}@example.com"), issued.token)
+        invitations_uc.accept_invitation(db, signer, _principal(f"{name}@example.com"),
+                                         issued.token)
     spare_connection = connections_uc.record_consent(
-        db, services.keyring, owner, fid, provider="spare-bank",
+        db, signer, services.keyring, owner, fid, provider="spare-bank",
         tokens=connections_uc.ConsentTokens(access_token=uuid.uuid4().hex,
                                             refresh_token=uuid.uuid4().hex),
         consent_expires_at=datetime.now(UTC) + timedelta(days=30),
@@ -120,10 +122,11 @@ def _seed(db: Database, services: Services) -> dict[tuple[str, str], list[dict[s
     # Another family invites the owner (accept succeeds once) and one invitation for
     # someone else (the owner may not accept it).
     outsider = _principal("outsider@example.com")
-    other = families_uc.create_family(db, outsider, name="Other family")
-    for_owner = invitations_uc.invite(db, outsider, other.id, email=OWNER, role=Role.ADULT)
-    for_other = invitations_uc.invite(db, outsider, other.id, email="someone@example.com",
-                                      role=Role.CHILD)
+    other = families_uc.create_family(db, signer, outsider, name="Other family")
+    for_owner = invitations_uc.invite(db, signer, outsider, other.id, email=OWNER,
+                                      role=Role.ADULT)
+    for_other = invitations_uc.invite(db, signer, outsider, other.id,
+                                      email="someone@example.com", role=Role.CHILD)
 
     accounts = _ids(db, "SELECT id FROM accounts WHERE family_id = :f", f=fid)
     transactions = _ids(

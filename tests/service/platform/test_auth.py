@@ -206,6 +206,8 @@ def test_lambda_settings_default_to_no_dev_issuer() -> None:
         "DB_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:123456789012:secret:s",
         "TOKEN_KMS_KEY_ARN": "arn:aws:kms:eu-west-2:123456789012:key/k",
         "FAMILY_KEYS_TABLE_NAME": "family-keys",
+        "AUDIT_KEY_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:123456789012:secret:audit",
+        "AUDIT_ANCHOR_BUCKET": "audit-anchors",
         "COGNITO_USER_POOL_ID": "eu-west-2_Pool",
         "COGNITO_CLIENT_ID": "client",
         "COGNITO_REGION": "eu-west-2",

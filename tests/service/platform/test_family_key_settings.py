@@ -10,8 +10,7 @@ import pytest
 from moto import mock_aws
 
 from service.bootstrap import Services
-from service.crypto import DynamoDbFamilyKeyStore
-from service.repositories.keys import PostgresFamilyKeyStore
+from service.crypto.family_key_store import DynamoDbFamilyKeyStore, PostgresFamilyKeyStore
 from service.settings import Settings, SettingsError
 
 LAMBDA = {
@@ -21,6 +20,8 @@ LAMBDA = {
     "DB_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:123456789012:secret:s",
     "TOKEN_KMS_KEY_ARN": "arn:aws:kms:eu-west-2:123456789012:key/k",
     "FAMILY_KEYS_TABLE_NAME": "family-keys",
+    "AUDIT_KEY_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:123456789012:secret:audit",
+    "AUDIT_ANCHOR_BUCKET": "audit-anchors",
     "COGNITO_USER_POOL_ID": "eu-west-2_Pool",
     "COGNITO_CLIENT_ID": "client",
 }

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from devtools.local_data_api import LocalDataApi
 from service import create_app, lambda_handler
-from service.bootstrap import Services
+from service.bootstrap import AwsClients, Services
 from service.http import current_principal, endpoint
 from service.settings import Settings, SettingsError
 from tests.fixtures.postgres import (
@@ -43,6 +43,8 @@ LAMBDA_ENV = {
     "DB_NAME": "app",
     "TOKEN_KMS_KEY_ARN": "arn:aws:kms:eu-west-2:123456789012:key/1111-2222",
     "FAMILY_KEYS_TABLE_NAME": "family-keys",
+    "AUDIT_KEY_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:123456789012:secret:audit-AbCdEf",
+    "AUDIT_ANCHOR_BUCKET": "audit-anchors",
     "COGNITO_USER_POOL_ID": COGNITO_POOL,
     "COGNITO_CLIENT_ID": COGNITO_CLIENT,
     "COGNITO_REGION": COGNITO_REGION,
@@ -240,7 +242,7 @@ def test_me_through_handler_on_the_data_api(
     services = Services(
         Settings.from_env(),
         jwks_fetch=fake_cognito.jwks,
-        aws_clients={"rds-data": rds_data_client(local_data_api_server.endpoint_url)},
+        clients=AwsClients(rds_data=rds_data_client(local_data_api_server.endpoint_url)),
     )
     lambda_handler.use_app(create_app(services=services))
     headers = {"Authorization": f"Bearer {fake_cognito.token(email='Erin@Example.com')}"}
@@ -288,10 +290,14 @@ def test_family_deletion_through_handler_shreds_the_dynamodb_key(
             AttributeDefinitions=[{"AttributeName": "family_id", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "family_id", "KeyType": "HASH"}],
         )
+        audit_secret = boto3.client("secretsmanager", region_name=COGNITO_REGION).create_secret(
+            Name="audit-keys", SecretString=json.dumps(
+                {"current": "k1", "keys": {"k1": base64.b64encode(b"k" * 32).decode()}}))
+        monkeypatch.setenv("AUDIT_KEY_SECRET_ARN", audit_secret["ARN"])
         services = Services(
             Settings.from_env(),
             jwks_fetch=fake_cognito.jwks,
-            aws_clients={"rds-data": rds_data_client(local_data_api_server.endpoint_url)},
+            clients=AwsClients(rds_data=rds_data_client(local_data_api_server.endpoint_url)),
         )
         lambda_handler.use_app(create_app(services=services))
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from moto import mock_aws
 
 from service import create_app
-from service.bootstrap import Services
+from service.bootstrap import AwsClients, Services
 from service.origin import HEADER, origin_is_verified
 from service.secrets import SecretLoader, SecretUnavailableError
 from service.settings import Settings
@@ -114,7 +114,7 @@ def origin_client(secrets_client: Any, local_dir: Path) -> tuple[FlaskClient, st
     arn = secrets_client.create_secret(Name="origin-verify", SecretString="cf-origin-1")["ARN"]
     settings = Settings(runtime="local", database_url=UNUSED_DB_URL, local_dir=local_dir,
                         origin_verify_secret_arn=arn, log_level="WARNING")
-    services = Services(settings, aws_clients={"secretsmanager": secrets_client})
+    services = Services(settings, clients=AwsClients(secretsmanager=secrets_client))
     return create_app(services=services).test_client(), arn, secrets_client
 
 
@@ -153,7 +153,7 @@ def test_origin_rotation_accepts_previous_value(
     settings = Settings(runtime="local", database_url=UNUSED_DB_URL, local_dir=local_dir,
                         origin_verify_secret_arn=arn, log_level="WARNING")
     client = create_app(
-        services=Services(settings, aws_clients={"secretsmanager": secrets_client})
+        services=Services(settings, clients=AwsClients(secretsmanager=secrets_client))
     ).test_client()
     assert client.get("/health", headers={HEADER: "cf-origin-1"}).status_code == 200
     assert client.get("/health", headers={HEADER: "cf-origin-2"}).status_code == 200

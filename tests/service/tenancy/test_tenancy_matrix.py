@@ -157,7 +157,8 @@ WRITES = [
 @pytest.fixture
 def world(app: Flask, client: FlaskClient, auth_header: AuthHeader) -> World:
     services = app.extensions[SERVICES_KEY]
-    w = build_world(services.database, services.keyring, per_account=3)
+    w = build_world(services.database, services.keyring, signer=services.audit_signer,
+                    per_account=3)
     owner = auth_header("owner@example.com")
     for name, email in (("loner_token", "loner@example.com"),
                         ("adult_token", "adult@example.com")):

@@ -16,12 +16,11 @@ the table is exactly those three actions.
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from service.crypto.key_store import WrappedKey
+from service.crypto.family_key_store.base import WrappedKey
 from service.crypto.providers import KeyUnavailable, canonical_context
 
 if TYPE_CHECKING:
@@ -39,36 +38,20 @@ class DynamoDbFamilyKeyStore:
     table_name
         The table (``FAMILY_KEYS_TABLE_NAME``); partition key ``family_id`` (string).
     dynamodb_client
-        A boto3 ``dynamodb`` (low-level) client. When omitted one is created on first
-        use, never at construction or import.
-    region_name
-        Region of the client created on first use (ignored when a client is injected).
+        A boto3 ``dynamodb`` (low-level) client in the table's region.
     """
 
-    def __init__(
-        self, table_name: str, dynamodb_client: DynamoDBClient | None = None, *,
-        region_name: str | None = None,
-    ) -> None:
+    def __init__(self, table_name: str, dynamodb_client: DynamoDBClient) -> None:
         self._table = table_name
-        self._client: DynamoDBClient | None = dynamodb_client
-        self._region = region_name
-        self._lock = threading.Lock()
+        self._client = dynamodb_client
 
     @property
     def table_name(self) -> str:
         """The DynamoDB table holding the wrapped keys."""
         return self._table
 
-    def _dynamodb(self) -> DynamoDBClient:
-        with self._lock:
-            if self._client is None:
-                import boto3  # noqa: PLC0415 - created lazily, keeps import side-effect free
-
-                self._client = boto3.client("dynamodb", region_name=self._region)
-            return self._client
-
     def put_if_absent(self, family_id: UUID, key: WrappedKey) -> WrappedKey:
-        client = self._dynamodb()
+        client = self._client
         try:
             client.put_item(
                 TableName=self._table,
@@ -83,7 +66,7 @@ class DynamoDbFamilyKeyStore:
         return key
 
     def get(self, family_id: UUID) -> WrappedKey | None:
-        out = self._dynamodb().get_item(
+        out = self._client.get_item(
             TableName=self._table,
             Key={PARTITION_KEY: {"S": str(family_id)}},
             ConsistentRead=True,
@@ -92,7 +75,7 @@ class DynamoDbFamilyKeyStore:
         return None if item is None else _from_item(family_id, item)
 
     def destroy(self, family_id: UUID) -> None:
-        self._dynamodb().delete_item(
+        self._client.delete_item(
             TableName=self._table, Key={PARTITION_KEY: {"S": str(family_id)}}
         )
 

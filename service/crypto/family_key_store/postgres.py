@@ -1,8 +1,8 @@
-"""The local :class:`~service.crypto.FamilyKeyStore`: wrapped keys in ``family_keys``.
+"""The local family key store: wrapped keys in the ``family_keys`` table.
 
 For laptops and tests only. Keys kept in the application database end up in its
 backups, so local mode gives **no** crypto-shredding guarantee against backups; in
-Lambda the keys live in DynamoDB (:class:`~service.crypto.DynamoDbFamilyKeyStore`) and
+Lambda the keys live in DynamoDB (:mod:`service.crypto.family_key_store.dynamodb`) and
 this table stays empty.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from service.crypto.key_store import WrappedKey
+from service.crypto.family_key_store.base import WrappedKey
 from service.crypto.providers import KeyUnavailable
 from service.db.port import Database, Json
 

@@ -1,4 +1,4 @@
-"""Fixtures of the domain tests: KMS and the DynamoDB family key store on moto."""
+"""Fixtures of the crypto tests: KMS and the DynamoDB family key store on moto."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from service.crypto import DynamoDbFamilyKeyStore, KmsDataKeyProvider
+from service.crypto import KmsDataKeyProvider
+from service.crypto.family_key_store import DynamoDbFamilyKeyStore
 
 REGION = "eu-west-2"
 TABLE = "family-keys"

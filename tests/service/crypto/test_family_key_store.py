@@ -15,18 +15,19 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
-from service.crypto import (
+from service.crypto import FamilyKeyring, KeyUnavailable
+from service.crypto.family_key_store import (
     DynamoDbFamilyKeyStore,
-    FamilyKeyring,
     FamilyKeyStore,
-    KeyUnavailable,
+    PostgresFamilyKeyStore,
     WrappedKey,
 )
 from service.db.postgres import PostgresDatabase
-from service.repositories.keys import PostgresFamilyKeyStore
 from service.use_cases import families as families_uc
-from tests.service.domain.conftest import REGION, TABLE, create_key_table
-from tests.service.domain.helpers import local_key_provider, principal
+from tests.service.crypto.conftest import REGION, TABLE, create_key_table
+from tests.service.domain.helpers import local_key_provider, local_signer, principal
+
+SIGNER = local_signer()  # one random audit key per test module
 
 
 def wrapped(tag: str, family_id: UUID) -> WrappedKey:
@@ -83,7 +84,7 @@ def env(request: pytest.FixtureRequest) -> Iterator[Env]:
         try:
             # family_keys references families: keys are only ever stored for real ones.
             yield Env(PostgresFamilyKeyStore(db), lambda: families_uc.create_family(
-                db, principal(f"owner-{uuid4().hex[:8]}"), name="F").id)
+                db, SIGNER, principal(f"owner-{uuid4().hex[:8]}"), name="F").id)
         finally:
             db.close()
 
@@ -166,10 +167,10 @@ def test_opening_never_creates_a_key(env: Env) -> None:
     assert env.store.get(fid) is None
 
 
-def test_dynamodb_item_layout_and_lazy_client() -> None:
+def test_dynamodb_item_layout() -> None:
     with mock_aws():
         create_key_table()
-        store = DynamoDbFamilyKeyStore(TABLE, region_name=REGION)  # client made on first use
+        store = DynamoDbFamilyKeyStore(TABLE, boto3.client("dynamodb", region_name=REGION))
         fid = uuid4()
         key = wrapped("layout", fid)
         store.put_if_absent(fid, key)

@@ -7,7 +7,6 @@ import os
 import pytest
 
 from service.crypto import (
-    DynamoDbFamilyKeyStore,
     FamilyKeyring,
     KeyUnavailable,
     KmsDataKeyProvider,
@@ -16,12 +15,15 @@ from service.crypto import (
     open_sealed,
     seal,
 )
+from service.crypto.family_key_store import DynamoDbFamilyKeyStore
 from service.db.port import Database
 from service.repositories import families as family_repo
 from service.repositories import users as user_repo
 from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
-from tests.service.domain.helpers import local_key_provider, local_keyring, principal
+from tests.service.domain.helpers import local_key_provider, local_keyring, local_signer, principal
+
+SIGNER = local_signer()  # one random audit key per test module
 
 
 def test_local_provider_binds_context_and_master_key() -> None:
@@ -72,10 +74,9 @@ def _audit_actions(db: Database, family_id: object) -> list[str]:
 
 def _shred_scenario(db: Database, keyring: FamilyKeyring) -> None:
     owner = principal("owner")
-    family = families_uc.create_family(db, owner, name="Shred me")
+    family = families_uc.create_family(db, SIGNER, owner, name="Shred me")
     assert keyring.store.get(family.id) is None  # created on first use, not before
-    conn = connections_uc.record_consent(
-        db, keyring, owner, family.id, provider="bank",
+    conn = connections_uc.record_consent(db, SIGNER, keyring, owner, family.id, provider="bank",
         tokens=connections_uc.ConsentTokens("access-123", "refresh-456"),
         consent_expires_at=None,
     )
@@ -95,7 +96,7 @@ def _shred_scenario(db: Database, keyring: FamilyKeyring) -> None:
         tokens = connections_uc.read_consent_tokens(tx, keyring, scope, conn.id)
         assert (tokens.access_token, tokens.refresh_token) == ("access-123", "refresh-456")
 
-    families_uc.delete_family(db, keyring, owner, family.id)
+    families_uc.delete_family(db, SIGNER, keyring, owner, family.id)
 
     assert keyring.store.get(family.id) is None
     assert db.fetch_one("SELECT 1 AS x FROM connections WHERE family_id = :f",
@@ -131,7 +132,7 @@ def test_kms_key_record_names_provider_and_context(
     dynamodb_store: DynamoDbFamilyKeyStore,
 ) -> None:
     keyring = FamilyKeyring(kms_provider, dynamodb_store)
-    family = families_uc.create_family(postgres_db, principal("owner"), name="K")
+    family = families_uc.create_family(postgres_db, SIGNER, principal("owner"), name="K")
     data_key = keyring.sealing_key(family.id)
     stored = dynamodb_store.get(family.id)
     assert stored is not None
@@ -146,8 +147,8 @@ def test_key_of_one_family_does_not_unwrap_for_another(
     dynamodb_store: DynamoDbFamilyKeyStore,
 ) -> None:
     keyring = FamilyKeyring(kms_provider, dynamodb_store)
-    a = families_uc.create_family(postgres_db, principal("owner"), name="A")
-    b = families_uc.create_family(postgres_db, principal("owner"), name="B")
+    a = families_uc.create_family(postgres_db, SIGNER, principal("owner"), name="A")
+    b = families_uc.create_family(postgres_db, SIGNER, principal("owner"), name="B")
     keyring.sealing_key(a.id)
     stolen = dynamodb_store.get(a.id)
     assert stolen is not None
@@ -163,7 +164,7 @@ def test_local_store_gives_no_backup_guarantee(postgres_db: Database) -> None:
     backup still unwraps them after deletion. This is why Lambda uses the DynamoDB store
     (see ``test_key_store_backup.py``)."""
     keyring = local_keyring(postgres_db)
-    family = families_uc.create_family(postgres_db, principal("owner"), name="Local")
+    family = families_uc.create_family(postgres_db, SIGNER, principal("owner"), name="Local")
     data_key = keyring.sealing_key(family.id)
     backup = postgres_db.fetch_all("SELECT * FROM family_keys")
     keyring.destroy(family.id)
