@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_ssm import SSMClient
 
-    from service.audit import AnchorStore, AuditKeys, AuditSigner
     from devtools.dev_issuer import DevIssuer
+    from service.audit import AnchorStore, AuditKeys, AuditSigner
     from service.auth.jwks import JwksFetch
     from service.auth.verifier import JwtVerifier
     from service.crypto import DataKeyProvider, FamilyKeyring, FamilyKeyStore

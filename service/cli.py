@@ -29,10 +29,14 @@ def db_upgrade() -> None:
     from service.http.context import current_services
 
     services = current_services()
-    client = None
-    if services.settings.db_cluster_arn and services.settings.rds_data_endpoint_url:
-        client = services.aws_client(
-            "rds-data", endpoint_url=services.settings.rds_data_endpoint_url
+    settings = services.settings
+    client = services.clients.rds_data
+    if client is None and settings.db_cluster_arn and settings.rds_data_endpoint_url:
+        import boto3
+
+        client = boto3.client(
+            "rds-data", endpoint_url=settings.rds_data_endpoint_url,
+            region_name=settings.aws_region,
         )
     owner = owner_database(services.settings, rds_data_client=client)
     try:

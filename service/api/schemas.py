@@ -22,7 +22,6 @@ from pydantic import (
 )
 
 from service.auth.emails import canonical_email
-from service.domain.money import Money
 from service.domain.models import (
     AccountType,
     ConnectionStatus,

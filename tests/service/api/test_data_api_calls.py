@@ -15,9 +15,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from devtools.local_data_api import LocalDataApi
 from service import create_app
 from service.bootstrap import AwsClients, Services
-from devtools.local_data_api import LocalDataApi
 from service.settings import Settings
 from tests.fixtures.data_api_calls import DataApiCalls
 from tests.fixtures.postgres import (

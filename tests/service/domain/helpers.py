@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
-from service.audit import AuditKeys, AuditSigner
 from devtools.dev_issuer import DEV_ISSUER, DevIssuer
+from service.audit import AuditKeys, AuditSigner
 from service.crypto import FamilyKeyring, LocalDataKeyProvider
 from service.crypto.family_key_store import PostgresFamilyKeyStore
 from service.db.port import Database
