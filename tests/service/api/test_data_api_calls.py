@@ -17,8 +17,8 @@ from typing import Any
 import boto3
 import pytest
 from flask import Flask
-from moto.server import ThreadedMotoServer
 from flask.testing import FlaskClient
+from moto.server import ThreadedMotoServer
 
 from service import create_app
 from service.bootstrap import AwsClients, Services
