@@ -1,7 +1,7 @@
 -- 0003: guard the audit chain heads against the application role.
 --
 -- The app role may write audit_heads (each append moves its family's head), so the
--- tables themselves enforce what an append may do: a head starts at index 0, only
+-- tables themselves enforce what an append may do: a head only
 -- moves forward, and at commit must name the last entry of its family's chain with
 -- that entry's hash (deferred, so an append may write the entries and the head in
 -- either order, one entry or a batch). Heads are never deleted or truncated: families are
@@ -12,10 +12,8 @@ CREATE FUNCTION audit_heads_forward_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        IF NEW.chain_index <> 0 THEN
-            RAISE EXCEPTION 'audit head of family % must start at index 0', NEW.family_id
-                USING ERRCODE = 'insufficient_privilege';
-        END IF;
+        -- A new head may name a chain written in the same statement (a family created
+        -- with its first entries); the deferred check below holds it to that chain.
         RETURN NEW;
     END IF;
     IF TG_OP = 'UPDATE' THEN

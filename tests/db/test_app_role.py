@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from devtools.embedded import with_database, with_user
-from service.audit import AuditEvent, append, init_chain, verify_chain
+from service.audit import AuditEvent, verify_chain
 from service.db.migrations import (
     DEFAULT_MIGRATIONS_DIR,
     MigrationError,
@@ -23,7 +23,11 @@ from service.db.migrations import (
 )
 from service.db.port import Database, DatabaseError
 from service.db.postgres import PostgresDatabase
+from service.repositories import audit as audit_repo
 from tests.fixtures.postgres import _create_database, _drop_database
+from tests.service.domain.helpers import local_signer
+
+SIGNER = local_signer()  # one random audit key per test module
 
 FORBIDDEN = [
     "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete",
@@ -57,11 +61,14 @@ def _family(owner: Database) -> uuid.UUID:
 
 
 def _chain(db: Database, family_id: uuid.UUID, entries: int) -> None:
+    """Append ``entries`` keyed entries as the service does: lock the head, seal, append."""
     with db.transaction() as tx:
-        init_chain(tx, family_id)
-        for n in range(entries):
-            append(tx, family_id, AuditEvent(actor="user:test", action=f"test.{n}",
-                                             target_type="family", target_id=str(family_id)))
+        new_chain = tx.fetch_one("SELECT 1 AS x FROM audit_heads WHERE family_id = :f",
+                                 {"f": family_id}) is None
+        head = audit_repo.lock_head(tx, family_id)
+        events = [AuditEvent(actor="user:test", action=f"test.{n}", target_type="family",
+                             target_id=str(family_id)) for n in range(entries)]
+        audit_repo.append(tx, SIGNER.seal(head, events), new_chain=new_chain)
 
 
 @pytest.mark.parametrize("sql", FORBIDDEN)
@@ -89,9 +96,9 @@ def test_the_app_role_cannot_alter_disable_drop_or_rewrite(
     "UPDATE audit_heads SET chain_index = 9, hash = repeat('a', 64)",
     "UPDATE audit_heads SET chain_index = chain_index + 1, hash = repeat('b', 64)",
     # An entry appended without moving the head.
-    "INSERT INTO audit_log (family_id, chain_index, actor, action, target_type, at, "
+    "INSERT INTO audit_log (family_id, chain_index, actor, action, target_type, at, key_id, "
     "prev_hash, hash) SELECT family_id, chain_index + 1, 'user:x', 'forged', 'family', now(), "
-    "hash, repeat('c', 64) FROM audit_heads",
+    "'k', hash, repeat('c', 64) FROM audit_heads",
 ])
 def test_the_app_role_cannot_move_a_head_off_the_chain_tail(
     app_database: Database, owner_postgres_db: Database, sql: str
@@ -107,7 +114,7 @@ def test_the_app_role_cannot_move_a_head_off_the_chain_tail(
     assert owner_postgres_db.fetch_one("SELECT count(*) AS n FROM audit_log") == {"n": 2}
 
 
-def test_a_new_head_must_start_at_index_zero(
+def test_a_new_head_must_name_its_chains_last_entry(
     app_database: Database, owner_postgres_db: Database
 ) -> None:
     family_id = _family(owner_postgres_db)
@@ -126,7 +133,7 @@ def test_appends_by_the_app_role_still_verify(app_database: Database,
     assert owner_postgres_db.fetch_one(
         "SELECT chain_index FROM audit_heads WHERE family_id = :f", {"f": family_id}
     ) == {"chain_index": 5}
-    assert verify_chain(app_database, family_id=family_id).ok
+    assert verify_chain(app_database, SIGNER.keys, family_id=family_id).ok
 
 
 def test_the_app_role_is_a_plain_login_that_owns_nothing(
