@@ -32,6 +32,7 @@ def test_anchor_then_verify_from_the_cli_and_tampering_fails_it(
     assert "OK" in verified.output and "anchor of" in verified.output
     with psycopg.connect(postgres_owner_url, autocommit=True) as conn:
         conn.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
+        conn.execute("ALTER TABLE audit_heads DISABLE TRIGGER USER")
         conn.execute(f"DELETE FROM audit_log WHERE family_id = '{fid}'".encode())
         conn.execute(f"DELETE FROM audit_heads WHERE family_id = '{fid}'".encode())
     failed = runner.invoke(args=["audit", "verify"])

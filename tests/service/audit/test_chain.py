@@ -51,10 +51,12 @@ def world(postgres_db: Database) -> World:
 def _as_owner(url: str, *statements: str) -> None:
     """Change audit rows as the database owner could: triggers off, change, triggers on."""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
+        for table in ("audit_log", "audit_heads"):
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER".encode())
         for sql in statements:
             conn.execute(sql.encode())
-        conn.execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
+        for table in ("audit_log", "audit_heads"):
+            conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER".encode())
 
 
 def _problems(db: Database, store: DirectoryAnchorStore | None = None) -> list[str]:
