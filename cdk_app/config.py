@@ -29,6 +29,8 @@ class DatabaseConfig(_Frozen):
     backup_retention_days: int = Field(ge=1, le=35)
     deletion_protection: bool
     retain_on_delete: bool
+    backup_compliance_lock_days: int | None = Field(default=None, ge=3)
+    """Vault lock in compliance mode after this grace period (immutable); None: governance."""
 
 
 class FunctionConfig(_Frozen):

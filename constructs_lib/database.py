@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 
 import aws_cdk as cdk
+from aws_cdk import aws_backup
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -23,14 +24,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
-from constructs_lib._props import (
-    as_retention,
-    reject_unknown_opt_outs,
-    retention_days,
-    weaken_if,
-)
+from constructs_lib.acceptance import accept
+from constructs_lib.backup import BackupProtection
+from constructs_lib.log_storage import as_retention, retention_days
 from constructs_lib.network import PrivateNetwork
-from constructs_lib.opt_outs import OptOut
+from constructs_lib.opt_outs import OptOut, reject_unknown_opt_outs, weaken_if
 
 __all__ = ["DATA_API_ACTIONS", "DEFAULT_ENGINE_VERSION", "SecureAuroraCluster"]
 
@@ -52,6 +50,7 @@ OPT_OUT_SETTINGS = (
     "SecureAuroraCluster.deletion_protection",
     "SecureAuroraCluster.removal_policy",
     "SecureAuroraCluster.log_retention",
+    "SecureAuroraCluster.backup",
 )
 
 _SECURE_MIN_ACU = 0.5
@@ -112,6 +111,10 @@ class SecureAuroraCluster(Construct):
         Retention of the exported PostgreSQL log (default one year; less needs an opt-out).
     master_username:
         Name of the master user (its password is generated and held by RDS).
+    backup:
+        The :class:`BackupProtection` (locked, CMK-encrypted vault) whose plan the
+        cluster joins. Required unless the opt-out ``SecureAuroraCluster.backup`` says
+        why this cluster needs no backup beyond its point-in-time recovery.
     opt_outs:
         Explicit, recorded weakenings of the defaults above.
     """
@@ -139,6 +142,7 @@ class SecureAuroraCluster(Construct):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.SNAPSHOT,
         log_retention: logs.RetentionDays | int = _MIN_LOG_RETENTION,
         master_username: str = "platform_admin",
+        backup: BackupProtection | None = None,
         opt_outs: Sequence[OptOut] = (),
     ) -> None:
         super().__init__(scope, id_)
@@ -167,11 +171,14 @@ class SecureAuroraCluster(Construct):
         weaken_if(self, retention_days(log_retention) < retention_days(_MIN_LOG_RETENTION),
                   setting="SecureAuroraCluster.log_retention", opt_outs=opt_outs,
                   weakened=f"log_retention {log_retention.name}")
+        weaken_if(self, backup is None, setting="SecureAuroraCluster.backup", opt_outs=opt_outs,
+                  weakened="No backup (AWS Backup plan) for the cluster")
 
         self._database_name = database_name
         self._secrets_key = secrets_key
         identifier = cluster_identifier or _default_identifier(self)
         engine = rds.DatabaseClusterEngine.aurora_postgres(version=engine_version)
+        monitoring_role = self._monitoring_role()
 
         self._security_group = ec2.SecurityGroup(
             self,
@@ -237,9 +244,12 @@ class SecureAuroraCluster(Construct):
             performance_insight_retention=rds.PerformanceInsightRetention.DEFAULT,
             database_insights_mode=rds.DatabaseInsightsMode.STANDARD,
             monitoring_interval=cdk.Duration.seconds(60),
-            monitoring_role=self._monitoring_role(),
+            monitoring_role=monitoring_role,
         )
         self._cluster.node.add_dependency(self._log_group)
+        self._allow_enhanced_monitoring(monitoring_role)
+        if backup is not None:
+            self._join_backup_plan(backup)
         cfn = self._cluster.node.default_child
         assert isinstance(cfn, rds.CfnDBCluster)
         cfn.master_user_secret = rds.CfnDBCluster.MasterUserSecretProperty(
@@ -263,17 +273,10 @@ class SecureAuroraCluster(Construct):
             performance_insight_retention=rds.PerformanceInsightRetention.DEFAULT,
         )
 
-    def _monitoring_role(self) -> iam.IRole:
-        """Enhanced-monitoring role with a scoped customer-managed policy.
-
-        Replaces the AWS-managed ``AmazonRDSEnhancedMonitoringRole`` (any log group
-        named ``RDS*`` in any region) by the one group RDS uses, in this region.
-        """
+    def _monitoring_role(self) -> iam.Role:
+        """Enhanced-monitoring role, confused-deputy guarded; its policy comes later."""
         stack = cdk.Stack.of(self)
-        group = stack.format_arn(service="logs", resource="log-group",
-                                 resource_name="RDSOSMetrics",
-                                 arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
-        role = iam.Role(
+        return iam.Role(
             self,
             "MonitoringRole",
             description="RDS enhanced monitoring: write OS metrics to RDSOSMetrics",
@@ -281,10 +284,25 @@ class SecureAuroraCluster(Construct):
                 {"StringEquals": {"aws:SourceAccount": stack.account}}
             ),
         )
+
+    def _allow_enhanced_monitoring(self, role: iam.Role) -> None:
+        """Let ``role`` write exactly this cluster's instances' streams of ``RDSOSMetrics``.
+
+        Replaces the AWS-managed ``AmazonRDSEnhancedMonitoringRole`` (any log group
+        named ``RDS*``). RDS names each instance's stream after its resource id
+        (``DbiResourceId``), so the policy lists those streams and needs no wildcard;
+        it is created after the instances (it references them), so it is a separate
+        policy rather than part of the role the instances depend on.
+        """
+        stack = cdk.Stack.of(self)
+        group = stack.format_arn(service="logs", resource="log-group",
+                                 resource_name="RDSOSMetrics",
+                                 arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        instances = [c for c in self._cluster.node.find_all() if isinstance(c, rds.CfnDBInstance)]
         iam.ManagedPolicy(
             self,
             "MonitoringPolicy",
-            description="Write RDS enhanced-monitoring metrics to the RDSOSMetrics log group",
+            description="Write RDS enhanced-monitoring metrics of this cluster's instances",
             roles=[role],
             statements=[
                 iam.PolicyStatement(
@@ -296,11 +314,21 @@ class SecureAuroraCluster(Construct):
                     sid="MetricsLogStreams",
                     actions=["logs:CreateLogStream", "logs:PutLogEvents",
                              "logs:DescribeLogStreams", "logs:GetLogEvents"],
-                    resources=[f"{group}:log-stream:*"],
+                    resources=[f"{group}:log-stream:{i.attr_dbi_resource_id}" for i in instances],
                 ),
             ],
         )
-        return role.without_policy_updates()
+
+    def _join_backup_plan(self, backup: BackupProtection) -> None:
+        backup.protect(f"{cdk.Names.unique_id(self)}Cluster",
+                       [aws_backup.BackupResource.from_rds_database_cluster(self._cluster)])
+        for instance in self._cluster.node.find_all():
+            if isinstance(instance, rds.CfnDBInstance):
+                accept(instance, ("NIST.800.53.R5-RDSInBackupPlan",
+                                  "HIPAA.Security-RDSInBackupPlan"),
+                       "The Aurora cluster is in an AWS Backup plan (locked, CMK-encrypted "
+                       "vault); AWS Backup protects Aurora only at cluster level and cannot "
+                       "select its instances, which is what this rule looks for.")
 
     # -- access -------------------------------------------------------------------------
 

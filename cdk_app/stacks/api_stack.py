@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -14,14 +15,24 @@ from constructs import Construct
 from cdk_app.config import FunctionConfig, StageConfig
 from cdk_app.stacks.data_stack import DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
-from constructs_lib.alarms import AlarmNotifications
-from constructs_lib.edge import EdgeDistribution
-from constructs_lib.function import ServiceFunction
-from constructs_lib.http_api import PlatformHttpApi
-from constructs_lib.identity import FamilyUserPool
-from constructs_lib.keys import DataClass, EncryptionKeys
-from constructs_lib.opt_outs import OptOut
-from constructs_lib.secrets import AppSecret
+from constructs_lib import (
+    AlarmNotifications,
+    AppSecret,
+    DataClass,
+    EdgeDistribution,
+    EncryptionKeys,
+    FamilyUserPool,
+    OptOut,
+    PlatformHttpApi,
+    ServiceFunction,
+    build_lambda_asset,
+)
+from service import deployment_contract as contract
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_DIR = ROOT / "service"
+ASSET_CACHE = ROOT / ".cache" / "lambda-assets"
+API_HANDLER = "service.lambda_handler.handler"
 
 # Config value -> the CodeDeploy predefined config that shifts the alias.
 _DEPLOYMENTS = {
@@ -55,10 +66,9 @@ class ApiStack(cdk.Stack):
             user_pool_name=f"{config.resource_prefix}-families",
             opt_outs=opt_outs,
         )
-        self.api_function = self._api_function(config.api_function, config, data, opt_outs)
         self.alerts = AlarmNotifications(self, "Alerts", key=data.keys.alerts,
                                          emails=[config.alarm_email])
-        self.alerts.notify_on(*self.api_function.alarms)
+        self.api_function = self._api_function(config.api_function, config, data, opt_outs)
         self.http_api = PlatformHttpApi(
             self, "HttpApi",
             handler=self.api_function.alias,
@@ -69,6 +79,7 @@ class ApiStack(cdk.Stack):
             throttle_burst_limit=config.http_api.throttle_burst,
             log_retention=config.log_retention_days,
             api_name=f"{config.resource_prefix}-api",
+            public_routes={route.key: route.reason for route in contract.PUBLIC_ROUTES},
             opt_outs=opt_outs,
         )
         certificate = (
@@ -104,22 +115,29 @@ class ApiStack(cdk.Stack):
         self, fn_config: FunctionConfig, config: StageConfig, data: DataStack,
         opt_outs: Sequence[OptOut],
     ) -> ServiceFunction:
+        secrets = data.secrets
         environment = {
-            "SERVICE_RUNTIME": "lambda",
-            "DB_CLUSTER_ARN": data.database.cluster_arn,
-            "DB_SECRET_ARN": data.database.secret_arn,
-            "DB_NAME": data.database.database_name,
-            "TOKEN_KMS_KEY_ARN": data.keys.tokens.key_arn,
-            "COGNITO_USER_POOL_ID": self.users.user_pool.user_pool_id,
-            "COGNITO_CLIENT_ID": self.users.client.user_pool_client_id,
-            "COGNITO_REGION": config.region,
-            "LOG_LEVEL": "INFO",
-            "POWERTOOLS_SERVICE_NAME": "family-finance-api",
-            "FAMILY_KEYS_TABLE_NAME": data.family_keys.table_name,
-            **data.secrets.environment(),
+            contract.SERVICE_RUNTIME: "lambda",
+            contract.DB_CLUSTER_ARN: data.database.cluster_arn,
+            contract.DB_SECRET_ARN: data.database.secret_arn,
+            contract.DB_NAME: data.database.database_name,
+            contract.TOKEN_KMS_KEY_ARN: data.keys.tokens.key_arn,
+            contract.COGNITO_USER_POOL_ID: self.users.user_pool.user_pool_id,
+            contract.COGNITO_CLIENT_ID: self.users.client.user_pool_client_id,
+            contract.COGNITO_REGION: config.region,
+            contract.LOG_LEVEL: "INFO",
+            contract.POWERTOOLS_SERVICE_NAME: "family-finance-api",
+            contract.FAMILY_KEYS_TABLE_NAME: data.family_keys.table_name,
+            contract.ORIGIN_VERIFY_SECRET_ARN: secrets.origin_verify_secret.secret_arn,
+            contract.BANK_CLIENT_SECRET_ARN: secrets.bank_client_secret.secret_arn,
+            contract.WEBHOOK_SIGNING_SECRET_ARN: secrets.webhook_signing_secret.secret_arn,
+            contract.AI_SETTINGS_PARAMETER_NAME: secrets.ai_settings_parameter.parameter_name,
         }
+        asset = build_lambda_asset(source_dir=SERVICE_DIR, cache_dir=ASSET_CACHE)
         function = ServiceFunction(
             self, "ApiFunction",
+            code=asset.code(),
+            handler=API_HANDLER,
             memory_size=fn_config.memory_mb,
             timeout=cdk.Duration.seconds(fn_config.timeout_seconds),
             p99_duration_threshold=cdk.Duration.millis(fn_config.p99_latency_alarm_ms),
@@ -127,6 +145,8 @@ class ApiStack(cdk.Stack):
                                       _DEPLOYMENTS[fn_config.deployment]),
             log_key=data.keys.logs,
             queue_key=data.keys.workflow_state,
+            environment_key=data.keys.functions,
+            alarm_topic=self.alerts.topic,
             environment=environment,
             reserved_concurrent_executions=fn_config.reserved_concurrency,
             log_retention=config.log_retention_days,

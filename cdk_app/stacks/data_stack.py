@@ -6,17 +6,19 @@ from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_backup as backup
 from constructs import Construct
 
 from cdk_app.config import StageConfig
-from constructs_lib.backup import BackupProtection
-from constructs_lib.database import SecureAuroraCluster
-from constructs_lib.key_store import CryptoShreddingKeyStore
-from constructs_lib.keys import DataClass, EncryptionKeys
-from constructs_lib.network import PrivateNetwork
-from constructs_lib.opt_outs import OptOut
-from constructs_lib.secrets import AppSecrets
+from constructs_lib import (
+    AppSecrets,
+    BackupProtection,
+    CryptoShreddingKeyStore,
+    DataClass,
+    EncryptionKeys,
+    OptOut,
+    PrivateNetwork,
+    SecureAuroraCluster,
+)
 
 
 class DataStack(cdk.Stack):
@@ -46,6 +48,13 @@ class DataStack(cdk.Stack):
             flow_log_retention=config.network.flow_log_retention_days,
             opt_outs=opt_outs,
         )
+        self.backups = BackupProtection(
+            self, "Backups",
+            key=self.keys.backups,
+            retention=cdk.Duration.days(db_config.backup_retention_days),
+            compliance_lock_after=(cdk.Duration.days(db_config.backup_compliance_lock_days)
+                                   if db_config.backup_compliance_lock_days else None),
+        )
         self.database = SecureAuroraCluster(
             self, "Database",
             network=self.network,
@@ -61,13 +70,8 @@ class DataStack(cdk.Stack):
             removal_policy=(cdk.RemovalPolicy.SNAPSHOT if db_config.retain_on_delete
                             else cdk.RemovalPolicy.DESTROY),
             log_retention=config.log_retention_days,
+            backup=self.backups,
             opt_outs=opt_outs,
-        )
-        self.backups = BackupProtection(
-            self, "Backups",
-            key=self.keys.backups,
-            resources=[backup.BackupResource.from_rds_database_cluster(self.database.cluster)],
-            retention=cdk.Duration.days(db_config.backup_retention_days),
         )
         # Wrapped per-family data keys live outside Aurora (and its backups) so that
         # deleting a family's key shreds its consent tokens for good.

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from constructs_lib.alarms import AlarmNotifications
 from constructs_lib.backup import BackupProtection
-from constructs_lib.keys import DataClass, EncryptionKeys
+from constructs_lib.encryption_keys import DataClass, EncryptionKeys
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-2")
 

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Template
 
 from constructs_lib.compliance.acknowledgements import DESIGN
 from constructs_lib.key_store import KEY_STORE_ACTIONS, CryptoShreddingKeyStore
-from constructs_lib.keys import DataClass, EncryptionKeys
+from constructs_lib.encryption_keys import DataClass, EncryptionKeys
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-2")
 

@@ -9,7 +9,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
-from constructs_lib._props import MIN_LOG_RETENTION_DAYS, as_retention, retention_days
+from constructs_lib.log_storage import MIN_LOG_RETENTION_DAYS, as_retention, retention_days
 from constructs_lib.function import ServiceFunction
 from constructs_lib.network import PrivateNetwork
 from constructs_lib.opt_outs import OptOut, SecureDefaultError

@@ -33,8 +33,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib._props import reject_unknown_opt_outs, weaken_if
-from constructs_lib.opt_outs import OptOut
+from constructs_lib.opt_outs import OptOut, reject_unknown_opt_outs, weaken_if
 
 __all__ = ["DataClass", "EncryptionKeys"]
 
@@ -50,6 +49,8 @@ class DataClass(StrEnum):
     TOKENS = "tokens"
     ALERTS = "alerts"
     BACKUPS = "backups"
+    FUNCTIONS = "functions"
+    """Lambda environment variables (and so any SnapStart snapshot) at rest."""
 
 
 # AWS services (``<name>.<region>.amazonaws.com``) through which account principals may
@@ -64,6 +65,7 @@ _VIA_SERVICES: Mapping[DataClass, tuple[str, ...] | None] = MappingProxyType({
     DataClass.TOKENS: None,
     DataClass.ALERTS: ("sns",),
     DataClass.BACKUPS: ("backup",),
+    DataClass.FUNCTIONS: ("lambda",),
 })
 
 # Key management without any cryptographic use (and without kms:CreateGrant, which
@@ -304,6 +306,11 @@ class EncryptionKeys(Construct):
     def backups(self) -> kms.IKey:
         """Key for AWS Backup vaults."""
         return self.key(DataClass.BACKUPS)
+
+    @property
+    def functions(self) -> kms.IKey:
+        """Key for Lambda environments (``ServiceFunction(environment_key=...)``)."""
+        return self.key(DataClass.FUNCTIONS)
 
     # -- grants -------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.keys import DataClass, EncryptionKeys
+from constructs_lib.encryption_keys import DataClass, EncryptionKeys
 from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-2")

@@ -8,7 +8,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.identity import FamilyUserPool
+from constructs_lib.user_pool import FamilyUserPool
 from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-2")
