@@ -248,7 +248,8 @@ class ServiceFunction(Construct):
     environment:
         Environment variables: names, ids and ARNs only (checked).
     reserved_concurrent_executions:
-        Reserved concurrency (also a hard cap); default none.
+        Reserved concurrency, also the hard cap on concurrent executions (so a flood
+        cannot starve the account's other functions or run up cost). Required.
     retry_attempts:
         Retries of failed asynchronous invocations before the DLQ (0-2); default 2.
     max_event_age:
@@ -291,10 +292,10 @@ class ServiceFunction(Construct):
         log_key: kms.IKey,
         queue_key: kms.IKey,
         environment_key: kms.IKey,
+        reserved_concurrent_executions: int,
         alarm_topic: sns.ITopic | None = None,
         alarm_emails: Sequence[str] = (),
         environment: Mapping[str, str] | None = None,
-        reserved_concurrent_executions: int | None = None,
         retry_attempts: int = 2,
         max_event_age: cdk.Duration | None = None,
         log_retention: logs.RetentionDays | int = logs.RetentionDays.ONE_YEAR,
@@ -306,7 +307,7 @@ class ServiceFunction(Construct):
     ) -> None:
         super().__init__(scope, id_)
         mine = reject_unknown_opt_outs(opt_outs, KNOWN_SETTINGS, patterns=(_ENVIRONMENT_SETTING,))
-        _check_sizes(memory_size, retry_attempts, timeout)
+        _check_sizes(memory_size, retry_attempts, timeout, reserved_concurrent_executions)
         self._check_environment(dict(environment or {}), mine, cdk.Stack.of(self))
         self._log_group = self._create_log_group(log_key, log_retention, log_removal_policy,
                                                  mine)
@@ -568,7 +569,10 @@ class ServiceFunction(Construct):
         return (errors, throttles, duration)
 
 
-def _check_sizes(memory_size: int, retry_attempts: int, timeout: cdk.Duration) -> None:
+def _check_sizes(memory_size: int, retry_attempts: int, timeout: cdk.Duration,
+                 concurrency: int) -> None:
+    if concurrency < 1:
+        raise ValueError(f"reserved_concurrent_executions must be >= 1, got {concurrency}")
     if not 128 <= memory_size <= 10240:
         raise ValueError(f"memory_size must be 128-10240 MB, got {memory_size}")
     if not 0 <= retry_attempts <= 2:
