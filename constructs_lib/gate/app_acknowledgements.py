@@ -114,6 +114,11 @@ def _stages(scope: IConstruct) -> list[IConstruct]:
     return stages
 
 
+def _stage_path(construct: IConstruct) -> str | None:
+    stage = cdk.Stage.of(construct)
+    return stage.node.path if stage is not None else None
+
+
 def _matches(entry: AppAcknowledgement, relative_path: str, construct: IConstruct) -> bool:
     if entry.path is not None and not fnmatch.fnmatchcase(relative_path, entry.path):
         return False
@@ -148,7 +153,7 @@ def apply_app_acknowledgements(
             continue
         constructs = [(path.removeprefix(prefix), c) for c in stage.node.find_all()
                       if (path := c.node.path).startswith(prefix)
-                      and cdk.Stage.of(c).node.path == stage.node.path]
+                      and _stage_path(c) == stage.node.path]
         for entry in relevant:
             targets = ([c for rel, c in constructs if _matches(entry, rel, c)]
                        if entry.path is not None or entry.cfn_type is not None else [stage])

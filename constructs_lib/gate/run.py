@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import cx_api
 
 from constructs_lib.gate.app_acknowledgements import (
     AppAcknowledgement,
@@ -98,8 +99,13 @@ def run_gate(
     outdir = Path(app.outdir)
     try:
         assembly = app.synth()
-    except Exception as exc:  # e.g. a construct raising while it is synthesised
-        return GateResult((), outdir, (f"synthesis failed: {str(exc).strip()[:2000]}",))
+    except Exception as exc:
+        if "ValidationFailed" not in str(exc):  # e.g. a construct raising during synthesis
+            return GateResult((), outdir, (f"synthesis failed: {str(exc).strip()[:2000]}",))
+        # An app built without the gate's context (CDK_CONTEXT_JSON, e.g. in a test
+        # process whose Node started earlier) throws after validating; the assembly is
+        # complete on disk by then and the findings are already recorded.
+        assembly = cx_api.CloudAssembly(str(outdir))
     stacks = stacks_of(assembly)
     findings, errors = collect_findings(app, packs, stacks)
     lint_matches = lint_stacks(stacks) if lint else []
