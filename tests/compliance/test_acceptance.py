@@ -19,7 +19,7 @@ def _igw(tmp_path: Path) -> tuple[cdk.Stack, ec2.CfnInternetGateway]:
 
 
 def test_ids_are_recorded_qualified_by_their_pack(tmp_path: Path) -> None:
-    stack, igw = _igw(tmp_path)
+    stack, _ = _igw(tmp_path)
     recorded = accept(stack, ("AwsSolutions-IAM5[Resource::*]", "BankGrade-NoPublicNetwork"),
                       REASON)
 

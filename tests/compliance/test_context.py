@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 from pathlib import Path
 
 from constructs_lib.gate.context import CONTEXT_ENV, OUTDIR_ENV, prepare_context_env

@@ -1,0 +1,45 @@
+"""The deployed app follows the service's contract: its env names and its public routes."""
+
+from __future__ import annotations
+
+import pytest
+
+from service import deployment_contract as contract
+
+from .conftest import STAGES, GateRun
+
+pytestmark = pytest.mark.synth
+
+_NAMES = {value for name, value in vars(contract).items()
+          if name.isupper() and isinstance(value, str)}
+
+
+def _function_environment(gate_run: GateRun, stage: str) -> set[str]:
+    template = gate_run.template(stage, "Api")
+    [api] = [r for r in template["Resources"].values()
+             if r["Type"] == "AWS::Lambda::Function"
+             and "Flask" in r["Properties"].get("Description", "")]
+    return set(api["Properties"]["Environment"]["Variables"])
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_api_function_gets_only_names_the_contract_declares(
+    gate_run: GateRun, stage: str
+) -> None:
+    assert _function_environment(gate_run, stage) <= _NAMES
+    assert contract.DB_SECRET_ARN in _function_environment(gate_run, stage)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_public_routes_are_exactly_the_contracts(gate_run: GateRun, stage: str) -> None:
+    template = gate_run.template(stage, "Api")
+    public = {r["Properties"]["RouteKey"] for r in template["Resources"].values()
+              if r["Type"] == "AWS::ApiGatewayV2::Route"
+              and r["Properties"].get("AuthorizationType") == "NONE"}
+    assert public == {route.key for route in contract.PUBLIC_ROUTES}
+    assert not any("{proxy+}" in key for key in public)  # no catch-all is public
+
+
+def test_every_public_route_has_a_reason() -> None:
+    for route in contract.PUBLIC_ROUTES:
+        assert len(route.reason) >= 20, route.key
