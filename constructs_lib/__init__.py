@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from constructs_lib.backup import BackupProtection
     from constructs_lib.database import SecureAuroraCluster
     from constructs_lib.edge import EDGE_REGION, EdgeDistribution, EdgeProtection
-    from constructs_lib.encryption_keys import DataClass, EncryptionKeys
+    from constructs_lib.encryption_keys import DataClass, DirectKeyUse, EncryptionKeys
     from constructs_lib.function import ServiceFunction
     from constructs_lib.http_api import PlatformHttpApi
     from constructs_lib.key_store import CryptoShreddingKeyStore
@@ -39,6 +39,7 @@ _EXPORTS = {
     "AppSecret": "constructs_lib.secrets",
     "AppSecrets": "constructs_lib.secrets",
     "DataClass": "constructs_lib.encryption_keys",
+    "DirectKeyUse": "constructs_lib.encryption_keys",
     "EdgeDistribution": "constructs_lib.edge",
     "EdgeProtection": "constructs_lib.edge",
     "EncryptionKeys": "constructs_lib.encryption_keys",
@@ -62,6 +63,7 @@ __all__ = [
     "BackupProtection",
     "CryptoShreddingKeyStore",
     "DataClass",
+    "DirectKeyUse",
     "EdgeDistribution",
     "EdgeProtection",
     "EncryptionKeys",

@@ -105,9 +105,18 @@ def allow_cloudfront_log_delivery(key: kms.IKey, scope: Construct) -> None:
     own = _own_key(key, scope, _LOG_DELIVERY_MARKER)
     if own is None:
         return
+    stack = cdk.Stack.of(scope)
+    # Confused-deputy guard: only deliveries for this account's distributions. (The exact
+    # distribution ARN would make the key depend on the distribution, whose log bucket
+    # already depends on the key.)
     own.add_to_resource_policy(iam.PolicyStatement(
         sid="AllowCloudFrontLogDelivery",
         principals=[iam.ServicePrincipal("delivery.logs.amazonaws.com")],
         actions=["kms:GenerateDataKey*"],
         resources=["*"],
+        conditions={
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn":
+                        f"arn:{stack.partition}:cloudfront::{stack.account}:distribution/*"},
+        },
     ))

@@ -26,6 +26,7 @@ __all__ = [
     "POWERTOOLS_SERVICE_NAME",
     "PUBLIC_ROUTES",
     "SERVICE_RUNTIME",
+    "TOKEN_ENCRYPTION_CONTEXT_KEYS",
     "TOKEN_KMS_KEY_ARN",
     "WEBHOOK_SIGNING_SECRET_ARN",
     "PublicRoute",
@@ -50,6 +51,10 @@ WEBHOOK_SIGNING_SECRET_ARN: Final = "WEBHOOK_SIGNING_SECRET_ARN"
 AI_SETTINGS_PARAMETER_NAME: Final = "AI_SETTINGS_PARAMETER_NAME"
 LOG_LEVEL: Final = "LOG_LEVEL"
 POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+
+
+TOKEN_ENCRYPTION_CONTEXT_KEYS: Final = ("family",)
+"""The KMS encryption context of every per-family data key (``{"family": <family id>}``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from aws_cdk import aws_codedeploy as codedeploy
 from constructs import Construct
 
 from cdk_app.config import FunctionConfig, StageConfig
-from cdk_app.stacks.data_stack import DataStack
+from cdk_app.stacks.data_stack import TOKENS_KEY_USER_TAG, DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
 from constructs_lib import (
     AlarmNotifications,
@@ -155,6 +155,7 @@ class ApiStack(cdk.Stack):
         )
         data.database.grant_data_access(function.role)
         data.keys.tokens.grant(function.role, "kms:GenerateDataKey", "kms:Decrypt")
+        cdk.Tags.of(function.role).add(TOKENS_KEY_USER_TAG, config.resource_prefix)
         data.family_keys.grant_key_access(function.role)
         for which in _API_SECRETS:
             data.secrets.grant_read(which, function.role)

@@ -14,11 +14,16 @@ from constructs_lib import (
     BackupProtection,
     CryptoShreddingKeyStore,
     DataClass,
+    DirectKeyUse,
     EncryptionKeys,
     OptOut,
     PrivateNetwork,
     SecureAuroraCluster,
 )
+from service import deployment_contract as contract
+
+TOKENS_KEY_USER_TAG = "ffp:tokens-key-user"
+"""IAM tag on the roles that may use the tokens key directly (value: the resource prefix)."""
 
 
 class DataStack(cdk.Stack):
@@ -36,9 +41,14 @@ class DataStack(cdk.Stack):
         super().__init__(scope, id_, termination_protection=config.database.deletion_protection,
                          **kwargs)
         db_config = config.database
+        # Direct use of the tokens key: roles tagged TOKENS_KEY_USER_TAG=<prefix> (the API
+        # and workers, tagged in their own stacks), per-family encryption context only.
         self.keys = EncryptionKeys(
             self, "Keys", alias_prefix=config.resource_prefix,
             extra_via_services={DataClass.TOKENS: ("dynamodb",)},
+            direct_use=DirectKeyUse(
+                principal_tag=TOKENS_KEY_USER_TAG, principal_tag_value=config.resource_prefix,
+                context_keys=contract.TOKEN_ENCRYPTION_CONTEXT_KEYS),
             opt_outs=opt_outs,
         )
         self.network = PrivateNetwork(

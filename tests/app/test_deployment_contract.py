@@ -43,3 +43,24 @@ def test_public_routes_are_exactly_the_contracts(gate_run: GateRun, stage: str) 
 def test_every_public_route_has_a_reason() -> None:
     for route in contract.PUBLIC_ROUTES:
         assert len(route.reason) >= 20, route.key
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_only_the_tagged_api_role_may_use_the_tokens_key_directly(
+    gate_run: GateRun, stage: str
+) -> None:
+    data = gate_run.template(stage, "Data")
+    [tokens] = [r for r in data["Resources"].values() if r["Type"] == "AWS::KMS::Key"
+                and "tokens" in r["Properties"]["Description"]]
+    statements = {s["Sid"]: s for s in tokens["Properties"]["KeyPolicy"]["Statement"]}
+    assert "DirectUseByAccountPrincipalsWithIamPermission" not in statements
+    direct = statements["DirectUseByTaggedPrincipalsWithContext"]["Condition"]
+    [(tag, value)] = [(k.split("/", 1)[1], v) for k, v in direct["StringEquals"].items()
+                      if k.startswith("aws:PrincipalTag/")]
+    assert direct["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"] == list(
+        contract.TOKEN_ENCRYPTION_CONTEXT_KEYS)
+    api = gate_run.template(stage, "Api")
+    tagged = [r for r in api["Resources"].values() if r["Type"] == "AWS::IAM::Role"
+              and {"Key": tag, "Value": value} in r["Properties"].get("Tags", [])]
+    assert len(tagged) == 1
+    assert "lambda.amazonaws.com" in str(tagged[0]["Properties"]["AssumeRolePolicyDocument"])

@@ -282,7 +282,11 @@ def test_access_logs_to_private_kms_bucket(cdn_template: Template) -> None:
     cdn_template.has_resource_properties("AWS::KMS::Key", {
         "KeyPolicy": {"Statement": Match.array_with([Match.object_like({
             "Principal": {"Service": "delivery.logs.amazonaws.com"},
-            "Action": "kms:GenerateDataKey*"})])},
+            "Action": "kms:GenerateDataKey*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": Match.any_value()},
+                "ArnLike": {"aws:SourceArn": Match.any_value()},
+            }})])},
     })
 
 
