@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from constructs_lib.alarms import AlarmNotifications
     from constructs_lib.backup import BackupProtection
     from constructs_lib.database import SecureAuroraCluster
+    from constructs_lib.database_role import DatabaseRoleSecret
     from constructs_lib.edge import EDGE_REGION, EdgeDistribution, EdgeProtection
     from constructs_lib.encryption_keys import DataClass, DirectKeyUse, EncryptionKeys
     from constructs_lib.function import ServiceFunction
@@ -38,6 +39,7 @@ _EXPORTS = {
     "CryptoShreddingKeyStore": "constructs_lib.key_store",
     "AppSecret": "constructs_lib.secrets",
     "AppSecrets": "constructs_lib.secrets",
+    "DatabaseRoleSecret": "constructs_lib.database_role",
     "DataClass": "constructs_lib.encryption_keys",
     "DirectKeyUse": "constructs_lib.encryption_keys",
     "EdgeDistribution": "constructs_lib.edge",
@@ -63,6 +65,7 @@ __all__ = [
     "BackupProtection",
     "CryptoShreddingKeyStore",
     "DataClass",
+    "DatabaseRoleSecret",
     "DirectKeyUse",
     "EdgeDistribution",
     "EdgeProtection",

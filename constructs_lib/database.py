@@ -22,6 +22,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from constructs_lib.acceptance import accept
@@ -332,21 +333,26 @@ class SecureAuroraCluster(Construct):
 
     # -- access -------------------------------------------------------------------------
 
-    def grant_data_access(self, grantee: iam.IGrantable) -> list[iam.Grant]:
+    def grant_data_access(
+        self, grantee: iam.IGrantable, *, secret: secretsmanager.ISecret | None = None,
+    ) -> list[iam.Grant]:
         """Let ``grantee`` run SQL on this cluster through the Data API, and nothing more.
 
         Grants exactly :data:`DATA_API_ACTIONS` on this cluster, ``GetSecretValue`` and
-        ``DescribeSecret`` on its master user secret, and ``kms:Decrypt`` on the secrets
-        key only when called through Secrets Manager.
+        ``DescribeSecret`` on one secret -- ``secret`` (e.g. a least-privilege
+        :class:`~constructs_lib.database_role.DatabaseRoleSecret`) or else the master
+        user secret -- and ``kms:Decrypt`` on the secrets key only when called through
+        Secrets Manager.
         """
         stack = cdk.Stack.of(self)
+        secret_arn = secret.secret_arn if secret is not None else self.secret_arn
         return [
             iam.Grant.add_to_principal(grantee=grantee, actions=list(DATA_API_ACTIONS),
                                        resource_arns=[self.cluster_arn]),
             iam.Grant.add_to_principal(
                 grantee=grantee,
                 actions=["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
-                resource_arns=[self.secret_arn],
+                resource_arns=[secret_arn],
             ),
             iam.Grant.add_to_principal(
                 grantee=grantee,

@@ -236,15 +236,16 @@ class ServiceFunction(Construct):
     log_key:
         CMK encrypting the log group (``EncryptionKeys.logs``).
     queue_key:
-        CMK encrypting the dead-letter queue and, with ``alarm_emails``, the alarm topic.
+        CMK encrypting the dead-letter queue.
     environment_key:
         CMK encrypting the environment (and any SnapStart snapshot) at rest
         (``EncryptionKeys.functions``).
-    alarm_topic, alarm_emails:
+    alarm_topic, alarm_emails, alarm_key:
         Where the function's alarms go: a topic with at least one subscription (e.g.
-        :attr:`AlarmNotifications.topic`) or e-mail addresses (a CMK-encrypted topic is
-        created). One of them is required unless the opt-out
-        ``ServiceFunction.alarm_actions`` says why nobody needs to be told.
+        :attr:`AlarmNotifications.topic`) or e-mail addresses, for which a topic is
+        created under ``alarm_key`` (a key CloudWatch may use, ``EncryptionKeys.alerts``).
+        One of them is required unless the opt-out ``ServiceFunction.alarm_actions``
+        says why nobody needs to be told.
     environment:
         Environment variables: names, ids and ARNs only (checked).
     reserved_concurrent_executions:
@@ -295,6 +296,7 @@ class ServiceFunction(Construct):
         reserved_concurrent_executions: int,
         alarm_topic: sns.ITopic | None = None,
         alarm_emails: Sequence[str] = (),
+        alarm_key: kms.IKey | None = None,
         environment: Mapping[str, str] | None = None,
         retry_attempts: int = 2,
         max_event_age: cdk.Duration | None = None,
@@ -351,7 +353,7 @@ class ServiceFunction(Construct):
         self._enable_tracing()
         self._alias = self._create_alias(retry_attempts, max_event_age)
         self._alarms = self._create_alarms(p99_duration_threshold)
-        self._notify_alarms(alarm_topic, alarm_emails, queue_key, mine)
+        self._notify_alarms(alarm_topic, alarm_emails, alarm_key, mine)
         self._deployment_group = self._create_deployment_group(deployment_config)
 
     # --- read-only resources -------------------------------------------------------------
@@ -475,13 +477,16 @@ class ServiceFunction(Construct):
         return group
 
     def _notify_alarms(
-        self, topic: sns.ITopic | None, emails: Sequence[str], key: kms.IKey,
+        self, topic: sns.ITopic | None, emails: Sequence[str], key: kms.IKey | None,
         opt_outs: Sequence[OptOut],
     ) -> None:
         """Send every alarm to someone, or record the opt-out saying why not."""
         if topic is not None and emails:
             raise ValueError("Pass alarm_topic or alarm_emails, not both.")
-        if emails:
+        if emails and key is None:
+            raise ValueError("alarm_emails needs alarm_key (e.g. EncryptionKeys.alerts), a key "
+                             "CloudWatch may use to publish to the encrypted topic.")
+        if emails and key is not None:
             topic = AlarmNotifications(self, "Alerts", key=key, emails=emails).topic
         elif topic is not None and not _has_subscription(topic):
             raise SecureDefaultError(

@@ -12,13 +12,17 @@ from typing import Final
 
 __all__ = [
     "AI_SETTINGS_PARAMETER_NAME",
+    "API_HANDLER",
     "BANK_CLIENT_SECRET_ARN",
     "COGNITO_CLIENT_ID",
     "COGNITO_REGION",
     "COGNITO_USER_POOL_ID",
+    "DB_APP_ROLE",
     "DB_CLUSTER_ARN",
     "DB_NAME",
     "DB_OWNER_SECRET_ARN",
+    "DB_ROLE_NAME",
+    "DB_ROLE_ROTATION_HANDLER",
     "DB_SECRET_ARN",
     "FAMILY_KEYS_TABLE_NAME",
     "LOG_LEVEL",
@@ -49,9 +53,18 @@ ORIGIN_VERIFY_SECRET_ARN: Final = "ORIGIN_VERIFY_SECRET_ARN"
 BANK_CLIENT_SECRET_ARN: Final = "BANK_CLIENT_SECRET_ARN"
 WEBHOOK_SIGNING_SECRET_ARN: Final = "WEBHOOK_SIGNING_SECRET_ARN"
 AI_SETTINGS_PARAMETER_NAME: Final = "AI_SETTINGS_PARAMETER_NAME"
+DB_ROLE_NAME: Final = "DB_ROLE_NAME"
+"""The role whose password the rotation function changes (rotation function only)."""
 LOG_LEVEL: Final = "LOG_LEVEL"
 POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
 
+
+# -- code entry points and the database role --------------------------------------------
+API_HANDLER: Final = "service.lambda_handler.handler"
+DB_ROLE_ROTATION_HANDLER: Final = "service.db.role_rotation.handler"
+"""Secrets Manager rotation of the application role's password through the Data API."""
+DB_APP_ROLE: Final = "platform_app"
+"""The least-privilege PostgreSQL role the API runs as (created by the migrations)."""
 
 TOKEN_ENCRYPTION_CONTEXT_KEYS: Final = ("family",)
 """The KMS encryption context of every per-family data key (``{"family": <family id>}``)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -13,6 +12,7 @@ from aws_cdk import aws_codedeploy as codedeploy
 from constructs import Construct
 
 from cdk_app.config import FunctionConfig, StageConfig
+from cdk_app.service_asset import service_code
 from cdk_app.stacks.data_stack import TOKENS_KEY_USER_TAG, DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
 from constructs_lib import (
@@ -25,14 +25,8 @@ from constructs_lib import (
     OptOut,
     PlatformHttpApi,
     ServiceFunction,
-    build_lambda_asset,
 )
 from service import deployment_contract as contract
-
-ROOT = Path(__file__).resolve().parents[2]
-SERVICE_DIR = ROOT / "service"
-ASSET_CACHE = ROOT / ".cache" / "lambda-assets"
-API_HANDLER = "service.lambda_handler.handler"
 
 # Config value -> the CodeDeploy predefined config that shifts the alias.
 _DEPLOYMENTS = {
@@ -119,7 +113,7 @@ class ApiStack(cdk.Stack):
         environment = {
             contract.SERVICE_RUNTIME: "lambda",
             contract.DB_CLUSTER_ARN: data.database.cluster_arn,
-            contract.DB_SECRET_ARN: data.database.secret_arn,
+            contract.DB_SECRET_ARN: data.app_role.secret.secret_arn,
             contract.DB_NAME: data.database.database_name,
             contract.TOKEN_KMS_KEY_ARN: data.keys.tokens.key_arn,
             contract.COGNITO_USER_POOL_ID: self.users.user_pool.user_pool_id,
@@ -133,11 +127,10 @@ class ApiStack(cdk.Stack):
             contract.WEBHOOK_SIGNING_SECRET_ARN: secrets.webhook_signing_secret.secret_arn,
             contract.AI_SETTINGS_PARAMETER_NAME: secrets.ai_settings_parameter.parameter_name,
         }
-        asset = build_lambda_asset(source_dir=SERVICE_DIR, cache_dir=ASSET_CACHE)
         function = ServiceFunction(
             self, "ApiFunction",
-            code=asset.code(),
-            handler=API_HANDLER,
+            code=service_code(),
+            handler=contract.API_HANDLER,
             memory_size=fn_config.memory_mb,
             timeout=cdk.Duration.seconds(fn_config.timeout_seconds),
             p99_duration_threshold=cdk.Duration.millis(fn_config.p99_latency_alarm_ms),
@@ -153,7 +146,8 @@ class ApiStack(cdk.Stack):
             description="Family finance platform API (Flask via serverless-wsgi)",
             opt_outs=opt_outs,
         )
-        data.database.grant_data_access(function.role)
+        # As the least-privilege app role: its secret only, never the owner's.
+        data.database.grant_data_access(function.role, secret=data.app_role.secret)
         data.keys.tokens.grant(function.role, "kms:GenerateDataKey", "kms:Decrypt")
         cdk.Tags.of(function.role).add(TOKENS_KEY_USER_TAG, config.resource_prefix)
         data.family_keys.grant_key_access(function.role)

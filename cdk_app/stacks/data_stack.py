@@ -9,10 +9,12 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_app.config import StageConfig
+from cdk_app.service_asset import service_code
 from constructs_lib import (
     AppSecrets,
     BackupProtection,
     CryptoShreddingKeyStore,
+    DatabaseRoleSecret,
     DataClass,
     DirectKeyUse,
     EncryptionKeys,
@@ -82,6 +84,20 @@ class DataStack(cdk.Stack):
             log_retention=config.log_retention_days,
             backup=self.backups,
             opt_outs=opt_outs,
+        )
+        # The API runs as a least-privilege role; only this rotation and migrations use
+        # the owner (master) secret.
+        self.app_role = DatabaseRoleSecret(
+            self, "AppRole",
+            cluster=self.database, role_name=contract.DB_APP_ROLE, key=self.keys.secrets,
+            rotation_code=service_code(), rotation_handler=contract.DB_ROLE_ROTATION_HANDLER,
+            log_key=self.keys.logs, queue_key=self.keys.workflow_state,
+            environment_key=self.keys.functions,
+            alarm_emails=[config.alarm_email], alarm_key=self.keys.alerts,
+            environment_names={"cluster_arn": contract.DB_CLUSTER_ARN,
+                               "owner_secret_arn": contract.DB_OWNER_SECRET_ARN,
+                               "database_name": contract.DB_NAME,
+                               "role_name": contract.DB_ROLE_NAME},
         )
         # Wrapped per-family data keys live outside Aurora (and its backups) so that
         # deleting a family's key shreds its consent tokens for good.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from service import deployment_contract as contract
@@ -64,3 +66,17 @@ def test_only_the_tagged_api_role_may_use_the_tokens_key_directly(
               and {"Key": tag, "Value": value} in r["Properties"].get("Tags", [])]
     assert len(tagged) == 1
     assert "lambda.amazonaws.com" in str(tagged[0]["Properties"]["AssumeRolePolicyDocument"])
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_api_runs_as_the_app_role_not_the_owner(gate_run: GateRun, stage: str) -> None:
+    api = gate_run.template(stage, "Api")
+    [function] = [r for r in api["Resources"].values()
+                  if r["Type"] == "AWS::Lambda::Function"
+                  and "Flask" in r["Properties"].get("Description", "")]
+    env = function["Properties"]["Environment"]["Variables"]
+    assert contract.DB_OWNER_SECRET_ARN not in env
+    assert "AppRole" in json.dumps(env[contract.DB_SECRET_ARN])  # the app role's secret
+    policies = json.dumps([r for r in api["Resources"].values()
+                           if r["Type"] == "AWS::IAM::Policy"])
+    assert "MasterUserSecret" not in policies

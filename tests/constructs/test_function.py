@@ -53,6 +53,7 @@ def make(
         "environment_key": key,
         "reserved_concurrent_executions": 10,
         "alarm_emails": ["oncall@example.org"],
+        "alarm_key": key,
         "code": lambda_.Code.from_inline(INLINE),
         "handler": "service.lambda_handler.handler",
         "environment": GOOD_ENV,
@@ -280,7 +281,8 @@ def test_secret_dynamic_reference_is_never_allowed() -> None:
             p99_duration_threshold=cdk.Duration.seconds(1),
             deployment_config=codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
             log_key=key, queue_key=key, environment_key=key, reserved_concurrent_executions=1,
-            alarm_emails=["oncall@example.org"], code=lambda_.Code.from_inline(INLINE),
+            alarm_emails=["oncall@example.org"], alarm_key=key,
+            code=lambda_.Code.from_inline(INLINE),
             handler="index.handler",
             environment={"X": secret.secret_value.unsafe_unwrap()},
             opt_outs=[OptOut("ServiceFunction.environment[X]", "I insist this is fine, really.")],
@@ -386,3 +388,8 @@ def test_alarm_topic_and_emails_are_exclusive() -> None:
     topic = sns.Topic(cdk.Stack(app, "Topics", env=ENV), "T")
     with pytest.raises(ValueError, match="not both"):
         make(alarm_topic=topic)
+
+
+def test_alarm_emails_need_a_key_cloudwatch_may_use() -> None:
+    with pytest.raises(ValueError, match="alarm_key"):
+        make(alarm_key=None)

@@ -215,7 +215,7 @@ def test_every_pack_passes_for_function_plus_api() -> None:
         p99_duration_threshold=cdk.Duration.seconds(2),
         deployment_config=codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
         log_key=key, queue_key=key, environment_key=key, reserved_concurrent_executions=5,
-        alarm_emails=["oncall@example.org"], code=lambda_.Code.from_inline("x"),
+        alarm_emails=["oncall@example.org"], alarm_key=key, code=lambda_.Code.from_inline("x"),
         handler="index.handler",
     )
     PlatformHttpApi(

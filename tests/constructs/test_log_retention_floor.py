@@ -26,7 +26,7 @@ def _function(stack: cdk.Stack, retention: logs.RetentionDays,
         p99_duration_threshold=cdk.Duration.seconds(2),
         deployment_config=codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
         log_key=key, queue_key=key, environment_key=key, reserved_concurrent_executions=1,
-        alarm_emails=["oncall@example.org"], handler="index.handler",
+        alarm_emails=["oncall@example.org"], alarm_key=key, handler="index.handler",
         code=lambda_.Code.from_inline("def handler(e, c):\n    return {}\n"),
         log_retention=retention, opt_outs=opt_outs,
     )

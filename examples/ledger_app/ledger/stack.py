@@ -56,6 +56,7 @@ class LedgerStack(cdk.Stack):
             queue_key=keys.workflow_state,
             environment_key=keys.functions,
             alarm_emails=alert_emails,
+            alarm_key=keys.alerts,
             environment={
                 "LEDGER_CLUSTER_ARN": database.cluster_arn,
                 "LEDGER_SECRET_ARN": database.secret_arn,
