@@ -46,6 +46,10 @@ class FunctionConfig(_Frozen):
 class HttpApiConfig(_Frozen):
     throttle_rate_per_second: int = Field(ge=1)
     throttle_burst: int = Field(ge=1)
+    domain_name: str | None = None
+    """Regional custom domain CloudFront uses as origin (execute-api then disabled)."""
+    certificate_arn: str | None = None
+    """ACM certificate of ``domain_name``, in the stage's own region."""
 
 
 class UserPoolConfig(_Frozen):

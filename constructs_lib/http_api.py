@@ -18,8 +18,11 @@ What you get by default
 Only the alias is integrated: :class:`TypeError` for a function (``$LATEST``).
 
 Clients must not bypass CloudFront/WAF: the distribution sends the secret header
-``X-Origin-Verify``, which the service checks. Set ``disable_execute_api_endpoint``
-once the API is reached through a custom domain instead of the execute-api host.
+``X-Origin-Verify``, which the service checks. With ``custom_domain`` (a regional
+domain and its certificate in the API's region) the API is served on that domain, which
+becomes :attr:`PlatformHttpApi.endpoint_domain` (CloudFront's origin), and the default
+``execute-api`` endpoint is disabled. Public routes are throttled on their own
+(``public_route_rate_limit``), well below the stage limit.
 
 Example
 -------
@@ -48,6 +51,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -173,9 +177,12 @@ class PlatformHttpApi(Construct):
         reason). Default none.
     authorization_scopes:
         OAuth scopes every authorised route requires (default none).
-    disable_execute_api_endpoint:
-        Turn off the ``execute-api`` host (only with a custom domain; the
-        CloudFront origin otherwise uses it). Default ``False``.
+    custom_domain:
+        ``(domain name, regional ACM certificate)`` to serve the API on; the
+        ``execute-api`` endpoint is then disabled. Default none (the origin is the
+        ``execute-api`` host, guarded by the origin-verify header).
+    public_route_rate_limit, public_route_burst_limit:
+        Per-route throttle of every public route (default 10 requests/s, burst 20).
     log_retention, log_removal_policy:
         Access-log retention (``RetentionDays`` or days; default one year; under 365 days needs
         ``PlatformHttpApi.log_retention``) and removal (default ``RETAIN``;
@@ -199,7 +206,9 @@ class PlatformHttpApi(Construct):
         throttle_burst_limit: int,
         public_routes: Mapping[str, str] | None = None,
         authorization_scopes: Sequence[str] = (),
-        disable_execute_api_endpoint: bool = False,
+        custom_domain: tuple[str, acm.ICertificate] | None = None,
+        public_route_rate_limit: float = 10,
+        public_route_burst_limit: int = 20,
         log_retention: logs.RetentionDays | int = logs.RetentionDays.ONE_YEAR,
         log_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         api_name: str | None = None,
@@ -229,7 +238,7 @@ class PlatformHttpApi(Construct):
             self, "HttpApi",
             api_name=api_name,
             create_default_stage=False,
-            disable_execute_api_endpoint=disable_execute_api_endpoint,
+            disable_execute_api_endpoint=custom_domain is not None,
             default_authorizer=authorizer,
             default_authorization_scopes=list(authorization_scopes) or None,
         )
@@ -269,10 +278,36 @@ class PlatformHttpApi(Construct):
                 apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT)),
             ),
         )
+        self._throttle_public_routes(routes, public_route_rate_limit, public_route_burst_limit)
         stack = cdk.Stack.of(self)
+        self._domain: apigwv2.DomainName | None = None
         self._endpoint_domain = (
             f"{self._http_api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
         )
+        if custom_domain is not None:
+            self._endpoint_domain = self._serve_on(*custom_domain)
+
+    def _throttle_public_routes(self, routes: Mapping[PublicRoute, str], rate: float,
+                                burst: int) -> None:
+        if rate <= 0 or burst <= 0:
+            raise ValueError("public route throttle limits must be positive")
+        cfn = self._stage.node.default_child
+        assert isinstance(cfn, apigwv2.CfnStage)
+        cfn.route_settings = {
+            route.key: {"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}
+            for route in routes
+        }
+
+    def _serve_on(self, domain_name: str, certificate: acm.ICertificate) -> str:
+        """Serve the stage on a regional custom domain; return the domain name."""
+        self._domain = apigwv2.DomainName(
+            self, "Domain", domain_name=domain_name, certificate=certificate,
+            security_policy=apigwv2.SecurityPolicy.TLS_1_2,
+            endpoint_type=apigwv2.EndpointType.REGIONAL,
+        )
+        apigwv2.ApiMapping(self, "Mapping", api=self._http_api, domain_name=self._domain,
+                           stage=self._stage)
+        return domain_name
 
     @property
     def http_api(self) -> apigwv2.HttpApi:
@@ -286,8 +321,13 @@ class PlatformHttpApi(Construct):
 
     @property
     def endpoint_domain(self) -> str:
-        """``<api id>.execute-api.<region>.<suffix>``: the CloudFront origin host."""
+        """The CloudFront origin host: the custom domain, else the ``execute-api`` host."""
         return self._endpoint_domain
+
+    @property
+    def domain(self) -> apigwv2.DomainName | None:
+        """The regional custom domain (point its DNS at ``regional_domain_name``)."""
+        return self._domain
 
     @property
     def access_log_group(self) -> logs.LogGroup:

@@ -74,6 +74,7 @@ class ApiStack(cdk.Stack):
             log_retention=config.log_retention_days,
             api_name=f"{config.resource_prefix}-api",
             public_routes={route.key: route.reason for route in contract.PUBLIC_ROUTES},
+            custom_domain=self._origin_domain(config),
             opt_outs=opt_outs,
         )
         certificate = (
@@ -102,8 +103,20 @@ class ApiStack(cdk.Stack):
             opt_outs=opt_outs,
         )
         cdk.CfnOutput(self, "ApiUrl", value=f"https://{self.cdn.domain_name}")
+        if self.http_api.domain is not None:  # the origin's DNS record points here
+            cdk.CfnOutput(self, "OriginDomainTarget",
+                          value=self.http_api.domain.regional_domain_name)
         cdk.CfnOutput(self, "UserPoolId", value=self.users.user_pool.user_pool_id)
         cdk.CfnOutput(self, "UserPoolClientId", value=self.users.client.user_pool_client_id)
+
+    def _origin_domain(self, config: StageConfig) -> tuple[str, acm.ICertificate] | None:
+        """The HTTP API's regional domain, when the stage configures one."""
+        http = config.http_api
+        if not (http.domain_name and http.certificate_arn):
+            return None
+        certificate = acm.Certificate.from_certificate_arn(self, "OriginCertificate",
+                                                           http.certificate_arn)
+        return http.domain_name, certificate
 
     def _api_function(
         self, fn_config: FunctionConfig, config: StageConfig, data: DataStack,

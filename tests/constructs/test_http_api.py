@@ -7,6 +7,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_kms as kms
@@ -142,10 +143,26 @@ def test_endpoint_domain_is_the_execute_api_host() -> None:
     assert "https" not in json.dumps(resolved)
 
 
-def test_disable_execute_api_endpoint() -> None:
-    _, stack, _ = make(disable_execute_api_endpoint=True)
-    Template.from_stack(stack).has_resource_properties(
-        "AWS::ApiGatewayV2::Api", {"DisableExecuteApiEndpoint": True})
+def test_a_custom_domain_replaces_the_execute_api_endpoint() -> None:
+    app = cdk.App()
+    certs = cdk.Stack(app, "Certs", env=ENV)
+    cert = acm.Certificate.from_certificate_arn(
+        certs, "Cert", "arn:aws:acm:eu-west-2:111111111111:certificate/abc")
+    _, stack, api = make(custom_domain=("origin.example.com", cert))
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::ApiGatewayV2::Api", {"DisableExecuteApiEndpoint": True})
+    template.has_resource_properties("AWS::ApiGatewayV2::DomainName", {
+        "DomainName": "origin.example.com",
+        "DomainNameConfigurations": [Match.object_like({
+            "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"})]})
+    template.resource_count_is("AWS::ApiGatewayV2::ApiMapping", 1)
+    assert api.endpoint_domain == "origin.example.com"
+
+
+def test_public_routes_are_throttled_on_their_own(template: Template) -> None:
+    (stage,) = template.find_resources("AWS::ApiGatewayV2::Stage").values()
+    assert stage["Properties"]["RouteSettings"] == {
+        key: {"ThrottlingRateLimit": 10, "ThrottlingBurstLimit": 20} for key in PUBLIC}
 
 
 def test_a_function_instead_of_an_alias_is_refused() -> None:
