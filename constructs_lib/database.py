@@ -13,7 +13,7 @@ over the network, the Data API (HTTPS + IAM) is the only way in.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_backup
@@ -158,22 +158,23 @@ class SecureAuroraCluster(Construct):
             raise ValueError(f"backup_retention must be 1-35 days, got {backup_days}.")
         log_retention = as_retention(log_retention)
 
-        weaken_if(self, min_capacity < _SECURE_MIN_ACU, setting="SecureAuroraCluster.min_capacity",
-                  opt_outs=opt_outs,
-                  weakened=f"min_capacity {min_capacity} ACU (pauses; slow first request)")
-        weaken_if(self, backup_days < _MAX_BACKUP_DAYS,
-                  setting="SecureAuroraCluster.backup_retention", opt_outs=opt_outs,
-                  weakened=f"backup_retention of {backup_days} days")
-        weaken_if(self, not deletion_protection, setting="SecureAuroraCluster.deletion_protection",
-                  opt_outs=opt_outs, weakened="deletion_protection=False")
-        weaken_if(self, removal_policy == cdk.RemovalPolicy.DESTROY,
-                  setting="SecureAuroraCluster.removal_policy", opt_outs=opt_outs,
-                  weakened="removal_policy DESTROY (no final snapshot)")
-        weaken_if(self, retention_days(log_retention) < retention_days(_MIN_LOG_RETENTION),
-                  setting="SecureAuroraCluster.log_retention", opt_outs=opt_outs,
-                  weakened=f"log_retention {log_retention.name}")
-        weaken_if(self, backup is None, setting="SecureAuroraCluster.backup", opt_outs=opt_outs,
-                  weakened="No backup (AWS Backup plan) for the cluster")
+        self._record_weakenings(opt_outs, {
+            "SecureAuroraCluster.min_capacity": (
+                min_capacity < _SECURE_MIN_ACU,
+                f"min_capacity {min_capacity} ACU (pauses; slow first request)"),
+            "SecureAuroraCluster.backup_retention": (
+                backup_days < _MAX_BACKUP_DAYS, f"backup_retention of {backup_days} days"),
+            "SecureAuroraCluster.deletion_protection": (
+                not deletion_protection, "deletion_protection=False"),
+            "SecureAuroraCluster.removal_policy": (
+                removal_policy == cdk.RemovalPolicy.DESTROY,
+                "removal_policy DESTROY (no final snapshot)"),
+            "SecureAuroraCluster.log_retention": (
+                retention_days(log_retention) < retention_days(_MIN_LOG_RETENTION),
+                f"log_retention {log_retention.name}"),
+            "SecureAuroraCluster.backup": (
+                backup is None, "No backup (AWS Backup plan) for the cluster"),
+        })
 
         self._database_name = database_name
         self._secrets_key = secrets_key
@@ -181,26 +182,7 @@ class SecureAuroraCluster(Construct):
         engine = rds.DatabaseClusterEngine.aurora_postgres(version=engine_version)
         monitoring_role = self._monitoring_role()
 
-        self._security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=network.vpc,
-            description="Aurora cluster: no ingress, no egress (reached via the RDS Data API)",
-            allow_all_outbound=False,
-            disable_inline_rules=True,
-        )
-        parameter_group = rds.ParameterGroup(
-            self,
-            "Parameters",
-            engine=engine,
-            description="Force TLS; log connections, disconnections and DDL",
-            parameters={
-                "rds.force_ssl": "1",
-                "log_connections": "1",
-                "log_disconnections": "1",
-                "log_statement": "ddl",
-            },
-        )
+        self._security_group, parameter_group = self._closed_network_settings(network, engine)
         # Created here (not by RDS) so that it is CMK-encrypted and has a retention.
         self._log_group = logs.LogGroup(
             self,
@@ -257,6 +239,39 @@ class SecureAuroraCluster(Construct):
             kms_key_id=secrets_key.key_arn
         )
         self._cfn = cfn
+
+    def _record_weakenings(
+        self, opt_outs: Sequence[OptOut], weakenings: Mapping[str, tuple[bool, str]],
+    ) -> None:
+        """Require (and record) the opt-out of every setting that weakens a default."""
+        for setting, (weakens, weakened) in weakenings.items():
+            weaken_if(self, weakens, setting=setting, opt_outs=opt_outs, weakened=weakened)
+
+    def _closed_network_settings(
+        self, network: PrivateNetwork, engine: rds.IClusterEngine,
+    ) -> tuple[ec2.SecurityGroup, rds.ParameterGroup]:
+        """A security group admitting nothing, and parameters forcing TLS and logging."""
+        security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=network.vpc,
+            description="Aurora cluster: no ingress, no egress (reached via the RDS Data API)",
+            allow_all_outbound=False,
+            disable_inline_rules=True,
+        )
+        parameter_group = rds.ParameterGroup(
+            self,
+            "Parameters",
+            engine=engine,
+            description="Force TLS; log connections, disconnections and DDL",
+            parameters={
+                "rds.force_ssl": "1",
+                "log_connections": "1",
+                "log_disconnections": "1",
+                "log_statement": "ddl",
+            },
+        )
+        return security_group, parameter_group
 
     @staticmethod
     def _instance(
