@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import aws_cdk as cdk
 from constructs import IConstruct
@@ -86,17 +86,30 @@ def accept(scope: IConstruct, rule_ids: Iterable[str], reason: str, *,
     return qualified
 
 
-def acceptance_for(construct: IConstruct, rule_id: str) -> Acceptance | None:
-    """The acceptance of ``rule_id`` on ``construct`` or its nearest ancestor, if any."""
+_Recorded = list[Mapping[str, Any]]
+
+
+def acceptance_for(
+    construct: IConstruct, rule_id: str, *, cache: dict[str, _Recorded] | None = None,
+) -> Acceptance | None:
+    """The acceptance of ``rule_id`` on ``construct`` or its nearest ancestor, if any.
+
+    ``cache`` (construct path -> its acceptance records) saves re-reading the
+    metadata of shared ancestors when many findings are looked up in one tree.
+    """
     wanted = _qualified(rule_id)
     current: IConstruct | None = construct
     while current is not None:
-        for entry in current.node.metadata:
-            data = entry.data
-            if entry.type == ACCEPTANCE_METADATA_KEY and isinstance(data, Mapping) and (
-                    wanted in data["rules"]):
-                return Acceptance(unqualify(wanted), str(data["reason"]),
-                                  data["source"], current.node.path)
+        path = current.node.path
+        records = cache.get(path) if cache is not None else None
+        if records is None:
+            records = [entry.data for entry in current.node.metadata
+                       if entry.type == ACCEPTANCE_METADATA_KEY and isinstance(entry.data, Mapping)]
+            if cache is not None:
+                cache[path] = records
+        for data in records:
+            if wanted in data["rules"]:
+                return Acceptance(unqualify(wanted), str(data["reason"]), data["source"], path)
         current = current.node.scope
     return None
 

@@ -114,11 +114,6 @@ def _stages(scope: IConstruct) -> list[IConstruct]:
     return stages
 
 
-def _stage_path(construct: IConstruct) -> str | None:
-    stage = cdk.Stage.of(construct)
-    return stage.node.path if stage is not None else None
-
-
 def _matches(entry: AppAcknowledgement, relative_path: str, construct: IConstruct) -> bool:
     if entry.path is not None and not fnmatch.fnmatchcase(relative_path, entry.path):
         return False
@@ -151,9 +146,10 @@ def apply_app_acknowledgements(
         relevant = [e for e in entries if not e.stages or stage_name in e.stages]
         if not relevant:
             continue
+        nested = tuple(c.node.path + "/" for c in stage.node.children if cdk.Stage.is_stage(c))
         constructs = [(path.removeprefix(prefix), c) for c in stage.node.find_all()
                       if (path := c.node.path).startswith(prefix)
-                      and _stage_path(c) == stage.node.path]
+                      and not path.startswith(nested)]
         for entry in relevant:
             targets = ([c for rel, c in constructs if _matches(entry, rel, c)]
                        if entry.path is not None or entry.cfn_type is not None else [stage])

@@ -14,7 +14,6 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import cx_api
-from constructs import IConstruct
 
 from constructs_lib.acceptance import acceptance_for
 from constructs_lib.compliance.tree import find_by_path
@@ -38,6 +37,8 @@ class StackInfo:
     region: str | None
     template_path: Path
     template: Mapping[str, Any]
+    messages: tuple[tuple[str, str, str, str], ...] = ()
+    """The CDK's annotations on this stack: ``(metadata type, level, construct path, text)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,11 @@ def stacks_of(assembly: cx_api.CloudAssembly) -> list[StackInfo]:
             region=None if region in ("", "unknown-region") else region,
             template_path=Path(artifact.template_full_path).resolve(),
             template=artifact.template,
+            messages=tuple((m.entry.type, str(m.level.value if hasattr(m.level, "value")
+                                                  else m.level).lower(),
+                            m.id.lstrip("/"), str(m.entry.data))
+                           for m in artifact.messages
+                           if m.entry.type in _ANNOTATION_LEVELS),
         ))
     return found
 
@@ -90,6 +96,7 @@ def collect_findings(
     by_template = {s.template_path: s for s in stacks}
     findings: list[Finding] = []
     errors: list[str] = []
+    cache: dict[str, Any] = {}
     for plugin in packs.plugins:
         for report in plugin.reports:
             if not report.success and not report.violations:
@@ -98,8 +105,8 @@ def collect_findings(
                 for resource in violation.violating_resources:
                     path, logical_id = _construct_path(resource, by_template)
                     findings.append(_finding(app, plugin.name, violation, path, logical_id,
-                                             stacks=stacks))
-    findings += _annotations(app, stacks)
+                                             stacks=stacks, cache=cache))
+    findings += _annotations(stacks)
     return findings, errors
 
 
@@ -119,11 +126,12 @@ def _construct_path(
 
 def _finding(
     app: cdk.App, pack: str, violation: cdk.PolicyViolation, path: str,
-    logical_id: str | None, *, stacks: Sequence[StackInfo],
+    logical_id: str | None, *, stacks: Sequence[StackInfo], cache: dict[str, Any],
 ) -> Finding:
     stage, stack = locate(path, stacks)
     construct = find_by_path(app, path)
-    accepted = acceptance_for(construct, violation.rule_name) if construct is not None else None
+    accepted = (acceptance_for(construct, violation.rule_name, cache=cache)
+                if construct is not None else None)
     return Finding(
         pack=pack, rule_id=violation.rule_name, resource_path=path, stack=stack, stage=stage,
         level=str(violation.severity or "error"), message=violation.description,
@@ -144,16 +152,8 @@ def locate(path: str, stacks: Iterable[StackInfo]) -> tuple[str, str]:
     return stack.stage, stack.path
 
 
-def _annotations(root: IConstruct, stacks: Sequence[StackInfo]) -> list[Finding]:
+def _annotations(stacks: Sequence[StackInfo]) -> list[Finding]:
     """The CDK's error and warning annotations, as findings of :data:`ANNOTATIONS`."""
-    found = []
-    for construct in root.node.find_all():
-        for entry in construct.node.metadata:
-            level = _ANNOTATION_LEVELS.get(entry.type)
-            if level is None:
-                continue
-            path = construct.node.path
-            stage, stack = locate(path, stacks)
-            found.append(Finding(ANNOTATIONS, entry.type, path, stack, stage, level,
-                                 str(entry.data), acknowledged=False))
-    return found
+    return [Finding(ANNOTATIONS, kind, path, stack.path, stack.stage,
+                    _ANNOTATION_LEVELS[kind], text, acknowledged=False)
+            for stack in stacks for kind, _level, path, text in stack.messages]

@@ -116,3 +116,35 @@ def test_a_failing_build_is_reported_not_raised(tmp_path: Path) -> None:
 def test_registry_entries_need_a_reason_and_a_scope(kwargs: dict[str, str]) -> None:
     with pytest.raises(ValueError):
         AppAcknowledgement(**kwargs)
+
+
+def test_an_error_annotation_fails_the_gate_and_a_warning_does_not(tmp_path: Path) -> None:
+    inner = builder(tmp_path, gateway=False)
+
+    def build() -> cdk.App:
+        app = inner()
+        stack = app.node.find_child("standin").node.find_child("Net")
+        cdk.Annotations.of(stack).add_error("Stand-in: a construct refused its props.")
+        cdk.Annotations.of(stack).add_warning_v2("standin:note", "Stand-in: just a note.")
+        return app
+
+    stage = run_gate(build, acknowledgements=(), lint=False).stage("standin")
+    annotations = {f.level: f for f in stage.findings if f.pack == "Construct Annotations"}
+    assert annotations.keys() == {"error", "warning"}
+    assert annotations["error"].resource_path == "standin/Net"
+    assert [f.level for f in stage.failures] == ["error"]
+    assert not stage.passed
+
+
+def test_stacks_directly_under_the_app_report_as_stage_app(tmp_path: Path) -> None:
+    from aws_cdk import aws_ec2 as ec2  # noqa: PLC0415
+
+    def build() -> cdk.App:
+        app = cdk.App(outdir=str(tmp_path))
+        ec2.CfnInternetGateway(cdk.Stack(app, "Top"), "Igw")
+        return app
+
+    result = run_gate(build, acknowledgements=(), lint=False)
+    [failure] = result.stage("app").failures
+    assert (failure.rule_id, failure.resource_path) == ("BankGrade-NoPublicNetwork", "Top/Igw")
+    assert (tmp_path / "compliance-app.json").exists()
