@@ -21,9 +21,11 @@ help:
 	@echo "make cost    - synthesise, then print each stage's idle month and cost per million requests"
 	@echo "make migrations-check - fail on destructive migrations without a reviewed contract marker"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constructs_lib/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# The construct library is a distribution of its own; the app installs it like a consumer.
+	$(BIN)/python -m pip install --quiet -e './constructs_lib[gate]'
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@$(BIN)/node --version >/dev/null
 	touch $(STAMP)
@@ -31,13 +33,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 synth: $(STAMP)
-	$(BIN)/python -m cdk_app --gate
+	$(BIN)/python -m constructs_lib.gate cdk_app.app:build_app \
+		--acknowledgements cdk_app.acknowledgements:ACKNOWLEDGEMENTS
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check constructs_lib service devtools cdk_app tests bench
+	$(BIN)/ruff check constructs_lib service devtools cdk_app examples tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

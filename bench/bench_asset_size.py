@@ -39,7 +39,8 @@ def build_asset_dir(scratch: Path) -> Path:
         shutil.copytree(REPO / "service", target / "service",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         return target
-    asset = build_lambda_asset()
+    asset = build_lambda_asset(source_dir=REPO / "service",
+                               cache_dir=REPO / ".cache" / "lambda-assets")
     print(f"asset {asset.asset_hash[:12]} ({'built now' if asset.built else 'cache hit'})")
     return asset.path
 

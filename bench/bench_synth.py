@@ -34,7 +34,7 @@ def _fmt(values: list[float]) -> str:
 def main(runs: int) -> None:
     baseline = [
         _timed([sys.executable, "-c",
-                "from cdk_app.node_runtime import use_venv_node; use_venv_node(); "
+                "from constructs_lib.gate.node_runtime import use_venv_node; use_venv_node(); "
                 "import aws_cdk; aws_cdk.App()"])
         for _ in range(runs)
     ]

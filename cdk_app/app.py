@@ -16,7 +16,8 @@ def build_app(
     """Return an unsynthesised app with a stage per requested config.
 
     Works offline with no AWS credentials: every account and region comes from
-    config, and nothing performs a context lookup.
+    config, and nothing performs a context lookup. Without ``outdir`` the app writes
+    where ``CDK_OUTDIR`` says (the cdk CLI and the gate set it), else ``cdk.out``.
     """
     app = cdk.App(outdir=outdir) if outdir else cdk.App()
     for name in stage_names or available_stages():

@@ -29,6 +29,8 @@ class DatabaseConfig(_Frozen):
     backup_retention_days: int = Field(ge=1, le=35)
     deletion_protection: bool
     retain_on_delete: bool
+    backup_compliance_lock_days: int | None = Field(default=None, ge=3)
+    """Vault lock in compliance mode after this grace period (immutable); None: governance."""
 
 
 class FunctionConfig(_Frozen):
@@ -44,6 +46,10 @@ class FunctionConfig(_Frozen):
 class HttpApiConfig(_Frozen):
     throttle_rate_per_second: int = Field(ge=1)
     throttle_burst: int = Field(ge=1)
+    domain_name: str | None = None
+    """Regional custom domain CloudFront uses as origin (execute-api then disabled)."""
+    certificate_arn: str | None = None
+    """ACM certificate of ``domain_name``, in the stage's own region."""
 
 
 class UserPoolConfig(_Frozen):

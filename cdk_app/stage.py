@@ -9,9 +9,7 @@ from cdk_app.config import StageConfig
 from cdk_app.stacks.api_stack import ApiStack
 from cdk_app.stacks.data_stack import DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
-from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
-
-EDGE_REGION = "us-east-1"  # CloudFront-scoped WAF web ACLs and certificates live here
+from constructs_lib import EDGE_REGION, OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
 
 
 class PlatformStage(cdk.Stage):

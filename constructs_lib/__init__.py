@@ -4,6 +4,8 @@ Import what you need from the package root::
 
     from constructs_lib import EncryptionKeys, PrivateNetwork, SecureAuroraCluster, OptOut
 
+and gate your app in CI with :mod:`constructs_lib.gate` (``python -m constructs_lib.gate``).
+
 Names are resolved lazily (PEP 562), so importing the package does not start jsii/Node;
 that happens on first use of a construct class, as with ``aws_cdk`` itself.
 """
@@ -17,28 +19,33 @@ if TYPE_CHECKING:
     from constructs_lib.alarms import AlarmNotifications
     from constructs_lib.backup import BackupProtection
     from constructs_lib.database import SecureAuroraCluster
-    from constructs_lib.edge import EdgeDistribution, EdgeProtection
+    from constructs_lib.database_role import DatabaseRoleSecret
+    from constructs_lib.edge import EDGE_REGION, EdgeDistribution, EdgeProtection
+    from constructs_lib.encryption_keys import DataClass, DirectKeyUse, EncryptionKeys
     from constructs_lib.function import ServiceFunction
     from constructs_lib.http_api import PlatformHttpApi
-    from constructs_lib.identity import FamilyUserPool
     from constructs_lib.key_store import CryptoShreddingKeyStore
-    from constructs_lib.keys import DataClass, EncryptionKeys
     from constructs_lib.lambda_asset import LambdaAsset, build_lambda_asset
     from constructs_lib.network import PrivateNetwork
-    from constructs_lib.opt_outs import OptOut, SecureDefaultError
+    from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
     from constructs_lib.secrets import AppSecret, AppSecrets
+    from constructs_lib.user_pool import FamilyUserPool
 
 _EXPORTS = {
+    "EDGE_REGION": "constructs_lib.edge",
+    "OPT_OUT_METADATA_KEY": "constructs_lib.opt_outs",
     "AlarmNotifications": "constructs_lib.alarms",
     "BackupProtection": "constructs_lib.backup",
     "CryptoShreddingKeyStore": "constructs_lib.key_store",
     "AppSecret": "constructs_lib.secrets",
     "AppSecrets": "constructs_lib.secrets",
-    "DataClass": "constructs_lib.keys",
+    "DatabaseRoleSecret": "constructs_lib.database_role",
+    "DataClass": "constructs_lib.encryption_keys",
+    "DirectKeyUse": "constructs_lib.encryption_keys",
     "EdgeDistribution": "constructs_lib.edge",
     "EdgeProtection": "constructs_lib.edge",
-    "EncryptionKeys": "constructs_lib.keys",
-    "FamilyUserPool": "constructs_lib.identity",
+    "EncryptionKeys": "constructs_lib.encryption_keys",
+    "FamilyUserPool": "constructs_lib.user_pool",
     "LambdaAsset": "constructs_lib.lambda_asset",
     "OptOut": "constructs_lib.opt_outs",
     "PlatformHttpApi": "constructs_lib.http_api",
@@ -50,12 +57,16 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "EDGE_REGION",
+    "OPT_OUT_METADATA_KEY",
     "AlarmNotifications",
     "AppSecret",
     "AppSecrets",
     "BackupProtection",
     "CryptoShreddingKeyStore",
     "DataClass",
+    "DatabaseRoleSecret",
+    "DirectKeyUse",
     "EdgeDistribution",
     "EdgeProtection",
     "EncryptionKeys",

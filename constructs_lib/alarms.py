@@ -20,7 +20,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from constructs_lib.compliance.acknowledgements import acknowledge_design
+from constructs_lib.acceptance import accept
 
 __all__ = ["AlarmNotifications"]
 
@@ -44,7 +44,9 @@ class AlarmNotifications(Construct):
         self._topic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True)
         for email in emails:
             subscription = self._topic.add_subscription(subscriptions.EmailSubscription(email))
-            acknowledge_design(subscription, "AlarmNotifications.email_redrive")
+            accept(subscription, ("Serverless-SNSRedrivePolicy",),
+                   "An undeliverable alert e-mail loses no state: the alarm stays in ALARM in "
+                   "CloudWatch and still drives CodeDeploy rollback; SNS retries e-mail delivery.")
 
     @property
     def topic(self) -> sns.ITopic:

@@ -24,7 +24,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.compliance.acknowledgements import acknowledge_design
+from constructs_lib.acceptance import accept
 
 __all__ = ["BackupProtection"]
 
@@ -37,12 +37,18 @@ class BackupProtection(Construct):
     key:
         CMK of the vault (``EncryptionKeys.backups`` lets AWS Backup use it).
     resources:
-        What to back up.
+        What to back up (more can join with :meth:`protect`, e.g.
+        ``SecureAuroraCluster(backup=...)`` adds its cluster).
     retention:
         How long each daily recovery point is kept (1-35 days for Aurora restores to
         stay cheap; longer is allowed).
     schedule_hour_utc:
         Hour of the daily backup window.
+    compliance_lock_after:
+        Turn the vault lock into *compliance* mode: after this grace period (at least
+        3 days) nobody, not even the account root, can shorten retention or delete the
+        lock. Default ``None``: governance mode (the lock can be removed with IAM
+        permission), which suits stages that are torn down.
     """
 
     def __init__(
@@ -51,18 +57,20 @@ class BackupProtection(Construct):
         id_: str,
         *,
         key: kms.IKey,
-        resources: Sequence[backup.BackupResource],
         retention: cdk.Duration,
+        resources: Sequence[backup.BackupResource] = (),
         schedule_hour_utc: int = 2,
+        compliance_lock_after: cdk.Duration | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        if not resources:
-            raise ValueError("BackupProtection needs at least one resource to back up.")
+        if compliance_lock_after is not None and compliance_lock_after.to_days() < 3:
+            raise ValueError("compliance_lock_after must be at least 3 days (AWS Backup).")
         self._vault = backup.BackupVault(
             self, "Vault",
             encryption_key=key,
             block_recovery_point_deletion=True,
-            lock_configuration=backup.LockConfiguration(min_retention=retention),
+            lock_configuration=backup.LockConfiguration(
+                min_retention=retention, changeable_for=compliance_lock_after),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         self._plan = backup.BackupPlan(self, "Plan", backup_vault=self._vault)
@@ -73,8 +81,18 @@ class BackupProtection(Construct):
             completion_window=cdk.Duration.hours(4),
             delete_after=retention,
         ))
-        selection = self._plan.add_selection("Selection", resources=list(resources))
-        acknowledge_design(selection, "BackupProtection.selection_role")
+        if resources:
+            self.protect("Selection", resources)
+
+    def protect(self, id_: str, resources: Sequence[backup.BackupResource]) -> None:
+        """Add ``resources`` to the daily plan (one selection named ``id_``)."""
+        selection = self._plan.add_selection(id_, resources=list(resources))
+        accept(selection,
+               ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSBackupServiceRolePolicyForBackup]",),
+               "The AWS-maintained policy AWS Backup documents for its selection role; "
+               "assumable only by backup.amazonaws.com and kept current with new resource "
+               "types.")
 
     @property
     def vault(self) -> backup.BackupVault:

@@ -13,24 +13,23 @@ over the network, the Data API (HTTPS + IAM) is the only way in.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
+from aws_cdk import aws_backup
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from constructs_lib._props import (
-    as_retention,
-    reject_unknown_opt_outs,
-    retention_days,
-    weaken_if,
-)
+from constructs_lib.acceptance import accept
+from constructs_lib.backup import BackupProtection
+from constructs_lib.log_storage import as_retention, retention_days
 from constructs_lib.network import PrivateNetwork
-from constructs_lib.opt_outs import OptOut
+from constructs_lib.opt_outs import OptOut, reject_unknown_opt_outs, weaken_if
 
 __all__ = ["DATA_API_ACTIONS", "DEFAULT_ENGINE_VERSION", "SecureAuroraCluster"]
 
@@ -52,6 +51,7 @@ OPT_OUT_SETTINGS = (
     "SecureAuroraCluster.deletion_protection",
     "SecureAuroraCluster.removal_policy",
     "SecureAuroraCluster.log_retention",
+    "SecureAuroraCluster.backup",
 )
 
 _SECURE_MIN_ACU = 0.5
@@ -112,6 +112,10 @@ class SecureAuroraCluster(Construct):
         Retention of the exported PostgreSQL log (default one year; less needs an opt-out).
     master_username:
         Name of the master user (its password is generated and held by RDS).
+    backup:
+        The :class:`BackupProtection` (locked, CMK-encrypted vault) whose plan the
+        cluster joins. Required unless the opt-out ``SecureAuroraCluster.backup`` says
+        why this cluster needs no backup beyond its point-in-time recovery.
     opt_outs:
         Explicit, recorded weakenings of the defaults above.
     """
@@ -139,6 +143,7 @@ class SecureAuroraCluster(Construct):
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.SNAPSHOT,
         log_retention: logs.RetentionDays | int = _MIN_LOG_RETENTION,
         master_username: str = "platform_admin",
+        backup: BackupProtection | None = None,
         opt_outs: Sequence[OptOut] = (),
     ) -> None:
         super().__init__(scope, id_)
@@ -153,46 +158,31 @@ class SecureAuroraCluster(Construct):
             raise ValueError(f"backup_retention must be 1-35 days, got {backup_days}.")
         log_retention = as_retention(log_retention)
 
-        weaken_if(self, min_capacity < _SECURE_MIN_ACU, setting="SecureAuroraCluster.min_capacity",
-                  opt_outs=opt_outs,
-                  weakened=f"min_capacity {min_capacity} ACU (pauses; slow first request)")
-        weaken_if(self, backup_days < _MAX_BACKUP_DAYS,
-                  setting="SecureAuroraCluster.backup_retention", opt_outs=opt_outs,
-                  weakened=f"backup_retention of {backup_days} days")
-        weaken_if(self, not deletion_protection, setting="SecureAuroraCluster.deletion_protection",
-                  opt_outs=opt_outs, weakened="deletion_protection=False")
-        weaken_if(self, removal_policy == cdk.RemovalPolicy.DESTROY,
-                  setting="SecureAuroraCluster.removal_policy", opt_outs=opt_outs,
-                  weakened="removal_policy DESTROY (no final snapshot)")
-        weaken_if(self, retention_days(log_retention) < retention_days(_MIN_LOG_RETENTION),
-                  setting="SecureAuroraCluster.log_retention", opt_outs=opt_outs,
-                  weakened=f"log_retention {log_retention.name}")
+        self._record_weakenings(opt_outs, {
+            "SecureAuroraCluster.min_capacity": (
+                min_capacity < _SECURE_MIN_ACU,
+                f"min_capacity {min_capacity} ACU (pauses; slow first request)"),
+            "SecureAuroraCluster.backup_retention": (
+                backup_days < _MAX_BACKUP_DAYS, f"backup_retention of {backup_days} days"),
+            "SecureAuroraCluster.deletion_protection": (
+                not deletion_protection, "deletion_protection=False"),
+            "SecureAuroraCluster.removal_policy": (
+                removal_policy == cdk.RemovalPolicy.DESTROY,
+                "removal_policy DESTROY (no final snapshot)"),
+            "SecureAuroraCluster.log_retention": (
+                retention_days(log_retention) < retention_days(_MIN_LOG_RETENTION),
+                f"log_retention {log_retention.name}"),
+            "SecureAuroraCluster.backup": (
+                backup is None, "No backup (AWS Backup plan) for the cluster"),
+        })
 
         self._database_name = database_name
         self._secrets_key = secrets_key
         identifier = cluster_identifier or _default_identifier(self)
         engine = rds.DatabaseClusterEngine.aurora_postgres(version=engine_version)
+        monitoring_role = self._monitoring_role()
 
-        self._security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=network.vpc,
-            description="Aurora cluster: no ingress, no egress (reached via the RDS Data API)",
-            allow_all_outbound=False,
-            disable_inline_rules=True,
-        )
-        parameter_group = rds.ParameterGroup(
-            self,
-            "Parameters",
-            engine=engine,
-            description="Force TLS; log connections, disconnections and DDL",
-            parameters={
-                "rds.force_ssl": "1",
-                "log_connections": "1",
-                "log_disconnections": "1",
-                "log_statement": "ddl",
-            },
-        )
+        self._security_group, parameter_group = self._closed_network_settings(network, engine)
         # Created here (not by RDS) so that it is CMK-encrypted and has a retention.
         self._log_group = logs.LogGroup(
             self,
@@ -237,15 +227,51 @@ class SecureAuroraCluster(Construct):
             performance_insight_retention=rds.PerformanceInsightRetention.DEFAULT,
             database_insights_mode=rds.DatabaseInsightsMode.STANDARD,
             monitoring_interval=cdk.Duration.seconds(60),
-            monitoring_role=self._monitoring_role(),
+            monitoring_role=monitoring_role,
         )
         self._cluster.node.add_dependency(self._log_group)
+        self._allow_enhanced_monitoring(monitoring_role)
+        if backup is not None:
+            self._join_backup_plan(backup)
         cfn = self._cluster.node.default_child
         assert isinstance(cfn, rds.CfnDBCluster)
         cfn.master_user_secret = rds.CfnDBCluster.MasterUserSecretProperty(
             kms_key_id=secrets_key.key_arn
         )
         self._cfn = cfn
+
+    def _record_weakenings(
+        self, opt_outs: Sequence[OptOut], weakenings: Mapping[str, tuple[bool, str]],
+    ) -> None:
+        """Require (and record) the opt-out of every setting that weakens a default."""
+        for setting, (weakens, weakened) in weakenings.items():
+            weaken_if(self, weakens, setting=setting, opt_outs=opt_outs, weakened=weakened)
+
+    def _closed_network_settings(
+        self, network: PrivateNetwork, engine: rds.IClusterEngine,
+    ) -> tuple[ec2.SecurityGroup, rds.ParameterGroup]:
+        """A security group admitting nothing, and parameters forcing TLS and logging."""
+        security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=network.vpc,
+            description="Aurora cluster: no ingress, no egress (reached via the RDS Data API)",
+            allow_all_outbound=False,
+            disable_inline_rules=True,
+        )
+        parameter_group = rds.ParameterGroup(
+            self,
+            "Parameters",
+            engine=engine,
+            description="Force TLS; log connections, disconnections and DDL",
+            parameters={
+                "rds.force_ssl": "1",
+                "log_connections": "1",
+                "log_disconnections": "1",
+                "log_statement": "ddl",
+            },
+        )
+        return security_group, parameter_group
 
     @staticmethod
     def _instance(
@@ -263,17 +289,10 @@ class SecureAuroraCluster(Construct):
             performance_insight_retention=rds.PerformanceInsightRetention.DEFAULT,
         )
 
-    def _monitoring_role(self) -> iam.IRole:
-        """Enhanced-monitoring role with a scoped customer-managed policy.
-
-        Replaces the AWS-managed ``AmazonRDSEnhancedMonitoringRole`` (any log group
-        named ``RDS*`` in any region) by the one group RDS uses, in this region.
-        """
+    def _monitoring_role(self) -> iam.Role:
+        """Enhanced-monitoring role, confused-deputy guarded; its policy comes later."""
         stack = cdk.Stack.of(self)
-        group = stack.format_arn(service="logs", resource="log-group",
-                                 resource_name="RDSOSMetrics",
-                                 arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
-        role = iam.Role(
+        return iam.Role(
             self,
             "MonitoringRole",
             description="RDS enhanced monitoring: write OS metrics to RDSOSMetrics",
@@ -281,10 +300,25 @@ class SecureAuroraCluster(Construct):
                 {"StringEquals": {"aws:SourceAccount": stack.account}}
             ),
         )
+
+    def _allow_enhanced_monitoring(self, role: iam.Role) -> None:
+        """Let ``role`` write exactly this cluster's instances' streams of ``RDSOSMetrics``.
+
+        Replaces the AWS-managed ``AmazonRDSEnhancedMonitoringRole`` (any log group
+        named ``RDS*``). RDS names each instance's stream after its resource id
+        (``DbiResourceId``), so the policy lists those streams and needs no wildcard;
+        it is created after the instances (it references them), so it is a separate
+        policy rather than part of the role the instances depend on.
+        """
+        stack = cdk.Stack.of(self)
+        group = stack.format_arn(service="logs", resource="log-group",
+                                 resource_name="RDSOSMetrics",
+                                 arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        instances = [c for c in self._cluster.node.find_all() if isinstance(c, rds.CfnDBInstance)]
         iam.ManagedPolicy(
             self,
             "MonitoringPolicy",
-            description="Write RDS enhanced-monitoring metrics to the RDSOSMetrics log group",
+            description="Write RDS enhanced-monitoring metrics of this cluster's instances",
             roles=[role],
             statements=[
                 iam.PolicyStatement(
@@ -296,29 +330,44 @@ class SecureAuroraCluster(Construct):
                     sid="MetricsLogStreams",
                     actions=["logs:CreateLogStream", "logs:PutLogEvents",
                              "logs:DescribeLogStreams", "logs:GetLogEvents"],
-                    resources=[f"{group}:log-stream:*"],
+                    resources=[f"{group}:log-stream:{i.attr_dbi_resource_id}" for i in instances],
                 ),
             ],
         )
-        return role.without_policy_updates()
+
+    def _join_backup_plan(self, backup: BackupProtection) -> None:
+        backup.protect(f"{cdk.Names.unique_id(self)}Cluster",
+                       [aws_backup.BackupResource.from_rds_database_cluster(self._cluster)])
+        for instance in self._cluster.node.find_all():
+            if isinstance(instance, rds.CfnDBInstance):
+                accept(instance, ("NIST.800.53.R5-RDSInBackupPlan",
+                                  "HIPAA.Security-RDSInBackupPlan"),
+                       "The Aurora cluster is in an AWS Backup plan (locked, CMK-encrypted "
+                       "vault); AWS Backup protects Aurora only at cluster level and cannot "
+                       "select its instances, which is what this rule looks for.")
 
     # -- access -------------------------------------------------------------------------
 
-    def grant_data_access(self, grantee: iam.IGrantable) -> list[iam.Grant]:
+    def grant_data_access(
+        self, grantee: iam.IGrantable, *, secret: secretsmanager.ISecret | None = None,
+    ) -> list[iam.Grant]:
         """Let ``grantee`` run SQL on this cluster through the Data API, and nothing more.
 
         Grants exactly :data:`DATA_API_ACTIONS` on this cluster, ``GetSecretValue`` and
-        ``DescribeSecret`` on its master user secret, and ``kms:Decrypt`` on the secrets
-        key only when called through Secrets Manager.
+        ``DescribeSecret`` on one secret -- ``secret`` (e.g. a least-privilege
+        :class:`~constructs_lib.database_role.DatabaseRoleSecret`) or else the master
+        user secret -- and ``kms:Decrypt`` on the secrets key only when called through
+        Secrets Manager.
         """
         stack = cdk.Stack.of(self)
+        secret_arn = secret.secret_arn if secret is not None else self.secret_arn
         return [
             iam.Grant.add_to_principal(grantee=grantee, actions=list(DATA_API_ACTIONS),
                                        resource_arns=[self.cluster_arn]),
             iam.Grant.add_to_principal(
                 grantee=grantee,
                 actions=["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
-                resource_arns=[self.secret_arn],
+                resource_arns=[secret_arn],
             ),
             iam.Grant.add_to_principal(
                 grantee=grantee,

@@ -59,7 +59,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -67,10 +66,15 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from constructs_lib._props import MIN_LOG_RETENTION_DAYS, as_retention, retention_days
-from constructs_lib.compliance.acknowledgements import acknowledge_design
-from constructs_lib.function import allow_cloudwatch_logs
-from constructs_lib.opt_outs import OptOut, SecureDefaultError, require_opt_out
+from constructs_lib.acceptance import accept
+from constructs_lib.log_storage import (
+    MIN_LOG_RETENTION_DAYS,
+    allow_cloudfront_log_delivery,
+    allow_cloudwatch_logs,
+    as_retention,
+    retention_days,
+)
+from constructs_lib.opt_outs import OptOut, reject_unknown_opt_outs, require_opt_out
 
 __all__ = [
     "EDGE_REGION",
@@ -132,9 +136,9 @@ class EdgeProtection(Construct):
     rate_limit:
         Requests per client IP per 5-minute window before blocking (>= 10).
     anonymous_ip_exempt_path_prefixes:
-        Path prefixes the anonymous-IP list does not apply to. Default
-        ``("/v1/webhooks/",)``: providers call webhooks from cloud hosting ranges,
-        which that list blocks; the service verifies their signatures instead.
+        Path prefixes the anonymous-IP list does not apply to, e.g. the app's webhook
+        paths: providers call webhooks from cloud hosting ranges, which that list
+        blocks, and the service verifies their signatures instead. Default none.
         The IP reputation list, rate limit and all other rules still apply.
     rule_action_overrides:
         ``{rule group: [rule names]}`` to *count* instead of block (false
@@ -153,14 +157,14 @@ class EdgeProtection(Construct):
         *,
         log_key: kms.IKey,
         rate_limit: int,
-        anonymous_ip_exempt_path_prefixes: Sequence[str] = ("/v1/webhooks/",),
+        anonymous_ip_exempt_path_prefixes: Sequence[str] = (),
         rule_action_overrides: Mapping[str, Sequence[str]] | None = None,
         log_retention: logs.RetentionDays | int = logs.RetentionDays.ONE_YEAR,
         log_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         opt_outs: Sequence[OptOut] = (),
     ) -> None:
         super().__init__(scope, id_)
-        mine = _own_opt_outs(opt_outs, _WAF, WAF_KNOWN)
+        mine = reject_unknown_opt_outs(opt_outs, WAF_KNOWN)
         log_retention = as_retention(log_retention)
         stack = cdk.Stack.of(self)
         _require_region(stack.region, "EdgeProtection (a CLOUDFRONT-scoped web ACL)")
@@ -337,7 +341,7 @@ class EdgeDistribution(Construct):
         opt_outs: Sequence[OptOut] = (),
     ) -> None:
         super().__init__(scope, id_)
-        mine = _own_opt_outs(opt_outs, _CDN, CDN_KNOWN)
+        mine = reject_unknown_opt_outs(opt_outs, CDN_KNOWN)
         stack = cdk.Stack.of(self)
         if bool(domain_names) != (certificate is not None):
             raise ValueError("domain_names and certificate must be given together")
@@ -413,14 +417,16 @@ class EdgeDistribution(Construct):
             log_includes_cookies=False,
         )
         if not geo_allow_list:
-            acknowledge_design(self._distribution, "EdgeDistribution.no_geo_restriction")
+            accept(self._distribution, ("AwsSolutions-CFR1",),
+                   "No geo restriction configured: customers travel and use the app abroad; WAF "
+                   "IP reputation/anonymous-IP lists and rate limits apply.")
 
     # --- pieces --------------------------------------------------------------------------
 
     def _create_log_bucket(
         self, key: kms.IKey, retention_days_: int, removal: cdk.RemovalPolicy
     ) -> s3.Bucket:
-        _allow_log_delivery(key, self)
+        allow_cloudfront_log_delivery(key, self)
         bucket = s3.Bucket(
             self, "AccessLogs",
             encryption=s3.BucketEncryption.KMS,
@@ -441,7 +447,19 @@ class EdgeDistribution(Construct):
                 abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
             )],
         )
-        acknowledge_design(bucket, "EdgeDistribution.log_bucket_access_logs")
+        accept(bucket, ("AwsSolutions-S1", "NIST.800.53.R5-S3BucketLoggingEnabled",
+                        "HIPAA.Security-S3BucketLoggingEnabled",
+                        "PCI.DSS.321-S3BucketLoggingEnabled"),
+               "This bucket only receives CloudFront access logs; logging access to the log "
+               "bucket into another bucket would recurse without adding evidence. Reads and "
+               "deletes are recorded by CloudTrail; objects are KMS-encrypted and versioned.")
+        accept(bucket, ("NIST.800.53.R5-S3BucketReplicationEnabled",
+                        "HIPAA.Security-S3BucketReplicationEnabled",
+                        "PCI.DSS.321-S3BucketReplicationEnabled"),
+               "CloudFront access logs are operational telemetry (no request bodies or "
+               "customer records) kept with versioning; the security record of requests is "
+               "the WAF log. A cross-region replica doubles storage and key management for "
+               "no recovery need.")
         return bucket
 
     def _create_response_headers_policy(self) -> cloudfront.ResponseHeadersPolicy:
@@ -507,18 +525,6 @@ class EdgeDistribution(Construct):
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _own_opt_outs(
-    opt_outs: Sequence[OptOut], prefix: str, known: Sequence[str]
-) -> list[OptOut]:
-    mine = [o for o in opt_outs if o.setting.startswith(prefix)]
-    unknown = [o.setting for o in mine if o.setting not in known]
-    if unknown:
-        raise SecureDefaultError(
-            f"Unknown opt-out setting(s) {unknown}; known for {prefix[:-1]}: {list(known)}"
-        )
-    return mine
-
-
 def _check_log_settings(
     scope: Construct,
     opt_outs: Sequence[OptOut],
@@ -539,10 +545,7 @@ def _check_log_settings(
 def _acknowledge(scope: Construct, opt_out: OptOut, *finding_ids: str) -> None:
     """Acknowledge the findings a weakening is known to cause, with its reason."""
     missing = [f for f in finding_ids if f not in opt_out.finding_ids]
-    if missing:
-        cdk.Validations.of(scope).acknowledge(
-            *(cdk.Acknowledgment(id=f, reason=opt_out.reason) for f in missing)
-        )
+    accept(scope, missing, opt_out.reason, source="opt-out")
 
 
 def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
@@ -605,22 +608,3 @@ def _require_same_region(stack: cdk.Stack, region: str | None, what: str) -> Non
     if region is None or cdk.Token.is_unresolved(here) or region == here:
         return
     raise ValueError(f"{what} must be in this stack's region {here}, not {region}")
-
-
-_LOG_DELIVERY_MARKER = "BankGradeLogDeliveryGrant"
-
-
-def _allow_log_delivery(key: kms.IKey, scope: Construct) -> None:
-    """Let CloudFront's log delivery write SSE-KMS objects with ``key`` (same stack only)."""
-    stack = cdk.Stack.of(scope)
-    if not isinstance(key, kms.Key) or cdk.Stack.of(key) is not stack:
-        return
-    if key.node.try_find_child(_LOG_DELIVERY_MARKER) is not None:
-        return
-    Construct(key, _LOG_DELIVERY_MARKER)
-    key.add_to_resource_policy(iam.PolicyStatement(
-        sid="AllowCloudFrontLogDelivery",
-        principals=[iam.ServicePrincipal("delivery.logs.amazonaws.com")],
-        actions=["kms:GenerateDataKey*"],
-        resources=["*"],
-    ))

@@ -49,34 +49,47 @@ from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from constructs_lib._props import MIN_LOG_RETENTION_DAYS, as_retention, retention_days
-from constructs_lib.compliance.acknowledgements import acknowledge_design
-from constructs_lib.opt_outs import OptOut, SecureDefaultError, require_opt_out
+from constructs_lib.acceptance import accept
+from constructs_lib.alarms import AlarmNotifications
+from constructs_lib.log_storage import (
+    MIN_LOG_RETENTION_DAYS,
+    allow_cloudwatch_logs,
+    as_retention,
+    retention_days,
+)
+from constructs_lib.opt_outs import (
+    OptOut,
+    SecureDefaultError,
+    reject_unknown_opt_outs,
+    require_opt_out,
+    weaken_if,
+)
 
 __all__ = [
-    "DEFAULT_HANDLER",
     "LIVE_ALIAS_NAME",
     "ServiceFunction",
-    "allow_cloudwatch_logs",
     "find_secret_like_environment",
 ]
 
-DEFAULT_HANDLER = "service.lambda_handler.handler"
 LIVE_ALIAS_NAME = "live"
 
 _PREFIX = "ServiceFunction."
 SETTING_LOG_RETENTION = f"{_PREFIX}log_retention"
 SETTING_LOG_REMOVAL_POLICY = f"{_PREFIX}log_removal_policy"
 SETTING_ENVIRONMENT = f"{_PREFIX}environment"  # used as "ServiceFunction.environment[NAME]"
-KNOWN_SETTINGS = (SETTING_LOG_RETENTION, SETTING_LOG_REMOVAL_POLICY)
+SETTING_ALARM_ACTIONS = f"{_PREFIX}alarm_actions"
+KNOWN_SETTINGS = (SETTING_LOG_RETENTION, SETTING_LOG_REMOVAL_POLICY, SETTING_ALARM_ACTIONS)
+_ENVIRONMENT_SETTING = re.escape(SETTING_ENVIRONMENT) + r"\[[A-Za-z_][A-Za-z0-9_]*\]"
 
 DLQ_RETENTION = cdk.Duration.days(14)
 
@@ -181,6 +194,26 @@ def find_secret_like_environment(
 
 # --- the construct -----------------------------------------------------------------------
 
+_NOT_IN_VPC_RULES = ("NIST.800.53.R5-LambdaInsideVPC", "HIPAA.Security-LambdaInsideVPC",
+                     "PCI.DSS.321-LambdaInsideVPC")
+_NOT_IN_VPC_REASON = (
+    "By design the function runs outside any VPC: it reaches Aurora only through the RDS "
+    "Data API over HTTPS with IAM auth scoped to one cluster (BankGrade-DataApiSingleCluster) "
+    "and other AWS services over their TLS endpoints with SigV4. A VPC attachment would need "
+    "NAT or endpoints and add no control over those paths."
+)
+_INLINE_POLICY_RULES = ("NIST.800.53.R5-IAMNoInlinePolicy", "HIPAA.Security-IAMNoInlinePolicy",
+                        "PCI.DSS.321-IAMNoInlinePolicy")
+_INLINE_POLICY_REASON = (
+    "CDK grants put the function's statements in one policy attached only to its own role and "
+    "deployed with it; their content is checked by BankGrade-NoWildcardPermissions and "
+    "BankGrade-DataApiSingleCluster. A managed policy would be a separately mutable object "
+    "without narrowing any access."
+)
+_NO_ALARM_ACTION_RULES = ("NIST.800.53.R5-CloudWatchAlarmAction",
+                          "PCI.DSS.321-CloudWatchAlarmAction",
+                          "HIPAA.Security-CloudWatchAlarmAction")
+
 
 class ServiceFunction(Construct):
     """A Python 3.14 arm64 Lambda behind the alias ``live``, shifted by CodeDeploy.
@@ -189,6 +222,8 @@ class ServiceFunction(Construct):
     ----------
     scope, id_:
         Construct scope and id.
+    code, handler:
+        The function's code (e.g. :meth:`LambdaAsset.code`) and handler path.
     memory_size:
         Memory in MB (128-10240). Required: no silent default.
     timeout:
@@ -199,20 +234,23 @@ class ServiceFunction(Construct):
         How CodeDeploy shifts ``live`` to a new version, e.g.
         ``LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES`` or ``ALL_AT_ONCE``.
     log_key:
-        CMK encrypting the log group. Its policy must allow
-        ``logs.<region>.amazonaws.com`` (added here when the key is a ``kms.Key``
-        in this stack).
+        CMK encrypting the log group (``EncryptionKeys.logs``).
     queue_key:
         CMK encrypting the dead-letter queue.
-    handler:
-        Handler path; default ``service.lambda_handler.handler``.
-    code:
-        The code; default the Docker-free ``service/`` asset
-        (:func:`constructs_lib.lambda_asset.build_lambda_asset`).
+    environment_key:
+        CMK encrypting the environment (and any SnapStart snapshot) at rest
+        (``EncryptionKeys.functions``).
+    alarm_topic, alarm_emails, alarm_key:
+        Where the function's alarms go: a topic with at least one subscription (e.g.
+        :attr:`AlarmNotifications.topic`) or e-mail addresses, for which a topic is
+        created under ``alarm_key`` (a key CloudWatch may use, ``EncryptionKeys.alerts``).
+        One of them is required unless the opt-out ``ServiceFunction.alarm_actions``
+        says why nobody needs to be told.
     environment:
         Environment variables: names, ids and ARNs only (checked).
     reserved_concurrent_executions:
-        Reserved concurrency (also a hard cap); default none.
+        Reserved concurrency, also the hard cap on concurrent executions (so a flood
+        cannot starve the account's other functions or run up cost). Required.
     retry_attempts:
         Retries of failed asynchronous invocations before the DLQ (0-2); default 2.
     max_event_age:
@@ -224,8 +262,6 @@ class ServiceFunction(Construct):
         Default ``RETAIN``; anything else needs ``ServiceFunction.log_removal_policy``.
     application_log_level:
         Lambda application log level (JSON logging); default INFO.
-    environment_key:
-        Optional CMK for the environment at rest (values hold no secrets anyway).
     code_signing_config:
         Optional code signing configuration.
     description:
@@ -233,8 +269,14 @@ class ServiceFunction(Construct):
     opt_outs:
         Explicit, recorded opt-outs from these defaults. Settings:
         ``ServiceFunction.log_retention``, ``ServiceFunction.log_removal_policy``,
-        ``ServiceFunction.environment[<NAME>]`` (accept one variable the secret
-        check flags as a false positive). Opt-outs for other constructs are ignored.
+        ``ServiceFunction.alarm_actions``, ``ServiceFunction.environment[<NAME>]`` (accept
+        one variable the secret check flags as a false positive). Opt-outs for other
+        constructs are ignored.
+
+    Design decisions accepted on its own resources (with reasons, in the compliance
+    report): no VPC (Data API), CDK's inline grant policy, the X-Ray wildcard, the
+    queue being the terminal DLQ, the DLQ instead of an async failure destination and
+    the AWS-managed CodeDeploy policy.
     """
 
     def __init__(
@@ -242,74 +284,52 @@ class ServiceFunction(Construct):
         scope: Construct,
         id_: str,
         *,
+        code: lambda_.Code,
+        handler: str,
         memory_size: int,
         timeout: cdk.Duration,
         p99_duration_threshold: cdk.Duration,
         deployment_config: codedeploy.ILambdaDeploymentConfig,
         log_key: kms.IKey,
         queue_key: kms.IKey,
-        handler: str = DEFAULT_HANDLER,
-        code: lambda_.Code | None = None,
+        environment_key: kms.IKey,
+        reserved_concurrent_executions: int,
+        alarm_topic: sns.ITopic | None = None,
+        alarm_emails: Sequence[str] = (),
+        alarm_key: kms.IKey | None = None,
         environment: Mapping[str, str] | None = None,
-        reserved_concurrent_executions: int | None = None,
         retry_attempts: int = 2,
         max_event_age: cdk.Duration | None = None,
         log_retention: logs.RetentionDays | int = logs.RetentionDays.ONE_YEAR,
         log_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         application_log_level: lambda_.ApplicationLogLevel = lambda_.ApplicationLogLevel.INFO,
-        environment_key: kms.IKey | None = None,
         code_signing_config: lambda_.ICodeSigningConfig | None = None,
         description: str | None = None,
         opt_outs: Sequence[OptOut] = (),
     ) -> None:
         super().__init__(scope, id_)
-        mine = [o for o in opt_outs if o.setting.startswith(_PREFIX)]
-        _reject_unknown(mine)
-        if not 128 <= memory_size <= 10240:
-            raise ValueError(f"memory_size must be 128-10240 MB, got {memory_size}")
-        if not 0 <= retry_attempts <= 2:
-            raise ValueError(f"retry_attempts must be 0-2, got {retry_attempts}")
-        if timeout.to_seconds() > 900:
-            raise ValueError("timeout must be at most 15 minutes")
-
-        log_retention = as_retention(log_retention)
-        stack = cdk.Stack.of(self)
-        self._check_environment(dict(environment or {}), mine, stack)
-        if retention_days(log_retention) < MIN_LOG_RETENTION_DAYS:
-            require_opt_out(self, SETTING_LOG_RETENTION, mine,
-                            weakened=f"log_retention={log_retention.name}")
-        if log_removal_policy != cdk.RemovalPolicy.RETAIN:
-            require_opt_out(self, SETTING_LOG_REMOVAL_POLICY, mine,
-                            weakened=f"log_removal_policy={log_removal_policy.name}")
-
-        allow_cloudwatch_logs(log_key, self)
-        self._log_group = logs.LogGroup(
-            self, "Logs",
-            encryption_key=log_key,
-            retention=log_retention,
-            removal_policy=log_removal_policy,
-        )
-        self._dead_letter_queue = sqs.Queue(
-            self, "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=queue_key,
-            data_key_reuse=cdk.Duration.minutes(5),
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-        )
+        mine = reject_unknown_opt_outs(opt_outs, KNOWN_SETTINGS, patterns=(_ENVIRONMENT_SETTING,))
+        _check_sizes(memory_size, retry_attempts, timeout, reserved_concurrent_executions)
+        self._check_environment(dict(environment or {}), mine, cdk.Stack.of(self))
+        self._log_group = self._create_log_group(log_key, log_retention, log_removal_policy,
+                                                 mine)
+        self._dead_letter_queue = self._create_dead_letter_queue(queue_key)
         self._role = iam.Role(
             self, "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Execution role of {self.node.path}",
         )
         self._log_group.grant_write(self._role)
-
+        # The L2 grants only sqs:SendMessage for a DLQ; without the key the service
+        # could not put a message on the CMK-encrypted queue.
+        queue_key.grant(self._role, "kms:GenerateDataKey", "kms:Decrypt")
+        accept(self._role, _INLINE_POLICY_RULES, _INLINE_POLICY_REASON)
         self._function = lambda_.Function(
             self, "Function",
             runtime=lambda_.Runtime.PYTHON_3_14,
             architecture=lambda_.Architecture.ARM_64,
             handler=handler,
-            code=code if code is not None else _service_asset_code(),
+            code=code,
             memory_size=memory_size,
             timeout=timeout,
             role=self._role,
@@ -329,36 +349,12 @@ class ServiceFunction(Construct):
                 description="Published by CDK on every deploy; the alias 'live' moves to it.",
             ),
         )
-        # The L2 grants only sqs:SendMessage for a DLQ; without the key the service
-        # could not put a message on the CMK-encrypted queue.
-        queue_key.grant(self._role, "kms:GenerateDataKey", "kms:Decrypt")
-        acknowledge_design(self._dead_letter_queue, "ServiceFunction.dead_letter_queue")
+        accept(self._function, _NOT_IN_VPC_RULES, _NOT_IN_VPC_REASON)
         self._enable_tracing()
-
-        # Async retry settings belong to the alias: anything invoking $LATEST bypasses
-        # the deployment safety net, so nothing may be configured there.
-        self._alias = lambda_.Alias(
-            self, "LiveAlias",
-            alias_name=LIVE_ALIAS_NAME,
-            version=self._function.current_version,
-            retry_attempts=retry_attempts,
-            max_event_age=max_event_age or cdk.Duration.hours(6),
-        )
-        for target in (self._function, self._alias):
-            acknowledge_design(target, "ServiceFunction.async_failure_destination")
+        self._alias = self._create_alias(retry_attempts, max_event_age)
         self._alarms = self._create_alarms(p99_duration_threshold)
-        self._deployment_group = codedeploy.LambdaDeploymentGroup(
-            self, "Deployment",
-            alias=self._alias,
-            deployment_config=deployment_config,
-            alarms=list(self._alarms),
-            auto_rollback=codedeploy.AutoRollbackConfig(
-                failed_deployment=True,
-                stopped_deployment=True,
-                deployment_in_alarm=True,
-            ),
-        )
-        acknowledge_design(self._deployment_group.role, "ServiceFunction.codedeploy_role")
+        self._notify_alarms(alarm_topic, alarm_emails, alarm_key, mine)
+        self._deployment_group = self._create_deployment_group(deployment_config)
 
     # --- read-only resources -------------------------------------------------------------
 
@@ -414,6 +410,97 @@ class ServiceFunction(Construct):
 
     # --- internals -----------------------------------------------------------------------
 
+    def _create_log_group(
+        self, key: kms.IKey, retention: logs.RetentionDays | int,
+        removal_policy: cdk.RemovalPolicy, opt_outs: Sequence[OptOut],
+    ) -> logs.LogGroup:
+        retention = as_retention(retention)
+        weaken_if(self, retention_days(retention) < MIN_LOG_RETENTION_DAYS,
+                  setting=SETTING_LOG_RETENTION, opt_outs=opt_outs,
+                  weakened=f"log_retention={retention.name}")
+        weaken_if(self, removal_policy != cdk.RemovalPolicy.RETAIN,
+                  setting=SETTING_LOG_REMOVAL_POLICY, opt_outs=opt_outs,
+                  weakened=f"log_removal_policy={removal_policy.name}")
+        allow_cloudwatch_logs(key, self)
+        return logs.LogGroup(self, "Logs", encryption_key=key, retention=retention,
+                             removal_policy=removal_policy)
+
+    def _create_dead_letter_queue(self, key: kms.IKey) -> sqs.Queue:
+        queue = sqs.Queue(
+            self, "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            data_key_reuse=cdk.Duration.minutes(5),
+            enforce_ssl=True,
+            retention_period=DLQ_RETENTION,
+            # Failed events are the evidence of what went wrong: keep them on stack delete.
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        accept(queue, ("Serverless-SQSRedrivePolicy",),
+               "This queue is itself the terminal dead-letter queue of the function.")
+        return queue
+
+    def _create_alias(self, retry_attempts: int, max_event_age: cdk.Duration | None,
+                      ) -> lambda_.Alias:
+        # Async retry settings belong to the alias: anything invoking $LATEST bypasses
+        # the deployment safety net, so nothing may be configured there.
+        alias = lambda_.Alias(
+            self, "LiveAlias",
+            alias_name=LIVE_ALIAS_NAME,
+            version=self._function.current_version,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age or cdk.Duration.hours(6),
+        )
+        for target in (self._function, alias):
+            accept(target, ("Serverless-LambdaAsyncFailureDestination",),
+                   "Failed asynchronous invocations go to the CMK-encrypted dead-letter queue "
+                   "(DeadLetterConfig); a failure destination would duplicate them.")
+        return alias
+
+    def _create_deployment_group(
+        self, deployment_config: codedeploy.ILambdaDeploymentConfig,
+    ) -> codedeploy.LambdaDeploymentGroup:
+        group = codedeploy.LambdaDeploymentGroup(
+            self, "Deployment",
+            alias=self._alias,
+            deployment_config=deployment_config,
+            alarms=list(self._alarms),
+            auto_rollback=codedeploy.AutoRollbackConfig(
+                failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True,
+            ),
+        )
+        accept(group.role,
+               ("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSCodeDeployRoleForLambdaLimited]",),
+               "The AWS-maintained minimal policy for CodeDeploy Lambda deployments (alias "
+               "update, alarm reads); assumable only by CodeDeploy.")
+        return group
+
+    def _notify_alarms(
+        self, topic: sns.ITopic | None, emails: Sequence[str], key: kms.IKey | None,
+        opt_outs: Sequence[OptOut],
+    ) -> None:
+        """Send every alarm to someone, or record the opt-out saying why not."""
+        if topic is not None and emails:
+            raise ValueError("Pass alarm_topic or alarm_emails, not both.")
+        if emails and key is None:
+            raise ValueError("alarm_emails needs alarm_key (e.g. EncryptionKeys.alerts), a key "
+                             "CloudWatch may use to publish to the encrypted topic.")
+        if emails and key is not None:
+            topic = AlarmNotifications(self, "Alerts", key=key, emails=emails).topic
+        elif topic is not None and not _has_subscription(topic):
+            raise SecureDefaultError(
+                f"alarm_topic {topic.node.path} has no subscription in this app: alarms on it "
+                "would notify nobody. Subscribe someone, or pass alarm_emails.")
+        if topic is None:
+            require_opt_out(self, SETTING_ALARM_ACTIONS, opt_outs,
+                            weakened="No alarm_topic or alarm_emails (alarms notify nobody)")
+            return
+        action = cw_actions.SnsAction(topic)
+        for alarm in self._alarms:
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+
     def _check_environment(
         self, environment: Mapping[str, str], opt_outs: Sequence[OptOut], stack: cdk.Stack
     ) -> None:
@@ -449,7 +536,9 @@ class ServiceFunction(Construct):
             )],
             roles=[self._role],
         )
-        acknowledge_design(tracing_policy, "ServiceFunction.xray_policy")
+        accept(tracing_policy, ("AwsSolutions-IAM5[Resource::*]",),
+               "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level "
+                       "permissions; this separate policy holds only those two actions.")
 
     def _create_alarms(self, p99_threshold: cdk.Duration) -> tuple[cloudwatch.Alarm, ...]:
         period = cdk.Duration.minutes(1)
@@ -485,51 +574,20 @@ class ServiceFunction(Construct):
         return (errors, throttles, duration)
 
 
-def _reject_unknown(opt_outs: Sequence[OptOut]) -> None:
-    for o in opt_outs:
-        if o.setting in KNOWN_SETTINGS:
-            continue
-        if re.fullmatch(re.escape(SETTING_ENVIRONMENT) + r"\[[A-Za-z_][A-Za-z0-9_]*\]", o.setting):
-            continue
-        raise SecureDefaultError(
-            f"Unknown opt-out setting {o.setting!r} for ServiceFunction; known: "
-            f"{[*KNOWN_SETTINGS, SETTING_ENVIRONMENT + '[<NAME>]']}"
-        )
+def _check_sizes(memory_size: int, retry_attempts: int, timeout: cdk.Duration,
+                 concurrency: int) -> None:
+    if concurrency < 1:
+        raise ValueError(f"reserved_concurrent_executions must be >= 1, got {concurrency}")
+    if not 128 <= memory_size <= 10240:
+        raise ValueError(f"memory_size must be 128-10240 MB, got {memory_size}")
+    if not 0 <= retry_attempts <= 2:
+        raise ValueError(f"retry_attempts must be 0-2, got {retry_attempts}")
+    if timeout.to_seconds() > 900:
+        raise ValueError("timeout must be at most 15 minutes")
 
 
-_LOGS_GRANT_MARKER = "BankGradeCloudWatchLogsGrant"
-
-
-def allow_cloudwatch_logs(key: kms.IKey, scope: Construct) -> None:
-    """Let CloudWatch Logs in this region use ``key`` for log groups of this account.
-
-    Only possible (and only needed here) for a key defined in the same stack; an
-    imported or cross-stack key must already carry this statement.
-    """
-    stack = cdk.Stack.of(scope)
-    if not isinstance(key, kms.Key) or cdk.Stack.of(key) is not stack:
-        return
-    if key.node.try_find_child(_LOGS_GRANT_MARKER) is not None:
-        return
-    Construct(key, _LOGS_GRANT_MARKER)  # marks the statement as added, once per key
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="AllowCloudWatchLogsOfThisAccount",
-            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                     "kms:Describe*"],
-            resources=["*"],
-            conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn":
-                        f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*",
-                }
-            },
-        )
-    )
-
-
-def _service_asset_code() -> lambda_.Code:
-    from constructs_lib.lambda_asset import build_lambda_asset  # noqa: PLC0415 - builds lazily
-
-    return build_lambda_asset().code()
+def _has_subscription(topic: sns.ITopic) -> bool:
+    """Whether ``topic`` has a subscription in this app (imported topics: trusted)."""
+    if not isinstance(topic, sns.Topic):
+        return True
+    return any(isinstance(child, sns.Subscription) for child in topic.node.find_all())

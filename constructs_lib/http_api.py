@@ -6,11 +6,10 @@ What you get by default
   every one behind a Cognito JWT authorizer (issuer
   ``https://cognito-idp.<region>.amazonaws.com/<pool id>``, audience = the app
   client id).
-* Only the explicitly public routes skip the authorizer: ``GET /health``,
-  ``GET /openapi.json``, ``GET /docs`` and ``POST /v1/webhooks/{proxy+}`` (webhooks
-  prove themselves with a provider signature the service verifies). Making any
-  other route public needs the opt-out ``PlatformHttpApi.public_routes``;
-  removing defaults from the list is always allowed.
+* Only the routes you declare public skip the authorizer, each given with the reason
+  it may be public (``{"GET /health": "Liveness probe; returns no data."}``). The
+  construct accepts ``AwsSolutions-APIG4`` on exactly those routes with that reason;
+  there are no public routes by default.
 * The ``$default`` stage with stage-wide throttling and JSON access logs to a
   CMK-encrypted log group: request id, source ip, method, path, route, status,
   latency, integration and authorizer errors -- never headers, tokens or bodies.
@@ -19,8 +18,11 @@ What you get by default
 Only the alias is integrated: :class:`TypeError` for a function (``$LATEST``).
 
 Clients must not bypass CloudFront/WAF: the distribution sends the secret header
-``X-Origin-Verify``, which the service checks. Set ``disable_execute_api_endpoint``
-once the API is reached through a custom domain instead of the execute-api host.
+``X-Origin-Verify``, which the service checks. With ``custom_domain`` (a regional
+domain and its certificate in the API's region) the API is served on that domain, which
+becomes :attr:`PlatformHttpApi.endpoint_domain` (CloudFront's origin), and the default
+``execute-api`` endpoint is disabled. Public routes are throttled on their own
+(``public_route_rate_limit``), well below the stage limit.
 
 Example
 -------
@@ -40,7 +42,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -49,38 +51,34 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib._props import MIN_LOG_RETENTION_DAYS, as_retention, retention_days
-from constructs_lib.compliance.acknowledgements import acknowledge_design
-from constructs_lib.function import allow_cloudwatch_logs
-from constructs_lib.opt_outs import OptOut, SecureDefaultError, require_opt_out
-
-__all__ = ["ACCESS_LOG_FORMAT", "DEFAULT_PUBLIC_ROUTES", "PlatformHttpApi", "PublicRoute"]
-
-DEFAULT_PUBLIC_ROUTES: tuple[str, ...] = (
-    "GET /health",
-    "GET /openapi.json",
-    "GET /docs",
-    "POST /v1/webhooks/{proxy+}",
+from constructs_lib.acceptance import accept
+from constructs_lib.log_storage import (
+    MIN_LOG_RETENTION_DAYS,
+    allow_cloudwatch_logs,
+    as_retention,
+    retention_days,
 )
-# Default public routes -> their entry in the acknowledgement registry (the reasons).
-_PUBLIC_ROUTE_ACKS = {
-    "GET /health": "PlatformHttpApi.public_health",
-    "GET /openapi.json": "PlatformHttpApi.public_openapi",
-    "GET /docs": "PlatformHttpApi.public_docs",
-    "POST /v1/webhooks/{proxy+}": "PlatformHttpApi.public_webhooks",
-}
+from constructs_lib.opt_outs import (
+    OptOut,
+    SecureDefaultError,
+    reject_unknown_opt_outs,
+    weaken_if,
+)
+
+__all__ = ["ACCESS_LOG_FORMAT", "PlatformHttpApi", "PublicRoute"]
 
 _PREFIX = "PlatformHttpApi."
-SETTING_PUBLIC_ROUTES = f"{_PREFIX}public_routes"
 SETTING_LOG_RETENTION = f"{_PREFIX}log_retention"
 SETTING_LOG_REMOVAL_POLICY = f"{_PREFIX}log_removal_policy"
-KNOWN_SETTINGS = (SETTING_PUBLIC_ROUTES, SETTING_LOG_RETENTION, SETTING_LOG_REMOVAL_POLICY)
+KNOWN_SETTINGS = (SETTING_LOG_RETENTION, SETTING_LOG_REMOVAL_POLICY)
+MIN_PUBLIC_REASON_LENGTH = 20
 
 # Access log record: who called what, the outcome and where it failed. Deliberately
 # no headers, query strings, bodies or claims (tokens and personal data stay out).
@@ -120,6 +118,22 @@ class PublicRoute:
             raise ValueError(f"Route {key!r} is not 'METHOD /path'")
         return cls(apigwv2.HttpMethod[match.group(1)], match.group(2))
 
+    @property
+    def key(self) -> str:
+        """``"METHOD /path"``."""
+        return f"{self.method.value} {self.path}"
+
+
+def _public_routes(routes: Mapping[str, str]) -> dict[PublicRoute, str]:
+    """Parse ``{"METHOD /path": reason}``; every route needs a reason a reviewer can judge."""
+    short = [key for key, reason in routes.items()
+             if len(reason.strip()) < MIN_PUBLIC_REASON_LENGTH]
+    if short:
+        raise SecureDefaultError(
+            f"Public routes {short} need a reason each (at least {MIN_PUBLIC_REASON_LENGTH} "
+            "characters): why may they be called without a token?")
+    return {PublicRoute.parse(key): reason for key, reason in routes.items()}
+
 
 @jsii.implements(apigwv2.IAccessLogSettings)
 class _AccessLogSettings:
@@ -158,14 +172,17 @@ class PlatformHttpApi(Construct):
     throttle_rate_limit, throttle_burst_limit:
         Stage-wide steady-state requests per second and burst.
     public_routes:
-        ``"METHOD /path"`` keys served without the authorizer. Default
-        :data:`DEFAULT_PUBLIC_ROUTES`; anything beyond it needs the opt-out
-        ``PlatformHttpApi.public_routes``.
+        ``{"METHOD /path": reason}``: routes served without the authorizer, each with
+        why that is safe (at least 20 characters; it becomes the accepted finding's
+        reason). Default none.
     authorization_scopes:
         OAuth scopes every authorised route requires (default none).
-    disable_execute_api_endpoint:
-        Turn off the ``execute-api`` host (only with a custom domain; the
-        CloudFront origin otherwise uses it). Default ``False``.
+    custom_domain:
+        ``(domain name, regional ACM certificate)`` to serve the API on; the
+        ``execute-api`` endpoint is then disabled. Default none (the origin is the
+        ``execute-api`` host, guarded by the origin-verify header).
+    public_route_rate_limit, public_route_burst_limit:
+        Per-route throttle of every public route (default 10 requests/s, burst 20).
     log_retention, log_removal_policy:
         Access-log retention (``RetentionDays`` or days; default one year; under 365 days needs
         ``PlatformHttpApi.log_retention``) and removal (default ``RETAIN``;
@@ -187,22 +204,18 @@ class PlatformHttpApi(Construct):
         log_key: kms.IKey,
         throttle_rate_limit: float,
         throttle_burst_limit: int,
-        public_routes: Sequence[str] = DEFAULT_PUBLIC_ROUTES,
+        public_routes: Mapping[str, str] | None = None,
         authorization_scopes: Sequence[str] = (),
-        disable_execute_api_endpoint: bool = False,
+        custom_domain: tuple[str, acm.ICertificate] | None = None,
+        public_route_rate_limit: float = 10,
+        public_route_burst_limit: int = 20,
         log_retention: logs.RetentionDays | int = logs.RetentionDays.ONE_YEAR,
         log_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         api_name: str | None = None,
         opt_outs: Sequence[OptOut] = (),
     ) -> None:
         super().__init__(scope, id_)
-        mine = [o for o in opt_outs if o.setting.startswith(_PREFIX)]
-        unknown = [o.setting for o in mine if o.setting not in KNOWN_SETTINGS]
-        if unknown:
-            raise SecureDefaultError(
-                f"Unknown opt-out setting(s) {unknown} for PlatformHttpApi; known: "
-                f"{list(KNOWN_SETTINGS)}"
-            )
+        mine = reject_unknown_opt_outs(opt_outs, KNOWN_SETTINGS)
         if getattr(handler, "alias_name", None) is None:
             raise TypeError(
                 "PlatformHttpApi integrates a Lambda alias (e.g. ServiceFunction.alias), not a "
@@ -211,20 +224,13 @@ class PlatformHttpApi(Construct):
         if throttle_rate_limit <= 0 or throttle_burst_limit <= 0:
             raise ValueError("throttle limits must be positive")
         log_retention = as_retention(log_retention)
-        routes = [PublicRoute.parse(key) for key in dict.fromkeys(public_routes)]
-        extra = [k for k in dict.fromkeys(public_routes) if k not in DEFAULT_PUBLIC_ROUTES]
-        if retention_days(log_retention) < MIN_LOG_RETENTION_DAYS:
-            require_opt_out(self, SETTING_LOG_RETENTION, mine,
-                            weakened=f"log_retention={log_retention.name}")
-        if log_removal_policy != cdk.RemovalPolicy.RETAIN:
-            require_opt_out(self, SETTING_LOG_REMOVAL_POLICY, mine,
-                            weakened=f"log_removal_policy={log_removal_policy.name}")
-        extra_opt_out = (
-            require_opt_out(self, SETTING_PUBLIC_ROUTES, mine,
-                            weakened=f"Public routes {extra} (no authorizer)")
-            if extra else None
-        )
-
+        routes = _public_routes(public_routes or {})
+        weaken_if(self, retention_days(log_retention) < MIN_LOG_RETENTION_DAYS,
+                  setting=SETTING_LOG_RETENTION, opt_outs=mine,
+                  weakened=f"log_retention={log_retention.name}")
+        weaken_if(self, log_removal_policy != cdk.RemovalPolicy.RETAIN,
+                  setting=SETTING_LOG_REMOVAL_POLICY, opt_outs=mine,
+                  weakened=f"log_removal_policy={log_removal_policy.name}")
         authorizer = authorizers.HttpUserPoolAuthorizer(
             "CognitoJwt", user_pool, user_pool_clients=[user_pool_client],
         )
@@ -232,7 +238,7 @@ class PlatformHttpApi(Construct):
             self, "HttpApi",
             api_name=api_name,
             create_default_stage=False,
-            disable_execute_api_endpoint=disable_execute_api_endpoint,
+            disable_execute_api_endpoint=custom_domain is not None,
             default_authorizer=authorizer,
             default_authorization_scopes=list(authorization_scopes) or None,
         )
@@ -244,18 +250,12 @@ class PlatformHttpApi(Construct):
             self._http_api.add_routes(path=path, methods=[apigwv2.HttpMethod.ANY],
                                       integration=integration)
         none = apigwv2.HttpNoneAuthorizer()
-        for route in routes:
-            key = f"{route.method.value} {route.path}"
+        for route, reason in routes.items():
             (created,) = self._http_api.add_routes(
                 path=route.path, methods=[route.method], integration=integration,
                 authorizer=none,
             )
-            if key in _PUBLIC_ROUTE_ACKS:
-                acknowledge_design(created, _PUBLIC_ROUTE_ACKS[key])
-            elif extra_opt_out is not None:
-                cdk.Validations.of(created).acknowledge(cdk.Acknowledgment(
-                    id="AwsSolutions-APIG4", reason=f"Public route {key}: {extra_opt_out.reason}"
-                ))
+            accept(created, ("AwsSolutions-APIG4",), f"Public route {route.key}: {reason}")
 
         allow_cloudwatch_logs(log_key, self)
         self._access_log_group = logs.LogGroup(
@@ -278,10 +278,36 @@ class PlatformHttpApi(Construct):
                 apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT)),
             ),
         )
+        self._throttle_public_routes(routes, public_route_rate_limit, public_route_burst_limit)
         stack = cdk.Stack.of(self)
+        self._domain: apigwv2.DomainName | None = None
         self._endpoint_domain = (
             f"{self._http_api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
         )
+        if custom_domain is not None:
+            self._endpoint_domain = self._serve_on(*custom_domain)
+
+    def _throttle_public_routes(self, routes: Mapping[PublicRoute, str], rate: float,
+                                burst: int) -> None:
+        if rate <= 0 or burst <= 0:
+            raise ValueError("public route throttle limits must be positive")
+        cfn = self._stage.node.default_child
+        assert isinstance(cfn, apigwv2.CfnStage)
+        cfn.route_settings = {
+            route.key: {"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}
+            for route in routes
+        }
+
+    def _serve_on(self, domain_name: str, certificate: acm.ICertificate) -> str:
+        """Serve the stage on a regional custom domain; return the domain name."""
+        self._domain = apigwv2.DomainName(
+            self, "Domain", domain_name=domain_name, certificate=certificate,
+            security_policy=apigwv2.SecurityPolicy.TLS_1_2,
+            endpoint_type=apigwv2.EndpointType.REGIONAL,
+        )
+        apigwv2.ApiMapping(self, "Mapping", api=self._http_api, domain_name=self._domain,
+                           stage=self._stage)
+        return domain_name
 
     @property
     def http_api(self) -> apigwv2.HttpApi:
@@ -295,8 +321,13 @@ class PlatformHttpApi(Construct):
 
     @property
     def endpoint_domain(self) -> str:
-        """``<api id>.execute-api.<region>.<suffix>``: the CloudFront origin host."""
+        """The CloudFront origin host: the custom domain, else the ``execute-api`` host."""
         return self._endpoint_domain
+
+    @property
+    def domain(self) -> apigwv2.DomainName | None:
+        """The regional custom domain (point its DNS at ``regional_domain_name``)."""
+        return self._domain
 
     @property
     def access_log_group(self) -> logs.LogGroup:

@@ -31,7 +31,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib.compliance.acknowledgements import acknowledge_design
+from constructs_lib.acceptance import accept
 
 __all__ = ["KEY_STORE_ACTIONS", "PARTITION_KEY", "CryptoShreddingKeyStore"]
 
@@ -78,7 +78,14 @@ class CryptoShreddingKeyStore(Construct):
             deletion_protection=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        acknowledge_design(self._table, "CryptoShreddingKeyStore.no_backups")
+        accept(self._table,
+               ("AwsSolutions-DDB3", "NIST.800.53.R5-DynamoDBPITREnabled",
+                "NIST.800.53.R5-DynamoDBInBackupPlan", "HIPAA.Security-DynamoDBPITREnabled",
+                "HIPAA.Security-DynamoDBInBackupPlan"),
+               "Crypto-shredding store: a tenant's wrapped data key must be destroyable "
+               "everywhere, so this table is deliberately never backed up (no PITR, no backup "
+               "plan). Deletion protection and RETAIN guard against losing it; the database's "
+               "own backups hold only ciphertext.")
 
     @property
     def table(self) -> dynamodb.Table:

@@ -2,23 +2,23 @@
 
 The asset is a directory holding the locked runtime dependencies, installed for
 the Lambda platform (``manylinux2014_aarch64``, CPython 3.14, binary wheels
-only), plus the source of one package (``service/`` by default).
+only), plus the source of one package (``source_dir``).
 
-Builds are cached under ``<repo>/.cache/lambda-assets/<hash>`` where the hash
+Builds are cached under ``./.cache/lambda-assets/<hash>`` (or ``cache_dir``) where the hash
 covers the lock file, every copied source file (path and bytes), the builder
 version and the target platform. The installed dependencies are cached on their
 own (``deps-<hash of lock + builder version + platform>``), so editing the
 package source re-assembles the asset (hard links + a copy of the sources) but
 never re-runs pip. A cache hit never runs pip, so repeated synths and parallel
 test workers are fast. Concurrent builds of the same hash (pytest
-workers, two synths) are serialised with :mod:`filelock`; a build happens in a
+workers, two synths) are serialised with a file lock (``fcntl``); a build happens in a
 temporary directory that is renamed into place only when complete, so a reader
 never sees a half-built asset.
 
 Use the result with a custom asset hash so CDK does not re-hash tens of
 megabytes on every synth::
 
-    asset = build_lambda_asset()
+    asset = build_lambda_asset(source_dir=Path("ledger"))
     code = asset.code()  # lambda_.Code.from_asset(path, asset_hash=..., CUSTOM)
 
 Dependencies are resolved by pip from the pinned lock (no ``--no-deps``) and the
@@ -28,6 +28,8 @@ not pin fails the build, so the same hash always means the same contents.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
@@ -39,8 +41,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from filelock import FileLock
 
 if TYPE_CHECKING:
     from aws_cdk import aws_lambda as lambda_
@@ -58,8 +58,8 @@ __all__ = [
 # Bump when the build recipe changes in a way that alters the produced files.
 BUILDER_VERSION = "1"
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CACHE_DIR = REPO_ROOT / ".cache" / "lambda-assets"
+DEFAULT_CACHE_DIR = Path(".cache") / "lambda-assets"
+"""Relative to the working directory (the app's root when ``cdk``/the gate runs)."""
 
 _SKIP_DIRS = frozenset({"__pycache__", "tests", "test", ".mypy_cache", ".pytest_cache",
                         ".ruff_cache"})
@@ -149,7 +149,7 @@ class LambdaAsset:
 
 def build_lambda_asset(
     *,
-    source_dir: Path | None = None,
+    source_dir: Path,
     lock_file: Path | None = None,
     package_name: str | None = None,
     cache_dir: Path | None = None,
@@ -162,14 +162,14 @@ def build_lambda_asset(
     Parameters
     ----------
     source_dir:
-        The package directory to ship; default this repository's ``service/``.
+        The package directory to ship (e.g. ``Path("service")``).
     lock_file:
         Pinned requirements (``name==version`` lines); default
         ``<source_dir>/requirements.lock``.
     package_name:
         Directory name of the package inside the asset; default ``source_dir.name``.
     cache_dir:
-        Where built assets are kept; default ``<repo>/.cache/lambda-assets``.
+        Where built assets are kept; default ``./.cache/lambda-assets``.
     platform:
         Target Lambda platform for binary wheels.
     installer:
@@ -185,10 +185,10 @@ def build_lambda_asset(
 
     Examples
     --------
-    >>> asset = build_lambda_asset()                       # doctest: +SKIP
+    >>> asset = build_lambda_asset(source_dir=Path("service"))  # doctest: +SKIP
     >>> fn = lambda_.Function(..., code=asset.code())      # doctest: +SKIP
     """
-    source = (source_dir or REPO_ROOT / "service").resolve()
+    source = source_dir.resolve()
     lock = (lock_file or source / "requirements.lock").resolve()
     name = package_name or source.name
     cache = (cache_dir or DEFAULT_CACHE_DIR).resolve()
@@ -232,7 +232,7 @@ def _cached_build(
     final = cache / name
     if final.is_dir():
         return final, False
-    with FileLock(str(cache / f"{name}.lock")):
+    with _locked(cache / f"{name}.lock"):
         if final.is_dir():  # another process finished it while we waited
             return final, False
         staging = Path(tempfile.mkdtemp(prefix=f".{name[:18]}-", dir=cache))
@@ -328,3 +328,14 @@ def _strip(target: Path) -> None:
     shutil.rmtree(target / "bin", ignore_errors=True)
     for cache in list(target.rglob("__pycache__")):
         shutil.rmtree(cache, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (other processes building the same hash wait)."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

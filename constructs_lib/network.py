@@ -18,13 +18,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib._props import (
-    as_retention,
-    reject_unknown_opt_outs,
-    retention_days,
-    weaken_if,
-)
-from constructs_lib.opt_outs import OptOut, SecureDefaultError
+from constructs_lib.acceptance import accept
+from constructs_lib.log_storage import as_retention, retention_days
+from constructs_lib.opt_outs import OptOut, SecureDefaultError, reject_unknown_opt_outs, weaken_if
 
 __all__ = ["PrivateNetwork"]
 
@@ -47,7 +43,7 @@ class PrivateNetwork(Construct):
     ----------
     log_key:
         KMS key encrypting the flow-log group (the ``logs`` key of
-        :class:`~constructs_lib.keys.EncryptionKeys`).
+        :class:`~constructs_lib.encryption_keys.EncryptionKeys`).
     max_azs:
         Availability zones to spread subnets over; at least 2.
     cidr:
@@ -120,6 +116,12 @@ class PrivateNetwork(Construct):
             enable_dns_hostnames=True,
             enable_dns_support=True,
         )
+        restrict = self._vpc.node.try_find_child("RestrictDefaultSecurityGroupCustomResource")
+        if restrict is not None:
+            accept(restrict, ("BankGrade-LambdaInvokedViaAlias",),
+                   "CDK's provider that strips the default security group's rules "
+                   "(restrict_default_security_group): CloudFormation invokes it only during "
+                   "deployments; it serves no traffic and is not a CodeDeploy-shifted function.")
         self._flow_log_group = logs.LogGroup(
             self,
             "FlowLogs",

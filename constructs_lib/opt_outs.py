@@ -14,11 +14,14 @@ the opt-out's reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from constructs import IConstruct
+
+from constructs_lib.acceptance import accept
 
 OPT_OUT_METADATA_KEY = "bank-grade:opt-out"
 
@@ -97,14 +100,71 @@ def record_opt_out(scope: IConstruct, opt_out: OptOut) -> None:
         f"bank-grade:opt-out:{opt_out.setting}",
         f"Secure default {opt_out.setting} weakened: {opt_out.reason}",
     )
-    if opt_out.finding_ids:
-        cdk.Validations.of(scope).acknowledge(
-            *(cdk.Acknowledgment(id=rule_id, reason=opt_out.reason)
-              for rule_id in opt_out.finding_ids)
-        )
+    accept(scope, opt_out.finding_ids, opt_out.reason, source="opt-out")
 
 
 def unused_opt_outs(opt_outs: Iterable[OptOut], known_settings: Iterable[str]) -> list[OptOut]:
     """Opt-outs that name a setting the construct does not have (likely a typo)."""
     known = set(known_settings)
     return [o for o in opt_outs if o.setting not in known]
+
+
+def weaken_if(
+    scope: IConstruct,
+    weakens: bool,
+    *,
+    setting: str,
+    opt_outs: Iterable[OptOut],
+    weakened: str,
+) -> OptOut | None:
+    """Require and record the opt-out for ``setting`` when ``weakens`` is true.
+
+    Returns the matching :class:`OptOut`, or ``None`` when nothing is weakened.
+
+    Raises
+    ------
+    SecureDefaultError
+        If ``weakens`` is true and no opt-out names ``setting``.
+    """
+    if not weakens:
+        return None
+    return require_opt_out(scope, setting, opt_outs, weakened=weakened)
+
+
+def reject_unknown_opt_outs(
+    opt_outs: Iterable[OptOut], known_settings: Iterable[str], *,
+    patterns: Iterable[str] = (),
+) -> list[OptOut]:
+    r"""The opt-outs addressed to this construct; raise if one names a setting it lacks.
+
+    This is the one opt-out gate every construct calls first. A stage passes one list
+    of opt-outs to all its constructs, so opt-outs for *other* constructs are ignored:
+    only those whose ``"<Construct>."`` prefix matches one of ``known_settings`` are
+    checked (this catches typos such as ``"SecureAuroraCluster.deletion_protect"``).
+
+    Parameters
+    ----------
+    opt_outs:
+        Everything the caller passed.
+    known_settings:
+        The construct's settings, ``"<Construct>.<setting>"``.
+    patterns:
+        Regular expressions for parameterised settings
+        (``r"ServiceFunction\.environment\[[A-Z_]+\]"``).
+
+    Raises
+    ------
+    SecureDefaultError
+        Listing the unknown settings and the known ones.
+    """
+    known = sorted(set(known_settings))
+    shapes = [re.compile(p) for p in patterns]
+    prefixes = {setting.split(".", 1)[0] + "." for setting in known}
+    mine = [o for o in opt_outs if any(o.setting.startswith(p) for p in prefixes)]
+    unknown = [o for o in unused_opt_outs(mine, known)
+               if not any(shape.fullmatch(o.setting) for shape in shapes)]
+    if unknown:
+        names = ", ".join(repr(o.setting) for o in unknown)
+        raise SecureDefaultError(f"Unknown opt-out setting(s) {names}; known settings: "
+                                 f"{known + [s.pattern for s in shapes]}.")
+    return mine

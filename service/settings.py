@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from service import deployment_contract as contract
+
 Runtime = Literal["local", "lambda"]
 
 DEFAULT_LOCAL_DIR = Path(__file__).resolve().parent.parent / ".local"
@@ -26,7 +28,8 @@ class SettingsError(ValueError):
 def running_in_lambda(environ: Mapping[str, str] | None = None) -> bool:
     """True inside AWS Lambda or when explicitly configured as the Lambda runtime."""
     env = os.environ if environ is None else environ
-    return bool(env.get("AWS_LAMBDA_FUNCTION_NAME")) or env.get("SERVICE_RUNTIME") == "lambda"
+    return (bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
+            or env.get(contract.SERVICE_RUNTIME) == "lambda")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,31 +140,31 @@ class Settings:
         settings = cls(
             runtime="lambda" if is_lambda else "local",
             database_url=get("DATABASE_URL"),
-            db_cluster_arn=get("DB_CLUSTER_ARN"),
-            db_secret_arn=get("DB_SECRET_ARN"),
-            db_owner_secret_arn=get("DB_OWNER_SECRET_ARN"),
+            db_cluster_arn=get(contract.DB_CLUSTER_ARN),
+            db_secret_arn=get(contract.DB_SECRET_ARN),
+            db_owner_secret_arn=get(contract.DB_OWNER_SECRET_ARN),
             database_owner_url=get("DATABASE_OWNER_URL"),
-            db_name=get("DB_NAME") or "app",
+            db_name=get(contract.DB_NAME) or "app",
             rds_data_endpoint_url=get("RDS_DATA_ENDPOINT_URL"),
-            token_kms_key_arn=get("TOKEN_KMS_KEY_ARN"),
-            family_keys_table_name=get("FAMILY_KEYS_TABLE_NAME"),
+            token_kms_key_arn=get(contract.TOKEN_KMS_KEY_ARN),
+            family_keys_table_name=get(contract.FAMILY_KEYS_TABLE_NAME),
             aws_region=get("AWS_REGION") or get("AWS_DEFAULT_REGION"),
-            cognito_user_pool_id=get("COGNITO_USER_POOL_ID"),
-            cognito_client_id=get("COGNITO_CLIENT_ID"),
-            cognito_region=get("COGNITO_REGION") or get("AWS_REGION"),
+            cognito_user_pool_id=get(contract.COGNITO_USER_POOL_ID),
+            cognito_client_id=get(contract.COGNITO_CLIENT_ID),
+            cognito_region=get(contract.COGNITO_REGION) or get("AWS_REGION"),
             dev_issuer=(get("DEV_ISSUER") or dev_issuer_default).lower() in {"1", "true", "yes"},
-            origin_verify_secret_arn=get("ORIGIN_VERIFY_SECRET_ARN"),
-            bank_client_secret_arn=get("BANK_CLIENT_SECRET_ARN"),
-            webhook_signing_secret_arn=get("WEBHOOK_SIGNING_SECRET_ARN"),
-            ai_settings_parameter_name=get("AI_SETTINGS_PARAMETER_NAME"),
-            log_level=(get("LOG_LEVEL") or "INFO").upper(),
-            service_name=get("POWERTOOLS_SERVICE_NAME") or "family-finance-api",
+            origin_verify_secret_arn=get(contract.ORIGIN_VERIFY_SECRET_ARN),
+            bank_client_secret_arn=get(contract.BANK_CLIENT_SECRET_ARN),
+            webhook_signing_secret_arn=get(contract.WEBHOOK_SIGNING_SECRET_ARN),
+            ai_settings_parameter_name=get(contract.AI_SETTINGS_PARAMETER_NAME),
+            log_level=(get(contract.LOG_LEVEL) or "INFO").upper(),
+            service_name=get(contract.POWERTOOLS_SERVICE_NAME) or "family-finance-api",
             local_dir=Path(get("SERVICE_LOCAL_DIR") or DEFAULT_LOCAL_DIR),
             secrets_max_age=int(get("SECRETS_MAX_AGE") or 300),
-            audit_key_secret_arn=get("AUDIT_KEY_SECRET_ARN"),
+            audit_key_secret_arn=get(contract.AUDIT_KEY_SECRET_ARN),
             audit_dev_key=get("AUDIT_DEV_KEY"),
-            audit_anchor_bucket=get("AUDIT_ANCHOR_BUCKET"),
-            audit_anchor_interval_minutes=int(get("AUDIT_ANCHOR_INTERVAL_MINUTES") or 15),
+            audit_anchor_bucket=get(contract.AUDIT_ANCHOR_BUCKET),
+            audit_anchor_interval_minutes=int(get(contract.AUDIT_ANCHOR_INTERVAL_MINUTES) or 15),
         )
         settings.check()
         return settings
@@ -183,15 +186,15 @@ class Settings:
             missing = [
                 name
                 for name, value in (
-                    ("DB_CLUSTER_ARN", self.db_cluster_arn),
-                    ("DB_SECRET_ARN", self.db_secret_arn),
-                    ("TOKEN_KMS_KEY_ARN", self.token_kms_key_arn),
-                    ("FAMILY_KEYS_TABLE_NAME", self.family_keys_table_name),
-                    ("COGNITO_USER_POOL_ID", self.cognito_user_pool_id),
-                    ("COGNITO_CLIENT_ID", self.cognito_client_id),
-                    ("COGNITO_REGION", self.cognito_region),
-                    ("AUDIT_KEY_SECRET_ARN", self.audit_key_secret_arn),
-                    ("AUDIT_ANCHOR_BUCKET", self.audit_anchor_bucket),
+                    (contract.DB_CLUSTER_ARN, self.db_cluster_arn),
+                    (contract.DB_SECRET_ARN, self.db_secret_arn),
+                    (contract.TOKEN_KMS_KEY_ARN, self.token_kms_key_arn),
+                    (contract.FAMILY_KEYS_TABLE_NAME, self.family_keys_table_name),
+                    (contract.COGNITO_USER_POOL_ID, self.cognito_user_pool_id),
+                    (contract.COGNITO_CLIENT_ID, self.cognito_client_id),
+                    (contract.COGNITO_REGION, self.cognito_region),
+                    (contract.AUDIT_KEY_SECRET_ARN, self.audit_key_secret_arn),
+                    (contract.AUDIT_ANCHOR_BUCKET, self.audit_anchor_bucket),
                 )
                 if not value
             ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdk_app.node_runtime import use_venv_node
+from constructs_lib.gate.node_runtime import use_venv_node
 
 # jsii starts Node on the first `import aws_cdk`; make it the venv's Node >= 22.
 use_venv_node()

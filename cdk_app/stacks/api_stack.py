@@ -12,16 +12,21 @@ from aws_cdk import aws_codedeploy as codedeploy
 from constructs import Construct
 
 from cdk_app.config import FunctionConfig, StageConfig
-from cdk_app.stacks.data_stack import DataStack
+from cdk_app.service_asset import service_code
+from cdk_app.stacks.data_stack import TOKENS_KEY_USER_TAG, DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
-from constructs_lib.alarms import AlarmNotifications
-from constructs_lib.edge import EdgeDistribution
-from constructs_lib.function import ServiceFunction
-from constructs_lib.http_api import PlatformHttpApi
-from constructs_lib.identity import FamilyUserPool
-from constructs_lib.keys import DataClass, EncryptionKeys
-from constructs_lib.opt_outs import OptOut
-from constructs_lib.secrets import AppSecret
+from constructs_lib import (
+    AlarmNotifications,
+    AppSecret,
+    DataClass,
+    EdgeDistribution,
+    EncryptionKeys,
+    FamilyUserPool,
+    OptOut,
+    PlatformHttpApi,
+    ServiceFunction,
+)
+from service import deployment_contract as contract
 
 # Config value -> the CodeDeploy predefined config that shifts the alias.
 _DEPLOYMENTS = {
@@ -55,10 +60,9 @@ class ApiStack(cdk.Stack):
             user_pool_name=f"{config.resource_prefix}-families",
             opt_outs=opt_outs,
         )
-        self.api_function = self._api_function(config.api_function, config, data, opt_outs)
         self.alerts = AlarmNotifications(self, "Alerts", key=data.keys.alerts,
                                          emails=[config.alarm_email])
-        self.alerts.notify_on(*self.api_function.alarms)
+        self.api_function = self._api_function(config.api_function, config, data, opt_outs)
         self.http_api = PlatformHttpApi(
             self, "HttpApi",
             handler=self.api_function.alias,
@@ -69,6 +73,8 @@ class ApiStack(cdk.Stack):
             throttle_burst_limit=config.http_api.throttle_burst,
             log_retention=config.log_retention_days,
             api_name=f"{config.resource_prefix}-api",
+            public_routes={route.key: route.reason for route in contract.PUBLIC_ROUTES},
+            custom_domain=self._origin_domain(config),
             opt_outs=opt_outs,
         )
         certificate = (
@@ -97,29 +103,47 @@ class ApiStack(cdk.Stack):
             opt_outs=opt_outs,
         )
         cdk.CfnOutput(self, "ApiUrl", value=f"https://{self.cdn.domain_name}")
+        if self.http_api.domain is not None:  # the origin's DNS record points here
+            cdk.CfnOutput(self, "OriginDomainTarget",
+                          value=self.http_api.domain.regional_domain_name)
         cdk.CfnOutput(self, "UserPoolId", value=self.users.user_pool.user_pool_id)
         cdk.CfnOutput(self, "UserPoolClientId", value=self.users.client.user_pool_client_id)
+
+    def _origin_domain(self, config: StageConfig) -> tuple[str, acm.ICertificate] | None:
+        """The HTTP API's regional domain, when the stage configures one."""
+        http = config.http_api
+        if not (http.domain_name and http.certificate_arn):
+            return None
+        certificate = acm.Certificate.from_certificate_arn(self, "OriginCertificate",
+                                                           http.certificate_arn)
+        return http.domain_name, certificate
 
     def _api_function(
         self, fn_config: FunctionConfig, config: StageConfig, data: DataStack,
         opt_outs: Sequence[OptOut],
     ) -> ServiceFunction:
+        secrets = data.secrets
         environment = {
-            "SERVICE_RUNTIME": "lambda",
-            "DB_CLUSTER_ARN": data.database.cluster_arn,
-            "DB_SECRET_ARN": data.database.secret_arn,
-            "DB_NAME": data.database.database_name,
-            "TOKEN_KMS_KEY_ARN": data.keys.tokens.key_arn,
-            "COGNITO_USER_POOL_ID": self.users.user_pool.user_pool_id,
-            "COGNITO_CLIENT_ID": self.users.client.user_pool_client_id,
-            "COGNITO_REGION": config.region,
-            "LOG_LEVEL": "INFO",
-            "POWERTOOLS_SERVICE_NAME": "family-finance-api",
-            "FAMILY_KEYS_TABLE_NAME": data.family_keys.table_name,
-            **data.secrets.environment(),
+            contract.SERVICE_RUNTIME: "lambda",
+            contract.DB_CLUSTER_ARN: data.database.cluster_arn,
+            contract.DB_SECRET_ARN: data.app_role.secret.secret_arn,
+            contract.DB_NAME: data.database.database_name,
+            contract.TOKEN_KMS_KEY_ARN: data.keys.tokens.key_arn,
+            contract.COGNITO_USER_POOL_ID: self.users.user_pool.user_pool_id,
+            contract.COGNITO_CLIENT_ID: self.users.client.user_pool_client_id,
+            contract.COGNITO_REGION: config.region,
+            contract.LOG_LEVEL: "INFO",
+            contract.POWERTOOLS_SERVICE_NAME: "family-finance-api",
+            contract.FAMILY_KEYS_TABLE_NAME: data.family_keys.table_name,
+            contract.ORIGIN_VERIFY_SECRET_ARN: secrets.origin_verify_secret.secret_arn,
+            contract.BANK_CLIENT_SECRET_ARN: secrets.bank_client_secret.secret_arn,
+            contract.WEBHOOK_SIGNING_SECRET_ARN: secrets.webhook_signing_secret.secret_arn,
+            contract.AI_SETTINGS_PARAMETER_NAME: secrets.ai_settings_parameter.parameter_name,
         }
         function = ServiceFunction(
             self, "ApiFunction",
+            code=service_code(),
+            handler=contract.API_HANDLER,
             memory_size=fn_config.memory_mb,
             timeout=cdk.Duration.seconds(fn_config.timeout_seconds),
             p99_duration_threshold=cdk.Duration.millis(fn_config.p99_latency_alarm_ms),
@@ -127,14 +151,18 @@ class ApiStack(cdk.Stack):
                                       _DEPLOYMENTS[fn_config.deployment]),
             log_key=data.keys.logs,
             queue_key=data.keys.workflow_state,
+            environment_key=data.keys.functions,
+            alarm_topic=self.alerts.topic,
             environment=environment,
             reserved_concurrent_executions=fn_config.reserved_concurrency,
             log_retention=config.log_retention_days,
             description="Family finance platform API (Flask via serverless-wsgi)",
             opt_outs=opt_outs,
         )
-        data.database.grant_data_access(function.role)
+        # As the least-privilege app role: its secret only, never the owner's.
+        data.database.grant_data_access(function.role, secret=data.app_role.secret)
         data.keys.tokens.grant(function.role, "kms:GenerateDataKey", "kms:Decrypt")
+        cdk.Tags.of(function.role).add(TOKENS_KEY_USER_TAG, config.resource_prefix)
         data.family_keys.grant_key_access(function.role)
         for which in _API_SECRETS:
             data.secrets.grant_read(which, function.role)

@@ -6,17 +6,26 @@ from collections.abc import Sequence
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_backup as backup
 from constructs import Construct
 
 from cdk_app.config import StageConfig
-from constructs_lib.backup import BackupProtection
-from constructs_lib.database import SecureAuroraCluster
-from constructs_lib.key_store import CryptoShreddingKeyStore
-from constructs_lib.keys import DataClass, EncryptionKeys
-from constructs_lib.network import PrivateNetwork
-from constructs_lib.opt_outs import OptOut
-from constructs_lib.secrets import AppSecrets
+from cdk_app.service_asset import service_code
+from constructs_lib import (
+    AppSecrets,
+    BackupProtection,
+    CryptoShreddingKeyStore,
+    DatabaseRoleSecret,
+    DataClass,
+    DirectKeyUse,
+    EncryptionKeys,
+    OptOut,
+    PrivateNetwork,
+    SecureAuroraCluster,
+)
+from service import deployment_contract as contract
+
+TOKENS_KEY_USER_TAG = "ffp:tokens-key-user"
+"""IAM tag on the roles that may use the tokens key directly (value: the resource prefix)."""
 
 
 class DataStack(cdk.Stack):
@@ -34,9 +43,14 @@ class DataStack(cdk.Stack):
         super().__init__(scope, id_, termination_protection=config.database.deletion_protection,
                          **kwargs)
         db_config = config.database
+        # Direct use of the tokens key: roles tagged TOKENS_KEY_USER_TAG=<prefix> (the API
+        # and workers, tagged in their own stacks), per-family encryption context only.
         self.keys = EncryptionKeys(
             self, "Keys", alias_prefix=config.resource_prefix,
             extra_via_services={DataClass.TOKENS: ("dynamodb",)},
+            direct_use=DirectKeyUse(
+                principal_tag=TOKENS_KEY_USER_TAG, principal_tag_value=config.resource_prefix,
+                context_keys=contract.TOKEN_ENCRYPTION_CONTEXT_KEYS),
             opt_outs=opt_outs,
         )
         self.network = PrivateNetwork(
@@ -45,6 +59,13 @@ class DataStack(cdk.Stack):
             max_azs=config.network.max_azs,
             flow_log_retention=config.network.flow_log_retention_days,
             opt_outs=opt_outs,
+        )
+        self.backups = BackupProtection(
+            self, "Backups",
+            key=self.keys.backups,
+            retention=cdk.Duration.days(db_config.backup_retention_days),
+            compliance_lock_after=(cdk.Duration.days(db_config.backup_compliance_lock_days)
+                                   if db_config.backup_compliance_lock_days else None),
         )
         self.database = SecureAuroraCluster(
             self, "Database",
@@ -61,13 +82,22 @@ class DataStack(cdk.Stack):
             removal_policy=(cdk.RemovalPolicy.SNAPSHOT if db_config.retain_on_delete
                             else cdk.RemovalPolicy.DESTROY),
             log_retention=config.log_retention_days,
+            backup=self.backups,
             opt_outs=opt_outs,
         )
-        self.backups = BackupProtection(
-            self, "Backups",
-            key=self.keys.backups,
-            resources=[backup.BackupResource.from_rds_database_cluster(self.database.cluster)],
-            retention=cdk.Duration.days(db_config.backup_retention_days),
+        # The API runs as a least-privilege role; only this rotation and migrations use
+        # the owner (master) secret.
+        self.app_role = DatabaseRoleSecret(
+            self, "AppRole",
+            cluster=self.database, role_name=contract.DB_APP_ROLE, key=self.keys.secrets,
+            rotation_code=service_code(), rotation_handler=contract.DB_ROLE_ROTATION_HANDLER,
+            log_key=self.keys.logs, queue_key=self.keys.workflow_state,
+            environment_key=self.keys.functions,
+            alarm_emails=[config.alarm_email], alarm_key=self.keys.alerts,
+            environment_names={"cluster_arn": contract.DB_CLUSTER_ARN,
+                               "owner_secret_arn": contract.DB_OWNER_SECRET_ARN,
+                               "database_name": contract.DB_NAME,
+                               "role_name": contract.DB_ROLE_NAME},
         )
         # Wrapped per-family data keys live outside Aurora (and its backups) so that
         # deleting a family's key shreds its consent tokens for good.

@@ -8,8 +8,11 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from cdk_app.config import StageConfig
-from constructs_lib.edge import EdgeProtection
-from constructs_lib.keys import DataClass, EncryptionKeys
+from constructs_lib import DataClass, EdgeProtection, EncryptionKeys
+from service.deployment_contract import PUBLIC_ROUTES
+
+# Provider webhooks come from the provider's servers, which anonymous-IP lists may flag.
+WEBHOOK_PATHS = tuple(r.key.split(" ", 1)[1] for r in PUBLIC_ROUTES if r.key.startswith("POST "))
 
 
 class EdgeStack(cdk.Stack):
@@ -25,4 +28,5 @@ class EdgeStack(cdk.Stack):
             log_key=self.keys.logs,
             rate_limit=config.edge.waf_rate_limit_per_5_minutes,
             log_retention=config.log_retention_days,
+            anonymous_ip_exempt_path_prefixes=WEBHOOK_PATHS,
         )

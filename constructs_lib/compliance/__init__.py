@@ -1,4 +1,4 @@
-"""Compliance: the BankGrade rule pack, the acknowledgement registry and their plumbing.
+"""Compliance: the BankGrade rule pack and its plumbing.
 
 Layout
 ------
@@ -9,13 +9,11 @@ Layout
     Lists the rules with what a finding means (``info``) and why it matters
     (``explanation``). ``packs/__init__.py`` builds every pack the gate runs.
 ``plugin.py``
-    Runs a pack as a CDK policy validation plugin, honouring
-    ``Validations.of(scope).acknowledge(...)`` like the cdk-nag packs.
-``acknowledgements.py``
-    THE registry of accepted findings and :func:`apply_acknowledgements`.
-``namespacing.py``
-    Makes acknowledged findings of every pack visible (with reasons) in the
-    CDK's ``validation-report.json``.
+    Runs a pack as a CDK policy validation plugin. It applies no acknowledgements
+    itself: :func:`constructs_lib.acceptance.accept` records them namespace-qualified
+    (``namespacing.py``), so the CDK applies them in a plain ``cdk synth``.
+``tree.py``
+    Finding constructs by path and stack elements by logical id.
 
-The gate that attaches all of this to every stage lives in :mod:`cdk_app.gate`.
+The gate that attaches every pack to an app lives in :mod:`constructs_lib.gate`.
 """

@@ -1,4 +1,4 @@
-"""Route pack acknowledgements through the CDK's own suppression report.
+"""Rule ids qualified by their pack's validation namespace.
 
 cdk-nag 3 drops an acknowledged finding before the CDK sees it, so the audit
 trail (which finding, where, why) is lost. An acknowledgement id qualified with
@@ -8,17 +8,12 @@ cdk-nag and applied by aws-cdk-lib itself, which then lists the finding under
 construct path it was acknowledged at. Matching is the same as cdk-nag's: the
 exact id, on the resource or any ancestor.
 
-:func:`qualified_acknowledgements` rewrites un-qualified ids of known packs to
-that form for every ``Validations.of(...).acknowledge(...)`` made while it is
-active, including those made by construct opt-outs.
+:func:`constructs_lib.acceptance.accept` qualifies every id it records this way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-
-import aws_cdk as cdk
+from collections.abc import Iterable
 
 
 def namespace_of(pack_name: str) -> str:
@@ -48,21 +43,3 @@ def unqualify(rule_id: str) -> str:
     if "::" in head:
         head = head.split("::", 1)[1]
     return head + sep + tail
-
-
-@contextmanager
-def qualified_acknowledgements(pack_names: Iterable[str]) -> Iterator[None]:
-    """Qualify pack rule ids in every ``Validations.acknowledge`` call while active."""
-    packs = tuple(pack_names)
-    original = cdk.Validations.acknowledge
-
-    def acknowledge(self: cdk.Validations, *rules: cdk.Acknowledgment) -> None:
-        original(self, *(
-            cdk.Acknowledgment(id=qualify(rule.id, packs), reason=rule.reason) for rule in rules
-        ))
-
-    cdk.Validations.acknowledge = acknowledge  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        cdk.Validations.acknowledge = original  # type: ignore[method-assign]

@@ -22,7 +22,7 @@ from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "test-cdk-out"
-SOURCES = ("cdk_app", "constructs_lib", "service")
+SOURCES = ("cdk_app", "constructs_lib", "service", "examples")
 SOURCE_FILES = ("cdk.json", "pyproject.toml")
 STAGES = ("staging", "prod")
 
@@ -34,6 +34,11 @@ class GateRun:
     returncode: int
     output: str
     outdir: Path
+
+    def template(self, stage: str, stack: str) -> dict[str, Any]:
+        """The synthesised template of ``<stage>/<stack>``."""
+        [path] = (self.outdir / f"assembly-{stage}").glob(f"{stage}{stack}*.template.json")
+        return json.loads(path.read_text())
 
     def report(self, stage: str) -> dict[str, Any]:
         path = self.outdir / f"compliance-{stage}.json"

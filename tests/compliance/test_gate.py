@@ -8,13 +8,12 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 
-from cdk_app.gate.run import run_gate
-from constructs_lib.compliance.acknowledgements import AckEntry
+from constructs_lib.gate import AppAcknowledgement, run_gate
 from constructs_lib.opt_outs import OptOut
 
 from .standin import builder
 
-IGW_ACK = AckEntry(
+IGW_ACK = AppAcknowledgement(
     rule_id="BankGrade-NoPublicNetwork", path="Net/Igw",
     reason="Stand-in: this gateway models an accepted exception for the test.",
 )
@@ -31,8 +30,7 @@ def test_unacknowledged_finding_fails_the_gate_with_a_readable_list(tmp_path: Pa
         "BankGrade", "BankGrade-NoPublicNetwork", "standin/Net/Igw", "standin/Net")
     text = result.text()
     assert "BankGrade-NoPublicNetwork  standin/Net/Igw" in text
-    assert "acknowledgements.py" in text
-    assert 'AckEntry(rule_id="BankGrade-NoPublicNetwork", path="Net/Igw"' in text
+    assert 'AppAcknowledgement(rule_id="BankGrade-NoPublicNetwork", path="Net/Igw"' in text
     written = json.loads((tmp_path / "compliance-standin.json").read_text())
     assert written["passed"] is False
     assert written["failed"][0]["rule_id"] == "BankGrade-NoPublicNetwork"
@@ -48,7 +46,7 @@ def test_acknowledged_finding_passes_and_keeps_its_reason(tmp_path: Path) -> Non
     assert acked.rule_id == "BankGrade-NoPublicNetwork"
     assert acked.reason == IGW_ACK.reason
     assert acked.acknowledged_at == "standin/Net/Igw"
-    assert acked.acknowledged_by == "registry"
+    assert acked.acknowledged_by == "app"
     written = json.loads((tmp_path / "compliance-standin.json").read_text())
     assert written["packs"]["BankGrade"]["rules_acknowledged"] == 1
     assert written["acknowledgement_reasons"][0]["reason"] == IGW_ACK.reason
@@ -87,9 +85,9 @@ def test_opt_out_acknowledgements_are_reported_with_their_reason(tmp_path: Path)
 
 
 def test_stale_acknowledgements_are_reported(tmp_path: Path) -> None:
-    nothing_there = AckEntry(rule_id="AwsSolutions-L1", path="Api/Function/*",
+    nothing_there = AppAcknowledgement(rule_id="AwsSolutions-L1", path="Api/Function/*",
                              reason="Stand-in: a scope that matches no construct at all.")
-    nothing_found = AckEntry(rule_id="AwsSolutions-SQS3", path="Net/Igw",
+    nothing_found = AppAcknowledgement(rule_id="AwsSolutions-SQS3", path="Net/Igw",
                              reason="Stand-in: matches a construct, acknowledges nothing.")
     result = run_gate(builder(tmp_path), acknowledgements=(IGW_ACK, nothing_there,
                                                            nothing_found), lint=False)
@@ -117,4 +115,36 @@ def test_a_failing_build_is_reported_not_raised(tmp_path: Path) -> None:
 ])
 def test_registry_entries_need_a_reason_and_a_scope(kwargs: dict[str, str]) -> None:
     with pytest.raises(ValueError):
-        AckEntry(**kwargs)
+        AppAcknowledgement(**kwargs)
+
+
+def test_an_error_annotation_fails_the_gate_and_a_warning_does_not(tmp_path: Path) -> None:
+    inner = builder(tmp_path, gateway=False)
+
+    def build() -> cdk.App:
+        app = inner()
+        stack = app.node.find_child("standin").node.find_child("Net")
+        cdk.Annotations.of(stack).add_error("Stand-in: a construct refused its props.")
+        cdk.Annotations.of(stack).add_warning_v2("standin:note", "Stand-in: just a note.")
+        return app
+
+    stage = run_gate(build, acknowledgements=(), lint=False).stage("standin")
+    annotations = {f.level: f for f in stage.findings if f.pack == "Construct Annotations"}
+    assert annotations.keys() == {"error", "warning"}
+    assert annotations["error"].resource_path == "standin/Net"
+    assert [f.level for f in stage.failures] == ["error"]
+    assert not stage.passed
+
+
+def test_stacks_directly_under_the_app_report_as_stage_app(tmp_path: Path) -> None:
+    from aws_cdk import aws_ec2 as ec2  # noqa: PLC0415
+
+    def build() -> cdk.App:
+        app = cdk.App(outdir=str(tmp_path))
+        ec2.CfnInternetGateway(cdk.Stack(app, "Top"), "Igw")
+        return app
+
+    result = run_gate(build, acknowledgements=(), lint=False)
+    [failure] = result.stage("app").failures
+    assert (failure.rule_id, failure.resource_path) == ("BankGrade-NoPublicNetwork", "Top/Igw")
+    assert (tmp_path / "compliance-app.json").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 
+from constructs_lib.acceptance import accept
 from constructs_lib.compliance.plugin import RulePackPlugin
 
 from .standin import ENV
@@ -28,43 +29,60 @@ def _violations(report: dict, plugin: str) -> dict[str, list[str]]:
     }
 
 
-def test_plugin_honours_plain_acknowledgements_like_cdk_nag(tmp_path: Path) -> None:
+def _suppressed(report: dict, plugin: str) -> dict[str, list[str]]:
+    return {
+        v["ruleName"]: [r["constructPath"] for r in v["violatingConstructs"]]
+        for p in report["pluginReports"] if p["pluginName"] == plugin
+        for v in p.get("suppressedViolations", [])
+    }
+
+
+def test_accepted_findings_are_suppressed_by_the_cdk_with_their_reason(tmp_path: Path) -> None:
     app = cdk.App(outdir=str(tmp_path))
     stage = cdk.Stage(app, "standin", env=ENV)
     stack = cdk.Stack(stage, "Net")
     ec2.CfnInternetGateway(stack, "Flagged")
     accepted = ec2.CfnInternetGateway(stack, "Accepted")
-    cdk.Validations.of(accepted).acknowledge(cdk.Acknowledgment(
-        id="BankGrade-NoPublicNetwork", reason="Accepted for this test only."))
-    plugin = RulePackPlugin.bank_grade()
-    cdk.Validations.of(stage).add_plugins(plugin)
+    accept(accepted, ("BankGrade-NoPublicNetwork",), "Accepted for this test only.")
+    cdk.Validations.of(stage).add_plugins(RulePackPlugin.bank_grade())
 
     report = _synth(app)
 
     assert _violations(report, "BankGrade") == {
         "BankGrade-NoPublicNetwork": ["standin/Net/Flagged"]}
-    [run] = plugin.last_run.stacks
-    assert list(run.acknowledged.values()) == [
-        ("Accepted for this test only.", "standin/Net/Accepted")]
+    assert _suppressed(report, "BankGrade") == {
+        "BankGrade-NoPublicNetwork": ["standin/Net/Accepted"]}
 
 
-def test_acknowledgement_on_an_ancestor_covers_the_resource(tmp_path: Path) -> None:
+def test_acceptance_on_an_ancestor_covers_the_resource(tmp_path: Path) -> None:
     app = cdk.App(outdir=str(tmp_path))
     stage = cdk.Stage(app, "standin", env=ENV)
     stack = cdk.Stack(stage, "Net")
     ec2.CfnInternetGateway(stack, "Igw")
-    cdk.Validations.of(stack).acknowledge(cdk.Acknowledgment(
-        id="BankGrade-NoPublicNetwork", reason="Whole stack accepted in this test."))
+    accept(stack, ("BankGrade-NoPublicNetwork",), "Whole stack accepted in this test.")
     cdk.Validations.of(stage).add_plugins(RulePackPlugin.bank_grade())
 
     assert _violations(_synth(app), "BankGrade") == {}
 
 
+def test_the_plugin_itself_applies_no_acknowledgement(tmp_path: Path) -> None:
+    """Only accept() counts: an unqualified Validations.acknowledge is not a second way in."""
+    app = cdk.App(outdir=str(tmp_path))
+    stage = cdk.Stage(app, "standin", env=ENV)
+    stack = cdk.Stack(stage, "Net")
+    ec2.CfnInternetGateway(stack, "Igw")
+    cdk.Validations.of(stack).acknowledge(cdk.Acknowledgment(
+        id="BankGrade-NoPublicNetwork", reason="Bypassing accept() in this test."))
+    cdk.Validations.of(stage).add_plugins(RulePackPlugin.bank_grade())
+
+    assert _violations(_synth(app), "BankGrade") == {
+        "BankGrade-NoPublicNetwork": ["standin/Net/Igw"]}
+
+
 def test_plugin_on_the_app_still_sees_stacks_inside_stages(tmp_path: Path) -> None:
     """Characterisation of aws-cdk-lib 2.275: plugins on the App get every stack.
 
-    Older CDK versions only handed an App's plugins the App's own stacks; the
-    gate registers packs on each Stage either way (see test_gate).
+    The gate relies on this: ``attach_packs`` registers every pack on the App only.
     """
     app = cdk.App(outdir=str(tmp_path))
     stage = cdk.Stage(app, "standin", env=ENV)

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from constructs_lib.alarms import AlarmNotifications
 from constructs_lib.backup import BackupProtection
-from constructs_lib.keys import DataClass, EncryptionKeys
+from constructs_lib.encryption_keys import DataClass, EncryptionKeys
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-2")
 
@@ -78,9 +78,24 @@ def test_backups_go_to_a_locked_cmk_vault_that_blocks_deletion(app: cdk.App) -> 
     template.resource_count_is("AWS::Backup::BackupSelection", 1)
 
 
-def test_backup_needs_something_to_protect(app: cdk.App) -> None:
-    stack = cdk.Stack(app, "Empty", env=ENV)
+def test_vault_lock_is_governance_mode_unless_compliance_is_asked_for(app: cdk.App) -> None:
+    stack = cdk.Stack(app, "Locks", env=ENV)
     keys = EncryptionKeys(stack, "Keys", alias_prefix="t", classes=[DataClass.BACKUPS])
-    with pytest.raises(ValueError, match="at least one resource"):
-        BackupProtection(stack, "B", key=keys.backups, resources=[],
-                         retention=cdk.Duration.days(7))
+    BackupProtection(stack, "Governance", key=keys.backups, retention=cdk.Duration.days(7))
+    BackupProtection(stack, "Compliance", key=keys.backups, retention=cdk.Duration.days(35),
+                     compliance_lock_after=cdk.Duration.days(3))
+    locks = {logical_id: vault["Properties"]["LockConfiguration"]
+             for logical_id, vault in Template.from_stack(stack).find_resources(
+                 "AWS::Backup::BackupVault").items()}
+    governance = next(v for k, v in locks.items() if k.startswith("Governance"))
+    compliance = next(v for k, v in locks.items() if k.startswith("Compliance"))
+    assert "ChangeableForDays" not in governance
+    assert compliance == {"MinRetentionDays": 35, "ChangeableForDays": 3}
+
+
+def test_compliance_grace_period_has_the_aws_minimum(app: cdk.App) -> None:
+    stack = cdk.Stack(app, "Short", env=ENV)
+    keys = EncryptionKeys(stack, "Keys", alias_prefix="t", classes=[DataClass.BACKUPS])
+    with pytest.raises(ValueError, match="at least 3 days"):
+        BackupProtection(stack, "B", key=keys.backups, retention=cdk.Duration.days(7),
+                         compliance_lock_after=cdk.Duration.days(1))

@@ -15,6 +15,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from constructs_lib.acceptance import accept
 from constructs_lib.edge import (
     MANAGED_RULE_GROUPS,
     ORIGIN_VERIFY_HEADER,
@@ -40,6 +41,7 @@ def make_waf(env: cdk.Environment = US_EAST_1, **overrides: Any) -> tuple[cdk.Ap
     props: dict[str, Any] = {
         "log_key": kms.Key(stack, "Key", enable_key_rotation=True),
         "rate_limit": 2000,
+        "anonymous_ip_exempt_path_prefixes": ("/v1/webhooks/",),
     }
     props.update(overrides)
     return app, stack, EdgeProtection(stack, "Waf", **props)
@@ -85,6 +87,12 @@ def test_managed_rule_groups_and_rate_limit(waf_template: Template) -> None:
         assert rules[group]["OverrideAction"] == {"None": {}}  # the group's own block actions
         assert "RuleActionOverrides" not in stmt
     assert len({r["Priority"] for r in rules.values()}) == len(rules)
+
+
+def test_no_path_is_exempt_from_the_anonymous_ip_list_by_default() -> None:
+    _, stack, _ = make_waf(anonymous_ip_exempt_path_prefixes=())
+    statement = _rules(Template.from_stack(stack))["AWSManagedRulesAnonymousIpList"]["Statement"]
+    assert "ScopeDownStatement" not in statement["ManagedRuleGroupStatement"]
 
 
 def test_webhooks_are_exempt_only_from_the_anonymous_ip_list(waf_template: Template) -> None:
@@ -274,7 +282,11 @@ def test_access_logs_to_private_kms_bucket(cdn_template: Template) -> None:
     cdn_template.has_resource_properties("AWS::KMS::Key", {
         "KeyPolicy": {"Statement": Match.array_with([Match.object_like({
             "Principal": {"Service": "delivery.logs.amazonaws.com"},
-            "Action": "kms:GenerateDataKey*"})])},
+            "Action": "kms:GenerateDataKey*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": Match.any_value()},
+                "ArnLike": {"aws:SourceArn": Match.any_value()},
+            }})])},
     })
 
 
@@ -357,8 +369,8 @@ def test_rule_packs_pass_for_waf_and_distribution_across_regions() -> None:
     api = cdk.Stack(app, "Api", env=LONDON, cross_region_references=True)
     key = kms.Key(api, "Key", enable_key_rotation=True)
     secret = secretsmanager.Secret(api, "OriginVerify", encryption_key=key)
-    cdk.Validations.of(secret).acknowledge(cdk.Acknowledgment(
-        id="AwsSolutions-SMG4", reason="Test fixture: the secret's owner configures rotation."))
+    accept(secret, ("AwsSolutions-SMG4",),
+           "Test fixture: the secret's owner configures rotation.")
     EdgeDistribution(
         api, "Cdn", api_domain=API_DOMAIN, origin_verify_secret=secret,
         web_acl_id=waf.web_acl_arn, log_key=key, domain_names=["api.example.com"],

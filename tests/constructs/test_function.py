@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import aws_cdk as cdk
@@ -13,15 +12,15 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from constructs_lib.compliance.packs import new_packs
 from constructs_lib.function import (
     LIVE_ALIAS_NAME,
     ServiceFunction,
     find_secret_like_environment,
 )
-from constructs_lib.lambda_asset import build_lambda_asset
 from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-2")
@@ -51,7 +50,12 @@ def make(
         "deployment_config": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
         "log_key": key,
         "queue_key": key,
+        "environment_key": key,
+        "reserved_concurrent_executions": 10,
+        "alarm_emails": ["oncall@example.org"],
+        "alarm_key": key,
         "code": lambda_.Code.from_inline(INLINE),
+        "handler": "service.lambda_handler.handler",
         "environment": GOOD_ENV,
     }
     props.update(overrides)
@@ -276,7 +280,10 @@ def test_secret_dynamic_reference_is_never_allowed() -> None:
             memory_size=512, timeout=cdk.Duration.seconds(10),
             p99_duration_threshold=cdk.Duration.seconds(1),
             deployment_config=codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
-            log_key=key, queue_key=key, code=lambda_.Code.from_inline(INLINE),
+            log_key=key, queue_key=key, environment_key=key, reserved_concurrent_executions=1,
+            alarm_emails=["oncall@example.org"], alarm_key=key,
+            code=lambda_.Code.from_inline(INLINE),
+            handler="index.handler",
             environment={"X": secret.secret_value.unsafe_unwrap()},
             opt_outs=[OptOut("ServiceFunction.environment[X]", "I insist this is fine, really.")],
         )
@@ -331,19 +338,58 @@ def test_memory_size_is_validated(memory: int) -> None:
 # --- rule packs --------------------------------------------------------------------------
 
 
-def test_rule_packs_pass_on_a_function_stack() -> None:
+def test_every_pack_passes_on_a_function_with_defaults() -> None:
+    """Secure by default: no acknowledgement outside the construct is needed."""
     app, _, _ = make()
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    cdk.Validations.of(app).add_plugins(*new_packs())
     app.synth()  # raises ValidationFailed listing any unacknowledged finding
 
 
-def test_default_code_is_the_service_asset() -> None:
-    """Without ``code`` the function ships the Docker-free ``service/`` asset (cached)."""
-    _, stack, _ = make(code=None)
-    template = Template.from_stack(stack)
-    fn = next(iter(template.find_resources("AWS::Lambda::Function").values()))
-    asset = build_lambda_asset()  # cache hit: same hash as the construct used
-    assert not asset.built
-    # CDK derives the S3 key from our custom hash (sha256 of it), never by re-hashing files.
-    expected = hashlib.sha256(asset.asset_hash.encode()).hexdigest()
-    assert fn["Properties"]["Code"]["S3Key"] == f"{expected}.zip"
+def test_environment_is_encrypted_with_the_given_key(template: Template) -> None:
+    template.has_resource_properties("AWS::Lambda::Function", {
+        "KmsKeyArn": {"Fn::GetAtt": [Match.string_like_regexp("^Key"), "Arn"]},
+        "ReservedConcurrentExecutions": 10,
+    })
+
+
+def test_dead_letter_queue_is_retained_on_delete(template: Template) -> None:
+    template.has_resource("AWS::SQS::Queue", {"DeletionPolicy": "Retain",
+                                              "UpdateReplacePolicy": "Retain"})
+
+
+def test_alarms_notify_the_emails_on_alarm_and_recovery(template: Template) -> None:
+    template.has_resource_properties("AWS::SNS::Subscription", {
+        "Protocol": "email", "Endpoint": "oncall@example.org"})
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 3
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] and alarm["Properties"]["OKActions"]
+
+
+def test_alarms_without_anyone_to_notify_need_the_opt_out() -> None:
+    with pytest.raises(SecureDefaultError, match=r"ServiceFunction\.alarm_actions"):
+        make(alarm_emails=())
+    _, stack, _ = make(alarm_emails=(), opt_outs=[OptOut(
+        "ServiceFunction.alarm_actions", "Load-test function; its alarms only drive rollback.")])
+    for alarm in Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values():
+        assert "AlarmActions" not in alarm["Properties"]
+
+
+def test_a_topic_nobody_subscribes_to_does_not_count() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Topics", env=ENV)
+    silent = sns.Topic(stack, "Silent")
+    with pytest.raises(SecureDefaultError, match="no subscription"):
+        make(alarm_emails=(), alarm_topic=silent)
+
+
+def test_alarm_topic_and_emails_are_exclusive() -> None:
+    app = cdk.App()
+    topic = sns.Topic(cdk.Stack(app, "Topics", env=ENV), "T")
+    with pytest.raises(ValueError, match="not both"):
+        make(alarm_topic=topic)
+
+
+def test_alarm_emails_need_a_key_cloudwatch_may_use() -> None:
+    with pytest.raises(ValueError, match="alarm_key"):
+        make(alarm_key=None)

@@ -7,21 +7,27 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from constructs_lib.acceptance import acceptance_for
+from constructs_lib.compliance.packs import new_packs
 from constructs_lib.function import ServiceFunction
-from constructs_lib.http_api import DEFAULT_PUBLIC_ROUTES, PlatformHttpApi
-from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
+from constructs_lib.http_api import PlatformHttpApi
+from constructs_lib.opt_outs import OptOut, SecureDefaultError
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-2")
 POOL_ID = "eu-west-2_AbCdEfGhI"
 CLIENT_ID = "4k3j2h5g6f7d8s9a0qwertyuio"
+PUBLIC = {
+    "GET /health": "Liveness probe; returns no customer data.",
+    "POST /v1/webhooks/truelayer": "Provider webhook; the service verifies its signature.",
+}
 
 
 def make(**overrides: Any) -> tuple[cdk.App, cdk.Stack, PlatformHttpApi]:
@@ -39,6 +45,7 @@ def make(**overrides: Any) -> tuple[cdk.App, cdk.Stack, PlatformHttpApi]:
         "log_key": key,
         "throttle_rate_limit": 50,
         "throttle_burst_limit": 100,
+        "public_routes": PUBLIC,
     }
     props.update(overrides)
     api = PlatformHttpApi(stack, "Http", **props)
@@ -69,9 +76,9 @@ def test_jwt_authorizer_trusts_the_user_pool_and_client(template: Template) -> N
 
 def test_every_route_is_authorised_except_the_public_ones(template: Template) -> None:
     routes = _routes(template)
-    assert set(routes) == {"ANY /", "ANY /{proxy+}", *DEFAULT_PUBLIC_ROUTES}
+    assert set(routes) == {"ANY /", "ANY /{proxy+}", *PUBLIC}
     for key, props in routes.items():
-        if key in DEFAULT_PUBLIC_ROUTES:
+        if key in PUBLIC:
             assert props["AuthorizationType"] == "NONE", key
             assert "AuthorizerId" not in props
         else:
@@ -136,10 +143,26 @@ def test_endpoint_domain_is_the_execute_api_host() -> None:
     assert "https" not in json.dumps(resolved)
 
 
-def test_disable_execute_api_endpoint() -> None:
-    _, stack, _ = make(disable_execute_api_endpoint=True)
-    Template.from_stack(stack).has_resource_properties(
-        "AWS::ApiGatewayV2::Api", {"DisableExecuteApiEndpoint": True})
+def test_a_custom_domain_replaces_the_execute_api_endpoint() -> None:
+    app = cdk.App()
+    certs = cdk.Stack(app, "Certs", env=ENV)
+    cert = acm.Certificate.from_certificate_arn(
+        certs, "Cert", "arn:aws:acm:eu-west-2:111111111111:certificate/abc")
+    _, stack, api = make(custom_domain=("origin.example.com", cert))
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::ApiGatewayV2::Api", {"DisableExecuteApiEndpoint": True})
+    template.has_resource_properties("AWS::ApiGatewayV2::DomainName", {
+        "DomainName": "origin.example.com",
+        "DomainNameConfigurations": [Match.object_like({
+            "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"})]})
+    template.resource_count_is("AWS::ApiGatewayV2::ApiMapping", 1)
+    assert api.endpoint_domain == "origin.example.com"
+
+
+def test_public_routes_are_throttled_on_their_own(template: Template) -> None:
+    (stage,) = template.find_resources("AWS::ApiGatewayV2::Stage").values()
+    assert stage["Properties"]["RouteSettings"] == {
+        key: {"ThrottlingRateLimit": 10, "ThrottlingBurstLimit": 20} for key in PUBLIC}
 
 
 def test_a_function_instead_of_an_alias_is_refused() -> None:
@@ -156,29 +179,30 @@ def test_a_function_instead_of_an_alias_is_refused() -> None:
         )
 
 
-def test_an_extra_public_route_needs_the_opt_out() -> None:
-    routes = [*DEFAULT_PUBLIC_ROUTES, "GET /v1/public-rates"]
-    with pytest.raises(SecureDefaultError, match=r"PlatformHttpApi\.public_routes"):
-        make(public_routes=routes)
-    opt_out = OptOut("PlatformHttpApi.public_routes",
-                     "FX rates are published data and must be reachable without login.")
-    _, stack, api = make(public_routes=routes, opt_outs=[opt_out])
-    assert _routes(Template.from_stack(stack))["GET /v1/public-rates"]["AuthorizationType"] == \
-        "NONE"
-    assert [m.data["setting"] for m in api.node.metadata if m.type == OPT_OUT_METADATA_KEY] == [
-        "PlatformHttpApi.public_routes"]
+def test_public_routes_are_accepted_with_their_own_reason() -> None:
+    _, _, api = make()
+    route = api.http_api.node.find_child("GET--health")
+    accepted = acceptance_for(route, "AwsSolutions-APIG4")
+    assert accepted is not None
+    assert accepted.source == "design"
+    assert accepted.reason == f"Public route GET /health: {PUBLIC['GET /health']}"
+    authorised = api.http_api.node.find_child("ANY--{proxy+}")
+    assert acceptance_for(authorised, "AwsSolutions-APIG4") is None
 
 
-def test_fewer_public_routes_need_no_opt_out() -> None:
-    _, stack, _ = make(public_routes=["GET /health"])
-    routes = _routes(Template.from_stack(stack))
-    assert routes["GET /health"]["AuthorizationType"] == "NONE"
-    assert "GET /docs" not in routes
+def test_no_route_is_public_by_default() -> None:
+    _, stack, _ = make(public_routes=None)
+    assert set(_routes(Template.from_stack(stack))) == {"ANY /", "ANY /{proxy+}"}
+
+
+def test_a_public_route_without_a_reason_is_refused() -> None:
+    with pytest.raises(SecureDefaultError, match="need a reason"):
+        make(public_routes={"GET /v1/public-rates": "public"})
 
 
 def test_malformed_public_route_is_rejected() -> None:
     with pytest.raises(ValueError, match="METHOD /path"):
-        make(public_routes=["health"])
+        make(public_routes={"health": "A reason long enough to pass the length check."})
 
 
 @pytest.mark.parametrize(
@@ -199,7 +223,7 @@ def test_unknown_opt_out_for_this_construct_is_rejected() -> None:
         make(opt_outs=[OptOut("PlatformHttpApi.cors", "We want CORS from everywhere please.")])
 
 
-def test_rule_packs_pass_for_function_plus_api() -> None:
+def test_every_pack_passes_for_function_plus_api() -> None:
     app = cdk.App()
     stack = cdk.Stack(app, "S", env=ENV)
     key = kms.Key(stack, "Key", enable_key_rotation=True)
@@ -207,13 +231,15 @@ def test_rule_packs_pass_for_function_plus_api() -> None:
         stack, "Fn", memory_size=512, timeout=cdk.Duration.seconds(29),
         p99_duration_threshold=cdk.Duration.seconds(2),
         deployment_config=codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
-        log_key=key, queue_key=key, code=lambda_.Code.from_inline("x"),
+        log_key=key, queue_key=key, environment_key=key, reserved_concurrent_executions=5,
+        alarm_emails=["oncall@example.org"], alarm_key=key, code=lambda_.Code.from_inline("x"),
+        handler="index.handler",
     )
     PlatformHttpApi(
         stack, "Http", handler=fn.alias,
         user_pool=cognito.UserPool.from_user_pool_id(stack, "P", POOL_ID),
         user_pool_client=cognito.UserPoolClient.from_user_pool_client_id(stack, "C", CLIENT_ID),
-        log_key=key, throttle_rate_limit=10, throttle_burst_limit=20,
+        log_key=key, throttle_rate_limit=10, throttle_burst_limit=20, public_routes=PUBLIC,
     )
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    cdk.Validations.of(app).add_plugins(*new_packs())
     app.synth()  # raises ValidationFailed on any unacknowledged finding

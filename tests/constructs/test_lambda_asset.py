@@ -10,7 +10,6 @@ import pytest
 
 from constructs_lib.lambda_asset import (
     DEFAULT_PLATFORM,
-    REPO_ROOT,
     LambdaPlatform,
     build_lambda_asset,
     pip_install,
@@ -236,14 +235,15 @@ def test_the_service_lock_builds_for_arm64_python_3_14(tmp_path: Path) -> None:
     Uses the real ``service/`` tree once it has a handler, else a minimal tree with
     the real lock; either way the build is cached under ``.cache/lambda-assets``.
     """
-    source = REPO_ROOT / "service"
-    kw: dict[str, Path] = {}
+    root = Path(__file__).resolve().parents[2]
+    source = root / "service"
+    kw: dict[str, Path] = {"source_dir": source, "cache_dir": root / ".cache" / "lambda-assets"}
     if not (source / "lambda_handler.py").is_file():
         tree = tmp_path / "service"
         tree.mkdir()
         (tree / "__init__.py").write_text("")
         (tree / "lambda_handler.py").write_text("def handler(event, context):\n    return {}\n")
-        kw = {"source_dir": tree, "lock_file": source / "requirements.lock"}
+        kw = {**kw, "source_dir": tree, "lock_file": source / "requirements.lock"}
     asset = build_lambda_asset(**kw)
 
     assert (asset.path / "service" / "lambda_handler.py").is_file()

@@ -9,8 +9,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
-from constructs_lib._props import MIN_LOG_RETENTION_DAYS, as_retention, retention_days
 from constructs_lib.function import ServiceFunction
+from constructs_lib.log_storage import MIN_LOG_RETENTION_DAYS, as_retention, retention_days
 from constructs_lib.network import PrivateNetwork
 from constructs_lib.opt_outs import OptOut, SecureDefaultError
 
@@ -25,7 +25,8 @@ def _function(stack: cdk.Stack, retention: logs.RetentionDays,
         stack, "Fn", memory_size=256, timeout=cdk.Duration.seconds(10),
         p99_duration_threshold=cdk.Duration.seconds(2),
         deployment_config=codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
-        log_key=key, queue_key=key,
+        log_key=key, queue_key=key, environment_key=key, reserved_concurrent_executions=1,
+        alarm_emails=["oncall@example.org"], alarm_key=key, handler="index.handler",
         code=lambda_.Code.from_inline("def handler(e, c):\n    return {}\n"),
         log_retention=retention, opt_outs=opt_outs,
     )

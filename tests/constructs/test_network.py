@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib._props import as_retention, merge_defaults, retention_days
+from constructs_lib.log_storage import as_retention, retention_days
 from constructs_lib.network import PrivateNetwork
 from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
 
@@ -164,7 +164,7 @@ def test_flow_log_role_is_scoped_and_deputy_guarded(app: cdk.App) -> None:
     assert "aws:SourceArn" in trust["Condition"]["ArnLike"]
 
 
-# -- shared helpers in constructs_lib._props (used by the network's retention prop) -------
+# -- shared helpers in constructs_lib.log_storage (used by the network's retention prop) ---
 
 
 def test_retention_helpers_round_trip_every_offered_day_count() -> None:
@@ -173,14 +173,6 @@ def test_retention_helpers_round_trip_every_offered_day_count() -> None:
     assert as_retention(logs.RetentionDays.ONE_YEAR) is logs.RetentionDays.ONE_YEAR
     assert retention_days(logs.RetentionDays.INFINITE) == float("inf")
 
-
-def test_merge_defaults_refuses_locked_keys() -> None:
-    defaults = {"encrypted": True, "size": 1}
-    assert merge_defaults(defaults, {"size": 2}, locked={"encrypted"}) == {
-        "encrypted": True, "size": 2}
-    assert merge_defaults(defaults, None) == defaults
-    with pytest.raises(SecureDefaultError, match="encrypted"):
-        merge_defaults(defaults, {"encrypted": False}, locked={"encrypted"})
 
 
 def test_opt_outs_for_other_constructs_are_ignored(app: cdk.App) -> None:

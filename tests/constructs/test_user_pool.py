@@ -8,8 +8,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.identity import FamilyUserPool
 from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
+from constructs_lib.user_pool import FamilyUserPool
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-2")
 REASON = "Disposable test stack holding only synthetic users."

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from cdk_app.gate.assembly import StackArtifact
+from constructs_lib.gate.findings import StackInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +28,11 @@ def _level(rule_id: str) -> str:
     return {"E": "error", "W": "warning"}.get(rule_id[:1], "info")
 
 
-def lint_stack(stack: StackArtifact) -> list[LintMatch]:
+def lint_stack(stack: StackInfo) -> list[LintMatch]:
     """cfn-lint matches for one stack template (library call, no subprocess)."""
     from cfnlint.api import lint  # type: ignore[import-untyped]  # noqa: PLC0415
 
-    matches = lint(stack.template.read_text(), regions=[stack.region or "us-east-1"])
+    matches = lint(json.dumps(stack.template), regions=[stack.region or "us-east-1"])
     return [
         LintMatch(
             stack=stack.path, stage=stack.stage, rule=m.rule.id, level=_level(m.rule.id),
@@ -42,8 +43,7 @@ def lint_stack(stack: StackArtifact) -> list[LintMatch]:
     ]
 
 
-
-def lint_stacks(stacks: list[StackArtifact]) -> list[LintMatch]:
+def lint_stacks(stacks: list[StackInfo]) -> list[LintMatch]:
     """cfn-lint every stack, one after the other.
 
     A process pool was measured slower here (spawn + cfn-lint import per worker

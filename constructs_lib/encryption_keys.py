@@ -25,6 +25,7 @@ principal still needs an IAM permission, e.g. from :meth:`EncryptionKeys.grant_e
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -33,10 +34,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from constructs_lib._props import reject_unknown_opt_outs, weaken_if
-from constructs_lib.opt_outs import OptOut
+from constructs_lib.opt_outs import OptOut, reject_unknown_opt_outs, weaken_if
 
-__all__ = ["DataClass", "EncryptionKeys"]
+__all__ = ["DataClass", "DirectKeyUse", "EncryptionKeys"]
 
 
 class DataClass(StrEnum):
@@ -50,6 +50,8 @@ class DataClass(StrEnum):
     TOKENS = "tokens"
     ALERTS = "alerts"
     BACKUPS = "backups"
+    FUNCTIONS = "functions"
+    """Lambda environment variables (and so any SnapStart snapshot) at rest."""
 
 
 # AWS services (``<name>.<region>.amazonaws.com``) through which account principals may
@@ -64,6 +66,7 @@ _VIA_SERVICES: Mapping[DataClass, tuple[str, ...] | None] = MappingProxyType({
     DataClass.TOKENS: None,
     DataClass.ALERTS: ("sns",),
     DataClass.BACKUPS: ("backup",),
+    DataClass.FUNCTIONS: ("lambda",),
 })
 
 # Key management without any cryptographic use (and without kms:CreateGrant, which
@@ -91,6 +94,25 @@ OPT_OUT_SETTINGS = (
     "EncryptionKeys.pending_window",
     "EncryptionKeys.rotation_period",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DirectKeyUse:
+    """Who may use a directly-used key (``tokens``) outside any AWS service, and how.
+
+    Only principals carrying the IAM tag ``principal_tag`` = ``principal_tag_value``
+    (tag the API/worker roles; no reference between stacks is needed), and only with an
+    encryption context made of exactly ``context_keys`` (each non-empty). Naming roles
+    by tag keeps the key's stack free of references to the stacks that use it.
+    """
+
+    principal_tag: str
+    principal_tag_value: str
+    context_keys: tuple[str, ...] = ("family",)
+
+    def __post_init__(self) -> None:
+        if not self.context_keys:
+            raise ValueError("DirectKeyUse needs at least one encryption context key.")
 
 
 class EncryptionKeys(Construct):
@@ -122,6 +144,10 @@ class EncryptionKeys(Construct):
     removal_policy:
         ``RETAIN`` (default); anything else needs an opt-out, because a deleted key
         makes its data unreadable.
+    direct_use:
+        For the directly-used class (``tokens``): the tagged principals and the
+        encryption context that direct use requires (:class:`DirectKeyUse`). Without
+        it nobody may use that key outside its AWS services (default).
     opt_outs:
         Explicit, recorded weakenings of the defaults above.
     """
@@ -137,9 +163,11 @@ class EncryptionKeys(Construct):
         rotation_period: cdk.Duration | None = None,
         pending_window: cdk.Duration | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        direct_use: DirectKeyUse | None = None,
         opt_outs: Sequence[OptOut] = (),
     ) -> None:
         super().__init__(scope, id_)
+        self._direct_use = direct_use
         reject_unknown_opt_outs(opt_outs, OPT_OUT_SETTINGS)
         wanted = tuple(dict.fromkeys(DataClass(c) for c in classes))
         if not wanted:
@@ -192,13 +220,7 @@ class EncryptionKeys(Construct):
         ]
         via = _VIA_SERVICES[data_class]
         if via is None:
-            statements.append(iam.PolicyStatement(
-                sid="DirectUseByAccountPrincipalsWithIamPermission",
-                principals=[account],
-                actions=list(_USE_ACTIONS),
-                resources=["*"],
-                conditions={"StringEquals": {"kms:CallerAccount": stack.account}},
-            ))
+            statements += self._direct_use_statements()
             via = ()
         services = [f"{name}.{stack.region}.amazonaws.com" for name in (*via, *extra)]
         if services:
@@ -241,6 +263,40 @@ class EncryptionKeys(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             ))
         return iam.PolicyDocument(statements=statements)
+
+    def _direct_use_statements(self) -> list[iam.PolicyStatement]:
+        """Direct use only by tagged principals, only with the required encryption context."""
+        use = self._direct_use
+        if use is None:
+            return []
+        stack = cdk.Stack.of(self)
+        who = {"kms:CallerAccount": stack.account,
+               f"aws:PrincipalTag/{use.principal_tag}": use.principal_tag_value}
+        return [
+            iam.PolicyStatement(
+                sid="DirectUseByTaggedPrincipalsWithContext",
+                principals=[iam.AccountRootPrincipal()],
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey",
+                         "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom",
+                         "kms:ReEncryptTo"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": who,
+                    "ForAllValues:StringEquals": {"kms:EncryptionContextKeys":
+                                                  list(use.context_keys)},
+                    "Null": {"kms:EncryptionContextKeys": "false"},
+                    "StringLike": {f"kms:EncryptionContext:{key}": "?*"
+                                   for key in use.context_keys},
+                },
+            ),
+            iam.PolicyStatement(
+                sid="DescribeByTaggedPrincipals",
+                principals=[iam.AccountRootPrincipal()],
+                actions=["kms:DescribeKey"],
+                resources=["*"],
+                conditions={"StringEquals": who},
+            ),
+        ]
 
     # -- accessors ----------------------------------------------------------------------
 
@@ -304,6 +360,11 @@ class EncryptionKeys(Construct):
     def backups(self) -> kms.IKey:
         """Key for AWS Backup vaults."""
         return self.key(DataClass.BACKUPS)
+
+    @property
+    def functions(self) -> kms.IKey:
+        """Key for Lambda environments (``ServiceFunction(environment_key=...)``)."""
+        return self.key(DataClass.FUNCTIONS)
 
     # -- grants -------------------------------------------------------------------------
 

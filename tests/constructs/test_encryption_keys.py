@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.keys import DataClass, EncryptionKeys
+from constructs_lib.encryption_keys import DataClass, DirectKeyUse, EncryptionKeys
 from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
 
 ENV = cdk.Environment(account="111111111111", region="eu-west-2")
@@ -133,10 +133,39 @@ def test_grant_encrypt_decrypt_is_per_key(app: cdk.App) -> None:
     tokens_id = stack.get_logical_id(keys.tokens.node.default_child)  # type: ignore[arg-type]
     assert statement["Resource"] == {"Fn::GetAtt": [tokens_id, "Arn"]}
     assert statement["Action"] == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
-    # The tokens key lets IAM grant direct use (the app's envelope encryption).
+    # Without DirectKeyUse nobody may use the tokens key outside its AWS services.
     tokens_key = _keys_by_alias(template)["alias/ffp/test/tokens"]
-    direct = _statements(tokens_key)["DirectUseByAccountPrincipalsWithIamPermission"]
-    assert direct["Condition"] == {"StringEquals": {"kms:CallerAccount": "111111111111"}}
+    assert not {"DirectUseByTaggedPrincipalsWithContext",
+                "DirectUseByAccountPrincipalsWithIamPermission"} & set(_statements(tokens_key))
+
+
+def test_direct_use_needs_the_principal_tag_and_a_family_context(app: cdk.App) -> None:
+    stack = _stack(app)
+    EncryptionKeys(stack, "Keys", alias_prefix="ffp/test", classes=[DataClass.TOKENS],
+                   direct_use=DirectKeyUse(principal_tag="ffp:tokens-key-user",
+                                           principal_tag_value="ffp-test"))
+    key = _keys_by_alias(Template.from_stack(stack))["alias/ffp/test/tokens"]
+    statements = _statements(key)
+    direct = statements["DirectUseByTaggedPrincipalsWithContext"]
+    assert direct["Condition"] == {
+        "StringEquals": {"kms:CallerAccount": "111111111111",
+                         "aws:PrincipalTag/ffp:tokens-key-user": "ffp-test"},
+        "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["family"]},
+        "Null": {"kms:EncryptionContextKeys": "false"},
+        "StringLike": {"kms:EncryptionContext:family": "?*"},
+    }
+    # No statement lets an account principal use the key without the tag or a service.
+    for sid, statement in statements.items():
+        uses = {a for a in _as_list(statement["Action"]) if a in {
+            "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKey*"}}
+        if uses and "AWS" in statement["Principal"]:
+            condition = statement["Condition"]
+            assert ("aws:PrincipalTag/ffp:tokens-key-user" in condition.get("StringEquals", {})
+                    or "kms:ViaService" in condition.get("StringEquals", {})), sid
+
+
+def _as_list(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]
 
 
 @pytest.mark.parametrize(

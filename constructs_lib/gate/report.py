@@ -6,12 +6,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdk_app.gate.lint import LintMatch
-from cdk_app.gate.rule_counts import rules_in_pack
-from cdk_app.gate.validation_report import Finding
 from constructs_lib.compliance.packs import PACK_NAMES
+from constructs_lib.gate.findings import ANNOTATIONS, Finding
+from constructs_lib.gate.lint import LintMatch
+from constructs_lib.gate.rule_counts import rules_in_pack
 
-ANNOTATIONS_PLUGIN = "Construct Annotations"
+ANNOTATIONS_PLUGIN = ANNOTATIONS
 # Construct annotations include our own opt-out warnings, which are intentional.
 _FAILING_LEVELS = {ANNOTATIONS_PLUGIN: frozenset({"error", "fatal"})}
 _DEFAULT_FAILING = frozenset({"error", "fatal", "warning"})
@@ -80,7 +80,7 @@ class StageReport:
             "findings_acknowledged": sum(f.acknowledged for f in findings),
             "acknowledged_by": {
                 source: sum(f.acknowledged_by == source for f in findings)
-                for source in ("registry", "opt-out", "construct")
+                for source in ("app", "opt-out", "design")
             },
             "findings_failed": sum(fails(f) for f in findings),
         }
@@ -149,10 +149,11 @@ def failure_text(report: StageReport) -> str:
         example = report.failures[0]
         relative = example.resource_path.removeprefix(f"{report.stage}/")
         out.append(
-            "  Fix the resource, or if the design accepts it, acknowledge it with a reason a\n"
-            "  reviewer can judge: an OptOut(finding_ids=...) on the construct that weakens the\n"
-            "  default, or an entry in constructs_lib/compliance/acknowledgements.py, e.g.\n"
-            f'    AckEntry(rule_id="{example.rule_id}", path="{relative}", reason="...")'
+            "  Fix the resource, or if the app accepts it, add an entry with a reason a reviewer\n"
+            "  can judge to the app's acknowledgements (the tuple passed to run_gate), e.g.\n"
+            f'    AppAcknowledgement(rule_id="{example.rule_id}", path="{relative}", '
+            'reason="...")\n'
+            "  (an OptOut(finding_ids=...) on the construct when it weakens a library default)."
         )
     for m in report.lint_errors:
         out.append(f"  [cfn-lint {m.rule}] {m.stack} {m.location}: {m.message}")

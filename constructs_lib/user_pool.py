@@ -15,8 +15,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from constructs_lib._props import reject_unknown_opt_outs, weaken_if
-from constructs_lib.opt_outs import OptOut
+from constructs_lib.opt_outs import OptOut, reject_unknown_opt_outs, weaken_if
 
 __all__ = ["FamilyUserPool"]
 

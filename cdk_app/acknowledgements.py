@@ -1,0 +1,36 @@
+"""The platform app's own accepted findings: its one registry.
+
+The library's constructs accept their own design decisions on their own resources;
+what is here is this app's to decide (which secrets its providers issue, how it
+wires CloudFront to the origin-verify secret). Paths are relative to the stage. The
+gate applies these and reports any entry that no longer acknowledges a finding.
+"""
+
+from __future__ import annotations
+
+from constructs_lib.gate.app_acknowledgements import AppAcknowledgement
+
+_ROTATION_RULES = ("AwsSolutions-SMG4", "NIST.800.53.R5-SecretsManagerRotationEnabled",
+                   "HIPAA.Security-SecretsManagerRotationEnabled")
+
+_PROVIDER_ISSUED = (
+    "Issued by the Open Banking provider (client secret, webhook signing secret): a new "
+    "value can only be obtained from the provider's console/API, so rotation is the "
+    "provider-driven runbook (put the new value, old one revoked by the provider). A "
+    "Secrets Manager rotation function has nothing it could generate."
+)
+_ORIGIN_VERIFY = (
+    "CloudFront reads the origin-verify header through a {{resolve:secretsmanager}} "
+    "reference at deploy time, so automatic rotation would make CloudFront and the service "
+    "disagree and lock clients out. It is rotated by the runbook: put a new value, then "
+    "deploy the Api stack; new Lambda containers load it on cold start."
+)
+
+ACKNOWLEDGEMENTS: tuple[AppAcknowledgement, ...] = (
+    *(AppAcknowledgement(rule_id=rule, path=path, reason=_PROVIDER_ISSUED)
+      for rule in _ROTATION_RULES
+      for path in ("Data/Secrets/BankClient/Resource", "Data/Secrets/WebhookSigning/Resource")),
+    *(AppAcknowledgement(rule_id=rule, path="Data/Secrets/OriginVerify/Resource",
+                         reason=_ORIGIN_VERIFY)
+      for rule in _ROTATION_RULES),
+)

@@ -1,0 +1,1 @@
+"""The ledger team's CDK app (an example consumer of ``constructs_lib``)."""

@@ -1,0 +1,101 @@
+"""What the service needs from its deployment: environment names and public routes.
+
+Declared once, here, by the service; free of CDK and Flask so that both sides import
+it: :mod:`service.settings` reads these names, and ``cdk_app`` sets them and passes
+the public routes (with their reasons) to the HTTP API construct.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = [
+    "AI_SETTINGS_PARAMETER_NAME",
+    "AUDIT_ANCHOR_BUCKET",
+    "AUDIT_ANCHOR_INTERVAL_MINUTES",
+    "AUDIT_KEY_SECRET_ARN",
+    "API_HANDLER",
+    "BANK_CLIENT_SECRET_ARN",
+    "COGNITO_CLIENT_ID",
+    "COGNITO_REGION",
+    "COGNITO_USER_POOL_ID",
+    "DB_APP_ROLE",
+    "DB_CLUSTER_ARN",
+    "DB_NAME",
+    "DB_OWNER_SECRET_ARN",
+    "DB_ROLE_NAME",
+    "DB_ROLE_ROTATION_HANDLER",
+    "DB_SECRET_ARN",
+    "FAMILY_KEYS_TABLE_NAME",
+    "LOG_LEVEL",
+    "ORIGIN_VERIFY_SECRET_ARN",
+    "POWERTOOLS_SERVICE_NAME",
+    "PUBLIC_ROUTES",
+    "SERVICE_RUNTIME",
+    "TOKEN_ENCRYPTION_CONTEXT_KEYS",
+    "TOKEN_KMS_KEY_ARN",
+    "WEBHOOK_SIGNING_SECRET_ARN",
+    "PublicRoute",
+]
+
+# -- environment variable names (values are names/ARNs only, never secrets) -------------
+SERVICE_RUNTIME: Final = "SERVICE_RUNTIME"
+DB_CLUSTER_ARN: Final = "DB_CLUSTER_ARN"
+DB_SECRET_ARN: Final = "DB_SECRET_ARN"
+"""Secret of the least-privilege application role (what the API uses)."""
+DB_OWNER_SECRET_ARN: Final = "DB_OWNER_SECRET_ARN"
+"""Secret of the owner/master role: migrations and the rotation function only."""
+DB_NAME: Final = "DB_NAME"
+TOKEN_KMS_KEY_ARN: Final = "TOKEN_KMS_KEY_ARN"
+FAMILY_KEYS_TABLE_NAME: Final = "FAMILY_KEYS_TABLE_NAME"
+COGNITO_USER_POOL_ID: Final = "COGNITO_USER_POOL_ID"
+COGNITO_CLIENT_ID: Final = "COGNITO_CLIENT_ID"
+COGNITO_REGION: Final = "COGNITO_REGION"
+ORIGIN_VERIFY_SECRET_ARN: Final = "ORIGIN_VERIFY_SECRET_ARN"
+BANK_CLIENT_SECRET_ARN: Final = "BANK_CLIENT_SECRET_ARN"
+WEBHOOK_SIGNING_SECRET_ARN: Final = "WEBHOOK_SIGNING_SECRET_ARN"
+AI_SETTINGS_PARAMETER_NAME: Final = "AI_SETTINGS_PARAMETER_NAME"
+DB_ROLE_NAME: Final = "DB_ROLE_NAME"
+"""The role whose password the rotation function changes (rotation function only)."""
+AUDIT_KEY_SECRET_ARN: Final = "AUDIT_KEY_SECRET_ARN"
+"""Secret of the audit chain's HMAC keys (``{"current": id, "keys": {id: base64}}``)."""
+AUDIT_ANCHOR_BUCKET: Final = "AUDIT_ANCHOR_BUCKET"
+"""Bucket (Object Lock, compliance mode) that receives the chain-head anchors."""
+AUDIT_ANCHOR_INTERVAL_MINUTES: Final = "AUDIT_ANCHOR_INTERVAL_MINUTES"
+LOG_LEVEL: Final = "LOG_LEVEL"
+POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+
+
+# -- code entry points and the database role --------------------------------------------
+API_HANDLER: Final = "service.lambda_handler.handler"
+DB_ROLE_ROTATION_HANDLER: Final = "service.db.role_rotation.handler"
+"""Secrets Manager rotation of the application role's password through the Data API."""
+DB_APP_ROLE: Final = "app_runtime"
+"""The least-privilege PostgreSQL role the API runs as (created by the migrations)."""
+
+TOKEN_ENCRYPTION_CONTEXT_KEYS: Final = ("family",)
+"""The KMS encryption context of every per-family data key (``{"family": <family id>}``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublicRoute:
+    """A route served without a user token, and why that is safe."""
+
+    key: str
+    """``"METHOD /path"`` as API Gateway writes it."""
+    reason: str
+    planned: bool = False
+    """Declared for the edge (WAF/API routes) before the service serves it."""
+
+
+PUBLIC_ROUTES: Final[tuple[PublicRoute, ...]] = (
+    PublicRoute("GET /health", "Liveness probe: makes no database call and returns no "
+                               "customer data."),
+    PublicRoute("GET /openapi.json", "The API description is public by design and holds no "
+                                     "data."),
+    PublicRoute("GET /docs", "Static API documentation page; holds no data."),
+    PublicRoute("POST /v1/webhooks/truelayer",
+                "TrueLayer webhooks carry no user token; the service verifies the provider's "
+                "signature (Tl-Signature) before it reads the body.", planned=True),
+)
