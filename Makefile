@@ -34,7 +34,7 @@ install: $(STAMP)
 
 synth: $(STAMP)
 	$(BIN)/python -m constructs_lib.gate cdk_app.app:build_app \
-		--acknowledgements cdk_app.acknowledgements:ACKNOWLEDGEMENTS
+		--acknowledgements cdk_app.acknowledgements:ACKNOWLEDGEMENTS --outdir cdk.out
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
