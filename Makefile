@@ -18,6 +18,8 @@ help:
 	@echo "make dev     - serve the API on embedded PostgreSQL with a seeded demo family"
 	@echo "make check   - ruff + mypy --strict"
 	@echo "make bench   - run the benchmarks in bench/"
+	@echo "make cost    - synthesise, then print each stage's idle month and cost per million requests"
+	@echo "make migrations-check - fail on destructive migrations without a reviewed contract marker"
 
 $(STAMP): pyproject.toml constructs_lib/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +40,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check constructs_lib service cdk_app examples tests bench
+	$(BIN)/ruff check constructs_lib service devtools cdk_app examples tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -46,10 +48,26 @@ typecheck: $(STAMP)
 check: lint typecheck
 
 dev: $(STAMP)
-	$(BIN)/flask --app service run-dev
+	$(BIN)/python -m devtools run-dev
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf cdk.out .cache .pytest_cache .mypy_cache .ruff_cache
+
+# Delivery and operations (docs/operations.md).
+.PHONY: cost migrations-check check-delivery
+
+cost: $(STAMP)
+	$(BIN)/python -m cdk_app.cost --synth
+
+migrations-check: $(STAMP)
+	$(BIN)/python -m devtools.migration_safety
+
+# The delivery tools lie outside pyproject's mypy `files`; `make check` covers them too.
+check-delivery: $(STAMP)
+	$(BIN)/ruff check devtools
+	$(BIN)/mypy cdk_app/cost devtools
+
+check: check-delivery

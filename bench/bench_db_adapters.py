@@ -20,12 +20,12 @@ import boto3  # noqa: E402
 import psycopg  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
+from devtools.embedded import embedded_postgres_url, with_database  # noqa: E402
+from devtools.local_data_api import LocalDataApi  # noqa: E402
 from service.db.data_api import DataApiDatabase  # noqa: E402
-from service.db.embedded import embedded_postgres_url, with_database  # noqa: E402
 from service.db.migrations import upgrade  # noqa: E402
 from service.db.port import Database  # noqa: E402
 from service.db.postgres import PostgresDatabase  # noqa: E402
-from service.local_data_api import LocalDataApi  # noqa: E402
 
 RUNS = 7
 BIG_ROWS = 2500  # ~1 KiB each, ~2.5 MiB in all

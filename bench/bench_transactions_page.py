@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
+from devtools.embedded import embedded_postgres_url, with_database  # noqa: E402
 from service import create_app  # noqa: E402
-from service.db.embedded import embedded_postgres_url, with_database  # noqa: E402
 from service.db.migrations import upgrade  # noqa: E402
 from service.db.postgres import PostgresDatabase  # noqa: E402
 from service.domain.models import (  # noqa: E402
@@ -151,7 +151,7 @@ def run(url: str, name: str, local_dir: Path) -> None:
 def data_api(url: str, name: str, local_dir: Path, path: str,
              headers: dict[str, str]) -> None:
     try:
-        from service.local_data_api import LocalDataApi  # noqa: PLC0415
+        from devtools.local_data_api import LocalDataApi  # noqa: PLC0415
     except ImportError:
         print("Data API adapter: local Data API server not available; skipped")
         return

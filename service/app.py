@@ -5,9 +5,6 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from flask import Flask, Response
 
 from service.bootstrap import Services
@@ -48,8 +45,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     _attach_services(app, services)
     _register_error_handlers(app)
     _install_request_hooks(app)
-    _register_platform_blueprints(app)
-    _register_domain_blueprints(app)
+    _register_routes(app)
     _register_cli(app)
     return app
 
@@ -91,28 +87,22 @@ def _add_security_headers(response: Response) -> Response:
 
 
 def _install_request_hooks(app: Flask) -> None:
+    from service.http.body_limit import install_body_limit
     from service.logging import install_request_logging
     from service.origin import install_origin_verification
 
     install_request_logging(app)
     install_origin_verification(app)
+    install_body_limit(app)
     app.after_request(_add_security_headers)
 
 
-def _register_platform_blueprints(app: Flask) -> None:
-    from service.api.health import bp as health_bp
-    from service.openapi import bp as openapi_bp
+def _register_routes(app: Flask) -> None:
+    # Every route now; each resource module (models, use cases) on its first request.
+    from service.api.routes import ROUTES
+    from service.http.lazy_routes import register_lazy_routes
 
-    app.register_blueprint(health_bp)
-    app.register_blueprint(openapi_bp)
-
-
-def _register_domain_blueprints(app: Flask) -> None:
-    # service.api is engineer E2's package; its register_blueprints adds every /v1 resource.
-    api: Any = importlib.import_module("service.api")
-    register = getattr(api, "register_blueprints", None)
-    if register is not None:
-        register(app)
+    register_lazy_routes(app, ROUTES)
 
 
 def _register_cli(app: Flask) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from service.settings import Settings
 
 if TYPE_CHECKING:
-    from service.auth.dev_issuer import DevIssuer
+    from devtools.dev_issuer import DevIssuer
     from service.auth.jwks import JwksFetch
     from service.auth.verifier import JwtVerifier
     from service.crypto import DataKeyProvider, FamilyKeyring, FamilyKeyStore
@@ -150,12 +150,10 @@ class Services:
             )
         if settings.database_url:
             return connect(database_url=settings.database_url)
-        from service.db.embedded import embedded_postgres_url
-        from service.db.migrations import upgrade
+        # Local runs only (devtools never ships): migrated as the owner, used as the app role.
+        from devtools.embedded import embedded_app_database_url
 
-        database = connect(database_url=embedded_postgres_url(settings.local_dir / "pg"))
-        upgrade(database)
-        return database
+        return connect(database_url=embedded_app_database_url(settings.local_dir / "pg"))
 
     def _build_key_provider(self) -> DataKeyProvider:
         from service import crypto
@@ -221,6 +219,6 @@ class Services:
     def _build_dev_issuer(self) -> DevIssuer | None:
         if not self.settings.dev_issuer:
             return None
-        from service.auth.dev_issuer import DevIssuer
+        from devtools.dev_issuer import DevIssuer
 
         return DevIssuer(self.settings.local_dir)

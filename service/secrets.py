@@ -61,6 +61,13 @@ class SecretLoader:
                 self._ssm = SSMProvider(boto3_client=self._ssm_client)
             return self._ssm
 
+    def clear(self) -> None:
+        """Forget every cached value (after a SnapStart restore, values are refetched)."""
+        with self._lock:
+            providers = [p for p in (self._secrets, self._ssm) if p is not None]
+        for provider in providers:
+            provider.clear_cache()  # type: ignore[no-untyped-call]
+
     def get_secret(self, secret_id: str, *, force_fetch: bool = False) -> str:
         """The ``SecretString`` of a Secrets Manager secret (name or ARN)."""
         try:

@@ -41,10 +41,17 @@ class Settings:
     runtime
         ``"lambda"`` (AWS resources only, the dev issuer is refused) or ``"local"``.
     database_url
-        psycopg URL of a PostgreSQL (local mode). Without it and without a cluster ARN
-        the embedded PostgreSQL under ``local_dir/pg`` is started on first use.
+        psycopg URL of a PostgreSQL (local mode), as the application role. Without it
+        and without a cluster ARN the embedded PostgreSQL under ``local_dir/pg`` is
+        started on first use, migrated as its owner and used as the app role.
+    database_owner_url
+        psycopg URL as the schema owner, for migrations only (``DATABASE_URL`` if unset).
     db_cluster_arn, db_secret_arn, db_name
-        Aurora cluster reached through the RDS Data API.
+        Aurora cluster reached through the RDS Data API; ``db_secret_arn`` holds the
+        application role's credentials (the API and workers).
+    db_owner_secret_arn
+        The owner's (master) secret: migrations and the app role's password rotation
+        only, never the API.
     rds_data_endpoint_url
         Endpoint override for the RDS Data API (the local Data API server).
     token_kms_key_arn
@@ -70,6 +77,8 @@ class Settings:
     database_url: str | None = None
     db_cluster_arn: str | None = None
     db_secret_arn: str | None = None
+    db_owner_secret_arn: str | None = None
+    database_owner_url: str | None = None
     db_name: str = "app"
     rds_data_endpoint_url: str | None = None
     token_kms_key_arn: str | None = None
@@ -118,6 +127,8 @@ class Settings:
             database_url=get("DATABASE_URL"),
             db_cluster_arn=get(contract.DB_CLUSTER_ARN),
             db_secret_arn=get(contract.DB_SECRET_ARN),
+            db_owner_secret_arn=get(contract.DB_OWNER_SECRET_ARN),
+            database_owner_url=get("DATABASE_OWNER_URL"),
             db_name=get(contract.DB_NAME) or "app",
             rds_data_endpoint_url=get("RDS_DATA_ENDPOINT_URL"),
             token_kms_key_arn=get(contract.TOKEN_KMS_KEY_ARN),
@@ -167,3 +178,8 @@ class Settings:
                 raise SettingsError(f"Lambda runtime is missing settings: {', '.join(missing)}")
         if bool(self.db_cluster_arn) != bool(self.db_secret_arn):
             raise SettingsError("DB_CLUSTER_ARN and DB_SECRET_ARN must be set together.")
+        if self.db_secret_arn and self.db_secret_arn == self.db_owner_secret_arn:
+            raise SettingsError(
+                "DB_SECRET_ARN must be the application role's secret, not the owner's "
+                "(DB_OWNER_SECRET_ARN): the API never runs as the database owner."
+            )

@@ -6,7 +6,10 @@ registered separately by the platform.
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:

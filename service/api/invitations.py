@@ -1,4 +1,8 @@
-"""Invitations: owners invite by email; the invitee accepts with the secret token."""
+"""Invitations: owners invite by email; the invitee accepts with the secret token.
+
+The token travels only in request and response bodies, never in a URL: paths and query
+strings end up in API Gateway, CloudFront and WAF logs, bodies do not.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from flask import Blueprint
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.schemas import (
     FamilyMembershipOut,
@@ -54,11 +59,19 @@ def create_invitation(*, fid: UUID, body: InvitationIn) -> InvitationCreatedOut:
                                                 "token": issued.token})
 
 
-@endpoint(bp, "POST", "/invitations/<token>/accept", response=FamilyMembershipOut,
-          summary="Accept an invitation", tags=["members"],
+class InvitationAcceptIn(BaseModel):
+    """The invitation token received from the family owner (never put it in a URL)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=100, description="The invitation token.")
+
+
+@endpoint(bp, "POST", "/invitations/accept", body=InvitationAcceptIn,
+          response=FamilyMembershipOut, summary="Accept an invitation", tags=["members"],
           responses={403: "Invitation sent to another email", 404: "Unknown token",
                      409: "Already accepted, expired, or already a member"})
-def accept_invitation(*, token: str) -> FamilyMembershipOut:
+def accept_invitation(*, body: InvitationAcceptIn) -> FamilyMembershipOut:
     """Join the family; the caller's verified email must match the invited one."""
-    joined = uc.accept_invitation(current_database(), current_principal(), token)
+    joined = uc.accept_invitation(current_database(), current_principal(), body.token)
     return FamilyMembershipOut(id=joined.id, name=joined.name, role=joined.role.value)

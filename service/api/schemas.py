@@ -14,6 +14,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from service.auth.emails import canonical_email
 from service.domain.money import Money
 
 _NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
@@ -40,7 +41,7 @@ ShortText = Annotated[str, _text(50)]
 Note = Annotated[str, _text(500, 0)]
 SearchText = Annotated[str, _text(100)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=_EMAIL),
-                  AfterValidator(str.lower)]
+                  AfterValidator(canonical_email)]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=_NO_CONTROL)]
 Provider = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]

@@ -8,12 +8,15 @@ from typing import Any
 
 import jwt
 
+from service.auth.emails import UnsupportedEmailError, canonical_email
 from service.auth.jwks import JwksCache, UnknownSigningKeyError
 from service.domain.principal import Principal
 from service.errors import AuthenticationRequired
 
 ALGORITHM = "RS256"
 _REQUIRED_CLAIMS = ["exp", "iat", "iss", "sub", "token_use"]
+# Cognito's longest ID/access token validity is one day; our pool issues 15-minute tokens.
+DEFAULT_MAX_LIFETIME = 3600
 
 
 @dataclass(frozen=True)
@@ -30,16 +33,25 @@ class TrustedIssuer:
         The issuer's signing keys.
     token_uses
         Accepted ``token_use`` values (Cognito: ``access`` and/or ``id``).
+    max_lifetime
+        Longest accepted ``exp - iat`` in seconds: a stolen token stays usable no longer,
+        whatever expiry its issuer (or a forger with a leaked key) wrote into it.
     """
 
     issuer: str
     client_id: str
     keys: JwksCache
     token_uses: tuple[str, ...] = ("access", "id")
+    max_lifetime: int = DEFAULT_MAX_LIFETIME
 
 
 class JwtVerifier:
-    """Checks signature (RS256 only), issuer, client, ``token_use`` and time claims.
+    """Checks signature (RS256 only), issuer, client, ``token_use``, time claims and e-mail.
+
+    Time: ``exp`` and ``iat`` are required integers, ``iat`` not in the future and
+    ``exp - iat`` at most the issuer's ``max_lifetime``. E-mail: ``email_verified`` must be
+    the JSON boolean ``true`` (not ``"true"``, ``1`` or absent) and the address is put in
+    its one canonical form (:func:`service.auth.emails.canonical_email`).
 
     Parameters
     ----------
@@ -79,7 +91,18 @@ class JwtVerifier:
         except UnknownSigningKeyError:
             raise AuthenticationRequired("The token's signing key is unknown.") from None
         claims = self._decode(token, key, trusted)
+        self._check_lifetime(claims, trusted)
         return self._principal(claims, trusted)
+
+    def _check_lifetime(self, claims: dict[str, Any], trusted: TrustedIssuer) -> None:
+        issued, expires = claims.get("iat"), claims.get("exp")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (issued, expires)):
+            raise AuthenticationRequired("The token's iat and exp must be whole seconds.")
+        assert isinstance(issued, int) and isinstance(expires, int)
+        if expires - issued > trusted.max_lifetime:
+            raise AuthenticationRequired(
+                f"The token's lifetime exceeds {trusted.max_lifetime} seconds."
+            )
 
     def _decode(self, token: str, key: jwt.PyJWK, trusted: TrustedIssuer) -> dict[str, Any]:
         try:
@@ -116,9 +139,13 @@ class JwtVerifier:
         email = claims.get("email")
         if not isinstance(email, str) or "@" not in email:
             raise AuthenticationRequired("The token carries no email claim.")
-        if claims.get("email_verified") is False:
+        if claims.get("email_verified") is not True:
             raise AuthenticationRequired("The token's email is not verified.")
+        try:
+            email = canonical_email(email)
+        except UnsupportedEmailError as exc:
+            raise AuthenticationRequired(f"The token's email is not accepted: {exc}.") from None
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise AuthenticationRequired("The token has no subject.")
-        return Principal(issuer=trusted.issuer, subject=subject, email=email.strip().lower())
+        return Principal(issuer=trusted.issuer, subject=subject, email=email)

@@ -62,7 +62,7 @@ def connect(
         Aurora cluster, its credentials secret and database: use the Data API adapter.
     rds_data_client:
         An ``rds-data`` boto3 client to use instead of creating one on first use
-        (e.g. one pointed at :mod:`service.local_data_api`).
+        (e.g. one pointed at :mod:`devtools.local_data_api`).
 
     Raises
     ------

@@ -216,7 +216,7 @@ class PostgresDatabase:
     Parameters
     ----------
     url:
-        A libpq connection URL, e.g. from :func:`service.db.embedded.embedded_postgres_url`.
+        A libpq connection URL, e.g. from :func:`devtools.embedded.embedded_postgres_url`.
     max_idle_connections:
         How many idle connections the pool keeps for reuse.
     statement_timeout_ms:

@@ -27,19 +27,28 @@ import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 from uuid import UUID
 
 from flask import Blueprint, Flask, Response, json, request
-from pydantic import BaseModel, TypeAdapter, ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, UnsupportedMediaType
 
 from service.errors import ErrorItem, RequestValidationError
 from service.http.context import authenticate_request
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel, TypeAdapter, ValidationError
+
+# pydantic loads when a request is first validated or rendered, not at import: a cold start
+# that answers /health builds no model. (Modules that define models import it themselves.)
+# ruff: noqa: PLC0415
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 SPEC_ATTRIBUTE = "__endpoint_spec__"
+# Every view @endpoint made, by Flask endpoint name ("<blueprint>.<handler>"), so a lazily
+# imported module's views can be found without registering its blueprint.
+_VIEWS: dict[str, Callable[..., Response]] = {}
 _SEQUENCE_ORIGINS = (list, tuple, set, frozenset, Sequence)
 
 
@@ -61,6 +70,7 @@ class EndpointSpec:
     operation_id: str
     deprecated: bool = False
     extra_responses: dict[int, str] = field(default_factory=dict)
+    response_schema: dict[str, Any] | None = None
 
     @cached_property
     def path_types(self) -> dict[str, Any]:
@@ -74,6 +84,8 @@ class EndpointSpec:
         """Validator/serialiser of the response body, or ``None`` for bodiless answers."""
         if self.response is None:
             return None
+        from pydantic import TypeAdapter
+
         return TypeAdapter(self.response)
 
 
@@ -92,6 +104,7 @@ def endpoint(
     public: bool = False,
     deprecated: bool = False,
     responses: dict[int, str] | None = None,
+    response_schema: dict[str, Any] | None = None,
 ) -> Callable[[F], F]:
     """Register ``handler`` on ``bp`` for ``method path`` with validation and auth.
 
@@ -115,6 +128,9 @@ def endpoint(
         Skip authentication (health, webhooks verified by their own signature).
     responses
         Extra documented error statuses with a description, e.g. ``{409: "Already a member"}``.
+    response_schema
+        Instead of ``response``: a literal JSON Schema documenting a plain-JSON answer, for
+        routes that must not load pydantic (``/health`` on a cold start).
 
     Returns
     -------
@@ -139,6 +155,7 @@ def endpoint(
             operation_id=handler.__name__,
             deprecated=deprecated,
             extra_responses=dict(responses or {}),
+            response_schema=response_schema,
         )
 
         def view(**view_args: Any) -> Response:
@@ -148,9 +165,25 @@ def endpoint(
         view.__doc__ = handler.__doc__
         setattr(view, SPEC_ATTRIBUTE, spec)
         bp.add_url_rule(path, endpoint=handler.__name__, view_func=view, methods=[method])
+        qualified = handler.__name__ if isinstance(bp, Flask) else f"{bp.name}.{handler.__name__}"
+        _VIEWS[qualified] = view
         return handler
 
     return decorate
+
+
+def registered_view(endpoint_name: str) -> Callable[..., Response]:
+    """The view ``@endpoint`` made for ``endpoint_name`` (``"<blueprint>.<handler>"``).
+
+    Raises
+    ------
+    LookupError
+        If no imported module declared it.
+    """
+    try:
+        return _VIEWS[endpoint_name]
+    except KeyError:
+        raise LookupError(f"no @endpoint view named {endpoint_name!r}") from None
 
 
 def _dispatch(spec: EndpointSpec, view_args: dict[str, Any]) -> Response:
@@ -207,6 +240,8 @@ def _parse_query(model: type[BaseModel] | None) -> BaseModel | None:
         raise RequestValidationError("The query string is not valid.", problems)
     if model is None:
         return None
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(data, strict=False)
     except ValidationError as error:
@@ -219,6 +254,8 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
     if not request.is_json:
         raise UnsupportedMediaType("The request body must be 'application/json'.")
     raw = request.get_data(cache=False)  # raises 413 beyond MAX_CONTENT_LENGTH
+    from pydantic import ValidationError
+
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:

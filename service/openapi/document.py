@@ -159,6 +159,8 @@ def _operation(
     success: dict[str, Any] = {"description": "Success"}
     if spec.response is not None and spec.status != 204:
         success["content"] = {"application/json": {"schema": schemas.get(index, "response")}}
+    elif spec.response_schema is not None:
+        success["content"] = {"application/json": {"schema": spec.response_schema}}
     responses: dict[str, Any] = {str(spec.status): success}
     for status in sorted(errors):
         responses[str(status)] = _problem_response(status, errors[status])

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from service.auth.emails import normalize_email
 from service.db.port import Database, IntegrityViolationError
 from service.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
 from service.domain.models import FamilySummary, Invitation, Role
@@ -70,8 +71,9 @@ def accept_invitation(
 ) -> FamilySummary:
     """Join the family of the invitation ``token``.
 
-    The accepting principal's (verified) email must match the invited email
-    (case-insensitively). Unknown tokens answer 404; used or expired ones 409.
+    The accepting principal's (verified) email must match the invited email in their one
+    normal form (:func:`service.auth.emails.normalize_email`). Unknown tokens answer 404;
+    used or expired ones 409.
     """
     if not _TOKEN_SHAPE.fullmatch(token):
         raise NotFoundError(INVITATION_NOT_FOUND)
@@ -80,7 +82,7 @@ def accept_invitation(
         found = invitations.find_open_by_token_hash(tx, token_hash(token))
         if found is None:
             raise NotFoundError(INVITATION_NOT_FOUND)
-        if found.email.casefold() != principal.email.casefold():
+        if normalize_email(found.email) != normalize_email(principal.email):
             raise PermissionDeniedError("This invitation was sent to a different email address.")
         if found.accepted_at is not None:
             raise ConflictError("This invitation has already been accepted.")

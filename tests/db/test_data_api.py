@@ -18,6 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 from mypy_boto3_rds_data import RDSDataServiceClient
 
+from devtools.local_data_api import RESPONSE_TOO_LARGE, LocalDataApi
 from service.db import (
     StatementTimeout,
     TransactionExpired,
@@ -26,7 +27,6 @@ from service.db import (
 )
 from service.db.data_api import DataApiDatabase, RetryPolicy, encode_parameter
 from service.db.port import Json
-from service.local_data_api import RESPONSE_TOO_LARGE, LocalDataApi
 from tests.fixtures.postgres import (
     TEST_CLUSTER_ARN,
     TEST_SECRET_ARN,

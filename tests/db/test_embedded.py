@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from service.db.embedded import with_database
+from devtools.embedded import with_database
 from service.db.postgres import PostgresDatabase
 
 

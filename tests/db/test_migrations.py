@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from service.db.migrations import MigrationError, load_migrations, upgrade
+from service.db.migrations import (
+    DEFAULT_MIGRATIONS_DIR,
+    MigrationError,
+    load_migrations,
+    migrations_checksum,
+    upgrade,
+)
 from service.db.port import Database
 from service.db.postgres import PostgresDatabase
 
@@ -127,3 +133,16 @@ def test_inconsistent_folders_are_refused(
 ) -> None:
     with pytest.raises(MigrationError, match=message):
         load_migrations(_write(tmp_path / "m", files))
+
+
+def test_the_migrations_checksum_covers_the_grants(tmp_path: Path) -> None:
+    # Caches of migrated databases (the test template) must rebuild when only grants change.
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for path in DEFAULT_MIGRATIONS_DIR.iterdir():
+        if path.is_file():
+            (folder / path.name).write_bytes(path.read_bytes())
+    before = migrations_checksum(folder)
+    grants = folder / "grants.toml"
+    grants.write_text(grants.read_text().replace('"UPDATE (chain_index, hash)"', ""))
+    assert migrations_checksum(folder) != before

@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from devtools.dev_issuer import DevIssuer
 from service import create_app
-from service.auth.dev_issuer import DevIssuer
 from service.bootstrap import Services
 from service.http.context import SERVICES_KEY
 from service.settings import Settings

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
-from service.auth.dev_issuer import DEV_ISSUER, DevIssuer
+from devtools.dev_issuer import DEV_ISSUER, DevIssuer
 from service.crypto import FamilyKeyring, LocalDataKeyProvider
 from service.db.port import Database
 from service.domain.models import AccountType, Role, TransactionStatus, Visibility

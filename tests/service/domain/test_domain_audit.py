@@ -44,20 +44,20 @@ def test_intact_chain_verifies(postgres_db: Database) -> None:
     ("DELETE FROM audit_log WHERE chain_index = 2", "entry missing"),
     ("DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)", "head records"),
 ])
-def test_tampering_is_detected(postgres_db: Database, postgres_url: str, sql: str,
+def test_tampering_is_detected(postgres_db: Database, postgres_owner_url: str, sql: str,
                                expected: str) -> None:
     build_world(postgres_db, local_keyring(postgres_db))
     assert verify_chain(postgres_db).ok
-    _tamper(postgres_url, sql)
+    _tamper(postgres_owner_url, sql)
     result = verify_chain(postgres_db)
     assert not result.ok
     assert any(expected in p for p in result.problems), result.problems
 
 
 def test_rehashing_an_edit_still_breaks_the_next_link(postgres_db: Database,
-                                                      postgres_url: str) -> None:
+                                                      postgres_owner_url: str) -> None:
     build_world(postgres_db, local_keyring(postgres_db))
-    _tamper(postgres_url, "UPDATE audit_log SET hash = repeat('a', 64) WHERE chain_index = 1")
+    _tamper(postgres_owner_url, "UPDATE audit_log SET hash = repeat('a', 64) WHERE chain_index = 1")
     problems = verify_chain(postgres_db).problems
     assert any("prev_hash does not match" in p for p in problems)
 

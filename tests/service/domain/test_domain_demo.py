@@ -6,9 +6,9 @@ from datetime import date
 
 from flask.testing import FlaskClient
 
-from service.auth.dev_issuer import DEV_ISSUER, DevIssuer
+from devtools.demo import seed_demo
+from devtools.dev_issuer import DEV_ISSUER, DevIssuer
 from service.db.port import Database
-from service.demo import seed_demo
 from tests.service.conftest import AuthHeader
 from tests.service.domain.helpers import count_rows, local_keyring
 

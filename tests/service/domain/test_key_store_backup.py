@@ -13,9 +13,9 @@ from uuid import UUID
 
 import pytest
 
+from devtools.embedded import with_database
 from service.audit import verify_chain
 from service.crypto import DynamoDbFamilyKeyStore, FamilyKeyring, KeyUnavailable, KmsDataKeyProvider
-from service.db.embedded import with_database
 from service.db.port import Database, DatabaseError
 from service.db.postgres import PostgresDatabase
 from service.domain.principal import Principal
@@ -121,15 +121,15 @@ def test_backup_taken_before_deletion_cannot_decrypt_tokens(
 
 
 def test_failed_database_part_leaves_tokens_unreadable_and_audited(
-    postgres_db: Database, keyring: FamilyKeyring,
+    postgres_db: Database, owner_postgres_db: Database, keyring: FamilyKeyring,
 ) -> None:
     owner = principal("owner")
     family_id, connection_id = _seed(postgres_db, keyring, owner)
     # Make the deletion's database transaction fail after the key was destroyed.
-    postgres_db.execute(
+    owner_postgres_db.execute(
         """CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
            $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$""")
-    postgres_db.execute("CREATE TRIGGER refuse BEFORE DELETE ON connections "
+    owner_postgres_db.execute("CREATE TRIGGER refuse BEFORE DELETE ON connections "
                         "FOR EACH ROW EXECUTE FUNCTION refuse()")
 
     with pytest.raises(DatabaseError):
@@ -145,7 +145,7 @@ def test_failed_database_part_leaves_tokens_unreadable_and_audited(
     assert verify_chain(postgres_db, family_id=family_id).ok
 
     # Retrying once the database recovers completes the deletion.
-    postgres_db.execute("DROP TRIGGER refuse ON connections")
+    owner_postgres_db.execute("DROP TRIGGER refuse ON connections")
     families_uc.delete_family(postgres_db, keyring, owner, family_id)
     assert postgres_db.fetch_all("SELECT id FROM connections WHERE family_id = :f",
                                  {"f": family_id}) == []

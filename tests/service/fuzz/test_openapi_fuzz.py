@@ -49,12 +49,12 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
+from devtools.demo import DEMO_FAMILY_NAME, seed_demo
+from devtools.dev_issuer import DEV_ISSUER, DevIssuer
+from devtools.embedded import with_database, with_user
 from service import create_app
-from service.auth.dev_issuer import DEV_ISSUER, DevIssuer
 from service.bootstrap import Services
-from service.db.embedded import with_database
 from service.db.port import Database
-from service.demo import DEMO_FAMILY_NAME, seed_demo
 from service.domain.models import Role
 from service.domain.principal import Principal
 from service.errors import PROBLEM_JSON
@@ -278,12 +278,14 @@ def problem_details(ctx: Any, response: schemathesis.Response, case: Case) -> bo
 
 
 @pytest.fixture(scope="module")
-def fuzz_database_url(pg_admin_url: str, pg_template: str) -> Iterator[str]:
-    """A migrated database of its own for this module (the seed is shared by its tests)."""
+def fuzz_database_url(pg_admin_url: str, pg_template: str, app_role: str,
+                      app_role_password: str) -> Iterator[str]:
+    """A migrated database of its own for this module (the seed is shared by its tests),
+    reached as the application role."""
     name = f"test_fuzz_{uuid.uuid4().hex}"
     _create_database(pg_admin_url, name, template=pg_template)
     try:
-        yield with_database(pg_admin_url, name)
+        yield with_user(with_database(pg_admin_url, name), app_role, app_role_password)
     finally:
         _drop_database(pg_admin_url, name)
 

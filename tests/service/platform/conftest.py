@@ -72,6 +72,7 @@ class FakeCognito:
             "client_id": COGNITO_CLIENT,
             "token_use": "access",
             "email": "ann@example.com",
+            "email_verified": True,
             "iat": now,
             "exp": now + 600,
         }

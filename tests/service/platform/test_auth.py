@@ -8,7 +8,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from service.auth.dev_issuer import DEV_ISSUER, DevIssuer, DevIssuerRefusedError
+from devtools.dev_issuer import DEV_ISSUER, DevIssuer, DevIssuerRefusedError
 from service.auth.jwks import JwksCache
 from service.auth.verifier import JwtVerifier, TrustedIssuer
 from service.errors import AuthenticationRequired

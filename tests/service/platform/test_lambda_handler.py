@@ -15,10 +15,10 @@ from flask import Blueprint, Flask
 from moto import mock_aws
 from pydantic import BaseModel, ConfigDict
 
+from devtools.local_data_api import LocalDataApi
 from service import create_app, lambda_handler
 from service.bootstrap import Services
 from service.http import current_principal, endpoint
-from service.local_data_api import LocalDataApi
 from service.settings import Settings, SettingsError
 from tests.fixtures.postgres import (
     TEST_CLUSTER_ARN,

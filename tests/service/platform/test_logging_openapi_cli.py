@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 from pydantic import BaseModel, ConfigDict
 
+from devtools.cli import cli, dev_token
 from service import create_app
 from service.auth.verifier import JwtVerifier
 from service.http import endpoint
@@ -179,7 +181,7 @@ def test_docs_page_is_self_contained(platform_app: Flask) -> None:
 
 
 def test_cli_dev_token_verifies(platform_app: Flask) -> None:
-    result = platform_app.test_cli_runner().invoke(args=["dev-token", "dora@example.com"])
+    result = platform_app.test_cli_runner().invoke(dev_token, args=["dora@example.com"])
     assert result.exit_code == 0, result.output
     verifier: JwtVerifier = platform_app.extensions["service.services"].verifier
     assert verifier.verify(result.output.strip()).email == "dora@example.com"
@@ -188,15 +190,27 @@ def test_cli_dev_token_verifies(platform_app: Flask) -> None:
 def test_cli_dev_token_refused_without_dev_issuer(local_dir: Path) -> None:
     settings = Settings(runtime="local", database_url=UNUSED_DB_URL, local_dir=local_dir,
                         dev_issuer=False)
-    result = create_app(settings).test_cli_runner().invoke(args=["dev-token", "x@example.com"])
+    result = create_app(settings).test_cli_runner().invoke(dev_token, args=["x@example.com"])
     assert result.exit_code != 0 and "disabled" in result.output
 
 
-def test_cli_db_upgrade_is_idempotent(app: Flask) -> None:
-    runner = app.test_cli_runner()
-    result = runner.invoke(args=["db", "upgrade"])
+def test_dev_commands_are_not_in_the_service_cli(platform_app: Flask) -> None:
+    service_help = platform_app.test_cli_runner().invoke(args=["--help"]).output
+    assert "dev-token" not in service_help and "run-dev" not in service_help
+    assert {"dev-token", "run-dev", "local-data-api"} <= set(cli.commands)
+
+
+def test_cli_db_upgrade_is_idempotent(settings: Settings, postgres_owner_url: str) -> None:
+    owner_settings = replace(settings, database_owner_url=postgres_owner_url)
+    result = create_app(owner_settings).test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "applied 0 migration(s)" in result.output  # postgres_url is already migrated
+
+
+def test_cli_db_upgrade_refuses_to_run_as_the_app_role(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])  # DATABASE_URL: the app role
+    assert result.exit_code != 0
+    assert "as the database owner" in result.output and "DATABASE_OWNER_URL" in result.output
 
 
 def test_cli_db_upgrade_on_empty_database(empty_postgres_url: str, local_dir: Path) -> None:

@@ -64,7 +64,7 @@ def _principal(email: str, issuer: str, subject_for: Callable[[str], str]) -> Pr
 
 
 def _dev_identity() -> tuple[str, Callable[[str], str]]:
-    from service.auth.dev_issuer import DEV_ISSUER, DevIssuer  # noqa: PLC0415 - local only
+    from devtools.dev_issuer import DEV_ISSUER, DevIssuer  # noqa: PLC0415 - local only
 
     return DEV_ISSUER, DevIssuer.subject_for
 

@@ -7,6 +7,7 @@ Tokens look like Cognito access tokens (``token_use=access``, ``client_id``) plu
 
 from __future__ import annotations
 
+import string
 import time
 import uuid
 from collections.abc import Mapping
@@ -25,6 +26,8 @@ from service.settings import SettingsError, running_in_lambda
 DEV_ISSUER = "http://localhost/dev-issuer"
 DEV_CLIENT_ID = "local-dev-client"
 KEY_FILE = "dev-issuer-key.pem"
+MAX_LIFETIME = 12 * 3600  # a working day of `make dev` on one token
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _SUBJECT_NAMESPACE = uuid.UUID("0b8f0f5e-3c4a-4f0e-9a43-6d1c3f2b7a10")
 
 
@@ -84,12 +87,15 @@ class DevIssuer:
             client_id=DEV_CLIENT_ID,
             keys=JwksCache(self.jwks),
             token_uses=("access",),
+            max_lifetime=MAX_LIFETIME,
         )
 
     @staticmethod
     def subject_for(email: str) -> str:
         """A stable subject per email so repeated tokens name the same user."""
-        return str(uuid.uuid5(_SUBJECT_NAMESPACE, email.strip().lower()))
+        # Like an IdP: one user per address, ASCII letters case-insensitive, nothing folded
+        # (a look-alike address is another user; the verifier decides whether to accept it).
+        return str(uuid.uuid5(_SUBJECT_NAMESPACE, email.strip().translate(_ASCII_LOWER)))
 
     def issue(
         self,
@@ -98,14 +104,16 @@ class DevIssuer:
         expires_in: int = 3600,
         extra_claims: Mapping[str, Any] | None = None,
     ) -> str:
-        """A signed access token for ``email``."""
+        """A signed access token for ``email``, valid ``expires_in`` seconds (at most 12 h)."""
+        if not 0 < expires_in <= MAX_LIFETIME:
+            raise ValueError(f"expires_in must be between 1 and {MAX_LIFETIME} seconds")
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": DEV_ISSUER,
             "sub": self.subject_for(email),
             "client_id": DEV_CLIENT_ID,
             "token_use": "access",
-            "email": email.strip().lower(),
+            "email": email.strip(),
             "email_verified": True,
             "iat": now,
             "nbf": now,

@@ -1,4 +1,4 @@
-"""``python -m service.local_data_api --database-url URL [--port N]``: serve until interrupted."""
+"""``python -m devtools.local_data_api --database-url URL [--port N]``: serve until interrupted."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import sys
 import threading
 from pathlib import Path
 
-from service.db.embedded import embedded_postgres_url
-from service.local_data_api.server import LocalDataApi
+from devtools.embedded import embedded_postgres_url
+from devtools.local_data_api.server import LocalDataApi
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the local Data API in the foreground."""
-    parser = argparse.ArgumentParser(prog="python -m service.local_data_api", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devtools.local_data_api", description=__doc__)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--database-url", help="libpq URL of the PostgreSQL server to serve")
     source.add_argument(

@@ -1,0 +1,1 @@
+"""Tools for laptops and tests only; never shipped in the Lambda asset."""
