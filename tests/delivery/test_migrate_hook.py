@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from service.local_data_api import LocalDataApi
 
 from service.db.data_api import DataApiDatabase
 from service.db.migrate_hook import (
@@ -27,7 +28,6 @@ from service.db.migrate_hook import (
 from service.db.migrations import DEFAULT_MIGRATIONS_DIR, load_migrations
 from service.db.port import Database
 from service.db.postgres import PostgresDatabase
-from service.local_data_api import LocalDataApi
 from service.settings import SettingsError
 from tests.delivery.codedeploy_server import LocalCodeDeploy
 from tests.fixtures.postgres import (
