@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from service.local_data_api import LocalDataApi
 
+from devtools.local_data_api import LocalDataApi
 from service.db.data_api import DataApiDatabase
 from service.db.migrate_hook import (
     CLUSTER_ARN_ENV,
