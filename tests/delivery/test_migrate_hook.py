@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,7 @@ from tests.delivery.codedeploy_server import LocalCodeDeploy
 from tests.fixtures.postgres import (
     ADAPTERS,
     TEST_CLUSTER_ARN,
+    TEST_OWNER_SECRET_ARN,
     database_name,
     make_data_api_database,
     rds_data_client,
@@ -73,7 +75,7 @@ def open_database(
             db = PostgresDatabase(empty_postgres_url)
         else:
             client = request.getfixturevalue("local_rds_data_client")
-            db = make_data_api_database(client, name)
+            db = make_data_api_database(client, name, secret_arn=TEST_OWNER_SECRET_ARN)
         opened.append(db)
         return db
 
@@ -87,11 +89,18 @@ def open_database(
 
 
 def with_extra(tmp_path: Path, files: dict[str, str]) -> Path:
-    """The shipped migrations plus ``files``, in a folder of their own."""
+    """The shipped migrations plus ``files``, in a folder of their own.
+
+    grants.toml must list every table exactly, so the tables ``files`` create are added.
+    """
     folder = tmp_path / "migrations"
     folder.mkdir()
     for path in DEFAULT_MIGRATIONS_DIR.glob("*.sql"):
         shutil.copy(path, folder / path.name)
+    grants = (DEFAULT_MIGRATIONS_DIR / "grants.toml").read_text()
+    (folder / "grants.toml").write_text(
+        grants + "".join(f'{table} = ["SELECT"]\n' for text in files.values()
+                         for table in re.findall(r"CREATE TABLE (\w+)", text)))
     for name, text in files.items():
         (folder / name).write_text(text)
     return folder
@@ -196,21 +205,22 @@ def test_a_direct_run_returns_the_result_raises_on_failure_and_reports_nothing(
 
 
 def test_a_status_codedeploy_refuses_is_raised_so_lambda_retries(
-    postgres_db: PostgresDatabase, codedeploy: LocalCodeDeploy
+    owner_postgres_db: PostgresDatabase, codedeploy: LocalCodeDeploy
 ) -> None:
     event = hook_event("exec-1")
-    handle(event, database=postgres_db, codedeploy=codedeploy.client())
+    handle(event, database=owner_postgres_db, codedeploy=codedeploy.client())
     with pytest.raises(ClientError, match="LifecycleEventAlreadyCompletedException"):
-        handle(event, database=postgres_db, codedeploy=codedeploy.client())
+        handle(event, database=owner_postgres_db, codedeploy=codedeploy.client())
 
 
 def test_the_database_ahead_of_the_release_is_reported_not_refused(
-    postgres_db: PostgresDatabase, codedeploy: LocalCodeDeploy, tmp_path: Path
+    owner_postgres_db: PostgresDatabase, codedeploy: LocalCodeDeploy, tmp_path: Path
 ) -> None:
-    newer = with_extra(tmp_path, {"9001_newer.sql": "CREATE TABLE newer (id int);"})
-    handle({}, database=postgres_db, codedeploy=codedeploy.client(), migrations_dir=newer)
+    newer = with_extra(tmp_path,
+                       {"9001_newer.sql": "CREATE INDEX newer_idx ON families (created_at);"})
+    handle({}, database=owner_postgres_db, codedeploy=codedeploy.client(), migrations_dir=newer)
     # The previous release (shipped files only) runs its hook after a rollback.
-    result = handle(hook_event(), database=postgres_db, codedeploy=codedeploy.client())
+    result = handle(hook_event(), database=owner_postgres_db, codedeploy=codedeploy.client())
     assert (result["status"], result["unknown"]) == ("Succeeded", ["9001_newer.sql"])
 
 

@@ -128,10 +128,10 @@ class _RollbackError(Exception):
     pass
 
 
-def test_every_fixture_is_sql_postgresql_accepts(postgres_db: PostgresDatabase) -> None:
+def test_every_fixture_is_sql_postgresql_accepts(owner_postgres_db: PostgresDatabase) -> None:
     # The fixtures must be real statements, or the check would be tested against fiction.
     for path in sorted(FIXTURES.glob("*.sql")):
-        with pytest.raises(_RollbackError), postgres_db.transaction() as tx:
+        with pytest.raises(_RollbackError), owner_postgres_db.transaction() as tx:
             tx.execute(
                 "CREATE TABLE widgets (id bigint PRIMARY KEY, label text, legacy_weight int)"
             )
