@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from constructs_lib.alarms import AlarmNotifications
     from constructs_lib.backup import BackupProtection
     from constructs_lib.database import SecureAuroraCluster
+    from constructs_lib.delivery_pipeline import DeliveryPipeline, SmokeTest
+    from constructs_lib.deployment_hook import DeploymentHookFunction
+    from constructs_lib.drift import DriftDetection, DriftedStack
     from constructs_lib.edge import EDGE_REGION, EdgeDistribution, EdgeProtection
     from constructs_lib.encryption_keys import DataClass, DirectKeyUse, EncryptionKeys
     from constructs_lib.function import ServiceFunction
@@ -39,6 +42,11 @@ _EXPORTS = {
     "AppSecret": "constructs_lib.secrets",
     "AppSecrets": "constructs_lib.secrets",
     "DataClass": "constructs_lib.encryption_keys",
+    "DeliveryPipeline": "constructs_lib.delivery_pipeline",
+    "DeploymentHookFunction": "constructs_lib.deployment_hook",
+    "DriftDetection": "constructs_lib.drift",
+    "DriftedStack": "constructs_lib.drift",
+    "SmokeTest": "constructs_lib.delivery_pipeline",
     "DirectKeyUse": "constructs_lib.encryption_keys",
     "EdgeDistribution": "constructs_lib.edge",
     "EdgeProtection": "constructs_lib.edge",
@@ -63,7 +71,11 @@ __all__ = [
     "BackupProtection",
     "CryptoShreddingKeyStore",
     "DataClass",
+    "DeliveryPipeline",
+    "DeploymentHookFunction",
     "DirectKeyUse",
+    "DriftDetection",
+    "DriftedStack",
     "EdgeDistribution",
     "EdgeProtection",
     "EncryptionKeys",
@@ -75,6 +87,7 @@ __all__ = [
     "SecureAuroraCluster",
     "SecureDefaultError",
     "ServiceFunction",
+    "SmokeTest",
     "build_lambda_asset",
 ]
 
