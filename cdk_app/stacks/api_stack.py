@@ -22,17 +22,20 @@ from constructs_lib import (
     EdgeDistribution,
     EncryptionKeys,
     FamilyUserPool,
+    LambdaAsset,
     OptOut,
     PlatformHttpApi,
     ServiceFunction,
     build_lambda_asset,
 )
+from constructs_lib.deployment_hook import DeploymentHookFunction
 from service import deployment_contract as contract
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_DIR = ROOT / "service"
 ASSET_CACHE = ROOT / ".cache" / "lambda-assets"
 API_HANDLER = "service.lambda_handler.handler"
+MIGRATION_HOOK_HANDLER = "service.db.migrate_hook.handler"
 
 # Config value -> the CodeDeploy predefined config that shifts the alias.
 _DEPLOYMENTS = {
@@ -107,9 +110,13 @@ class ApiStack(cdk.Stack):
             comment=f"{config.resource_prefix} platform API",
             opt_outs=opt_outs,
         )
-        cdk.CfnOutput(self, "ApiUrl", value=f"https://{self.cdn.domain_name}")
-        cdk.CfnOutput(self, "UserPoolId", value=self.users.user_pool.user_pool_id)
-        cdk.CfnOutput(self, "UserPoolClientId", value=self.users.client.user_pool_client_id)
+        # The pipeline's smoke test reads these three.
+        self.api_url_output = cdk.CfnOutput(self, "ApiUrl",
+                                            value=f"https://{self.cdn.domain_name}")
+        self.user_pool_id_output = cdk.CfnOutput(self, "UserPoolId",
+                                                 value=self.users.user_pool.user_pool_id)
+        self.user_pool_client_id_output = cdk.CfnOutput(
+            self, "UserPoolClientId", value=self.users.client.user_pool_client_id)
 
     def _api_function(
         self, fn_config: FunctionConfig, config: StageConfig, data: DataStack,
@@ -134,6 +141,7 @@ class ApiStack(cdk.Stack):
             contract.AI_SETTINGS_PARAMETER_NAME: secrets.ai_settings_parameter.parameter_name,
         }
         asset = build_lambda_asset(source_dir=SERVICE_DIR, cache_dir=ASSET_CACHE)
+        self.migrations = self._migration_hook(asset, data, config, opt_outs)
         function = ServiceFunction(
             self, "ApiFunction",
             code=asset.code(),
@@ -151,6 +159,7 @@ class ApiStack(cdk.Stack):
             reserved_concurrent_executions=fn_config.reserved_concurrency,
             log_retention=config.log_retention_days,
             description="Family finance platform API (Flask via serverless-wsgi)",
+            pre_traffic_hook=self.migrations.function,
             opt_outs=opt_outs,
         )
         data.database.grant_data_access(function.role)
@@ -160,3 +169,30 @@ class ApiStack(cdk.Stack):
         for which in _API_SECRETS:
             data.secrets.grant_read(which, function.role)
         return function
+
+    def _migration_hook(self, asset: LambdaAsset, data: DataStack, config: StageConfig,
+                        opt_outs: Sequence[OptOut]) -> DeploymentHookFunction:
+        """Migrations before traffic: the owner role, through the Data API, on one cluster.
+
+        The same function is the ``BeforeAllowTraffic`` hook of every deployment group
+        that needs the schema (the API's now, the worker's when it exists).
+        """
+        hook = DeploymentHookFunction(
+            self, "Migrations",
+            code=asset.code(),
+            handler=MIGRATION_HOOK_HANDLER,
+            log_key=data.keys.logs,
+            environment_key=data.keys.functions,
+            environment={
+                contract.DB_CLUSTER_ARN: data.database.cluster_arn,
+                # The owner (RDS master) secret: only this function may change the schema.
+                contract.DB_OWNER_SECRET_ARN: data.database.secret_arn,
+                contract.DB_NAME: data.database.database_name,
+                contract.LOG_LEVEL: "INFO",
+            },
+            log_retention=config.log_retention_days,
+            description="Applies pending migrations before CodeDeploy shifts an alias",
+            opt_outs=opt_outs,
+        )
+        data.database.grant_data_access(hook.role)
+        return hook
