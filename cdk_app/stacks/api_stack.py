@@ -117,6 +117,16 @@ class ApiStack(cdk.Stack):
                                                  value=self.users.user_pool.user_pool_id)
         self.user_pool_client_id_output = cdk.CfnOutput(
             self, "UserPoolClientId", value=self.users.client.user_pool_client_id)
+        # What `make rollback` needs (devtools/rollback.py): names and ARNs only.
+        group = self.api_function.deployment_group
+        for output_id, value in {
+            "DeploymentApplication": group.application.application_name,
+            "DeploymentGroup": group.deployment_group_name,
+            "DatabaseClusterArn": data.database.cluster_arn,
+            "DatabaseOwnerSecretArn": data.database.secret_arn,
+            "DatabaseName": data.database.database_name,
+        }.items():
+            cdk.CfnOutput(self, output_id, value=value)
 
     def _api_function(
         self, fn_config: FunctionConfig, config: StageConfig, data: DataStack,
