@@ -214,15 +214,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     stage = load_stage_config(args.stage)
     pipeline = load_pipeline_config()
-    home = {"region_name": stage.region}
-    codedeploy = boto3.client("codedeploy", **home)
+    region = stage.region
+    codedeploy = boto3.client("codedeploy", region_name=region)
     codepipeline = boto3.client("codepipeline", region_name=pipeline.region)
     try:
         plan = plan_rollback(
-            cloudformation=boto3.client("cloudformation", **home), codedeploy=codedeploy,
+            cloudformation=boto3.client("cloudformation", region_name=region),
+            codedeploy=codedeploy,
             codepipeline=codepipeline, stack_name=f"{args.stage}-Api",
             pipeline_name=pipeline.pipeline_name,
-            applied_migrations=data_api_migrations(boto3.client("rds-data", **home)),
+            applied_migrations=data_api_migrations(boto3.client("rds-data", region_name=region)),
             shipped_migrations=git_migrations)
     except RollbackRefusedError as refused:
         print(f"Rollback refused: {refused}", file=sys.stderr)
