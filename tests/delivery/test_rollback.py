@@ -2,7 +2,8 @@
 
 CloudFormation is moto; CodeDeploy (which moto lacks) a botocore Stubber on a real
 client; CodePipeline a local stand-in for the two calls used, because moto's executions
-carry neither a status nor source revisions.
+carry neither a status nor source revisions; the applied migrations come from a real
+PostgreSQL through the local Data API.
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ from moto import mock_aws
 from devtools.rollback import (
     IN_FLIGHT_STATUSES,
     RollbackRefusedError,
+    StageOutputs,
     contract_blockers,
+    data_api_migrations,
     execute,
     plan_rollback,
 )
+from service.db.migrations import DEFAULT_MIGRATIONS_DIR, load_migrations
+from tests.fixtures.postgres import TEST_CLUSTER_ARN, TEST_OWNER_SECRET_ARN, database_name
 
 STACK = "prod-Api"
 PIPELINE = "ffp-delivery"
@@ -202,3 +207,13 @@ def test_a_stack_without_the_rollback_outputs_refuses(
                           codepipeline=LocalCodePipeline([]), stack_name=STACK,
                           pipeline_name=PIPELINE, applied_migrations=lambda _o: [],
                           shipped_migrations=lambda _c: [], migrations_dir=migrations)
+
+
+def test_applied_migrations_are_read_through_the_data_api_as_the_owner(
+    postgres_owner_url: str, local_rds_data_client: Any,
+) -> None:
+    outputs = StageOutputs(application="a", deployment_group="g", cluster_arn=TEST_CLUSTER_ARN,
+                           owner_secret_arn=TEST_OWNER_SECRET_ARN,
+                           database_name=database_name(postgres_owner_url))
+    applied = data_api_migrations(local_rds_data_client)(outputs)
+    assert applied == [m.name for m in load_migrations(DEFAULT_MIGRATIONS_DIR)]
