@@ -20,6 +20,9 @@ help:
 	@echo "make bench   - run the benchmarks in bench/"
 	@echo "make cost    - synthesise, then print each stage's idle month and cost per million requests"
 	@echo "make migrations-check - fail on destructive migrations without a reviewed contract marker"
+	@echo "make rollback STAGE=… - roll a stage back through CodeDeploy or the pipeline"
+	@echo "make drift STAGE=…   - detect drift on every stack of a stage now"
+	@echo "make bootstrap STAGE=… / make deploy-pipeline / make smoke - see docs/operations.md"
 
 $(STAMP): pyproject.toml constructs_lib/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,3 +74,25 @@ check-delivery: $(STAMP)
 	$(BIN)/mypy cdk_app/cost devtools
 
 check: check-delivery
+
+# Delivery (issue 10): docs/operations.md says when to run each.
+.PHONY: rollback drift bootstrap deploy-pipeline smoke
+
+rollback: $(STAMP)
+	@test -n "$(STAGE)" || (echo "usage: make rollback STAGE=staging|prod" && exit 2)
+	$(BIN)/python -m devtools.rollback --stage $(STAGE)
+
+drift: $(STAMP)
+	@test -n "$(STAGE)" || (echo "usage: make drift STAGE=staging|prod" && exit 2)
+	$(BIN)/python -m devtools.delivery_cli drift --stage $(STAGE)
+
+bootstrap: $(STAMP)
+	@test -n "$(STAGE)" || (echo "usage: make bootstrap STAGE=staging|prod" && exit 2)
+	$(BIN)/python -m devtools.delivery_cli bootstrap --stage $(STAGE)
+
+deploy-pipeline: $(STAMP)
+	$(BIN)/python -m devtools.delivery_cli deploy-pipeline
+
+# Needs API_URL, USER_POOL_ID, USER_POOL_CLIENT_ID, SMOKE_USER_SECRET_ID (devtools/smoke.py).
+smoke: $(STAMP)
+	$(BIN)/python -m devtools.smoke

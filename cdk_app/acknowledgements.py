@@ -8,7 +8,11 @@ gate applies these and reports any entry that no longer acknowledges a finding.
 
 from __future__ import annotations
 
-from constructs_lib.gate.app_acknowledgements import AppAcknowledgement
+from cdk_app.app import PIPELINE_STACK_ID
+from cdk_app.config import available_stages
+from constructs_lib.gate.app_acknowledgements import TOP_LEVEL_STAGE, AppAcknowledgement
+
+_STAGES = tuple(available_stages())
 
 _ROTATION_RULES = ("AwsSolutions-SMG4", "NIST.800.53.R5-SecretsManagerRotationEnabled",
                    "HIPAA.Security-SecretsManagerRotationEnabled")
@@ -19,6 +23,12 @@ _PROVIDER_ISSUED = (
     "provider-driven runbook (put the new value, old one revoked by the provider). A "
     "Secrets Manager rotation function has nothing it could generate."
 )
+_SMOKE_USER = (
+    "The smoke-test user's password must equal the one set on its Cognito user in the "
+    "first stage's pool, so a rotation function would have to change that user in another "
+    "account; it is rotated by the runbook (new value here, then on the Cognito user). "
+    "The user belongs to no family and holds synthetic data only."
+)
 _ORIGIN_VERIFY = (
     "CloudFront reads the origin-verify header through a {{resolve:secretsmanager}} "
     "reference at deploy time, so automatic rotation would make CloudFront and the service "
@@ -27,10 +37,13 @@ _ORIGIN_VERIFY = (
 )
 
 ACKNOWLEDGEMENTS: tuple[AppAcknowledgement, ...] = (
-    *(AppAcknowledgement(rule_id=rule, path=path, reason=_PROVIDER_ISSUED)
+    *(AppAcknowledgement(rule_id=rule, path=path, reason=_PROVIDER_ISSUED, stages=_STAGES)
       for rule in _ROTATION_RULES
       for path in ("Data/Secrets/BankClient/Resource", "Data/Secrets/WebhookSigning/Resource")),
     *(AppAcknowledgement(rule_id=rule, path="Data/Secrets/OriginVerify/Resource",
-                         reason=_ORIGIN_VERIFY)
+                         reason=_ORIGIN_VERIFY, stages=_STAGES)
+      for rule in _ROTATION_RULES),
+    *(AppAcknowledgement(rule_id=rule, path=f"{PIPELINE_STACK_ID}/SmokeUser/Resource",
+                         reason=_SMOKE_USER, stages=(TOP_LEVEL_STAGE,))
       for rule in _ROTATION_RULES),
 )

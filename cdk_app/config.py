@@ -8,9 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CONFIG_DIR = Path(__file__).parent / "config"
+PIPELINE_CONFIG = CONFIG_DIR / "pipeline.json"
+"""The delivery pipeline's config; every other file in ``config/`` is a stage."""
 
 
 class _Frozen(BaseModel):
@@ -87,9 +89,54 @@ class StageConfig(_Frozen):
     opt_outs: tuple[OptOutConfig, ...] = ()
 
 
+class PipelineConfig(_Frozen):
+    """The delivery pipeline: where it runs, what it builds, the order it deploys in."""
+
+    account: str = Field(pattern=r"^\d{12}$")
+    region: str
+    pipeline_name: str = Field(pattern=r"^[A-Za-z0-9.@_-]{1,100}$")
+    connection_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:"
+                r"connection/[0-9a-f-]{36}$")
+    repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    branch: str = Field(min_length=1)
+    stages: tuple[str, ...] = Field(min_length=1)
+    """Stage names in deployment order (each has ``config/<stage>.json``)."""
+    approval_before: tuple[str, ...] = ()
+    """Stages that wait for a manual approval before they deploy."""
+    smoke_test_stages: tuple[str, ...] = ()
+    """Stages smoke-tested right after they deploy (before any later approval)."""
+    smoke_user_secret_name: str = Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+    """Secrets Manager secret (pipeline account) holding the smoke-test user's
+    ``{"username": ..., "password": ...}``; created empty by the stack, set by an operator."""
+
+    @model_validator(mode="after")
+    def _known_stages(self) -> PipelineConfig:
+        if len(set(self.stages)) != len(self.stages):
+            raise ValueError(f"stages repeat a name: {list(self.stages)}")
+        for field in ("approval_before", "smoke_test_stages"):
+            unknown = set(getattr(self, field)) - set(self.stages)
+            if unknown:
+                raise ValueError(f"{field} names stages the pipeline does not deploy: "
+                                 f"{sorted(unknown)}")
+        if self.stages and self.stages[0] in self.approval_before:
+            raise ValueError("the first stage is the one that is smoke-tested before any "
+                             "approval; an approval before it guards nothing")
+        return self
+
+
 def available_stages() -> list[str]:
-    """Stage names, one per file in ``config/``, in a stable order."""
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.json"))
+    """Stage names, one per file in ``config/`` (but the pipeline's), in a stable order."""
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.json") if p != PIPELINE_CONFIG)
+
+
+def load_pipeline_config(path: Path = PIPELINE_CONFIG) -> PipelineConfig:
+    """Read and validate ``config/pipeline.json``; its stages must have configs."""
+    config = PipelineConfig.model_validate_json(path.read_text())
+    missing = [s for s in config.stages if not (CONFIG_DIR / f"{s}.json").exists()]
+    if missing:
+        raise ValueError(f"{path} deploys stages without a config: {missing}")
+    return config
 
 
 def load_stage_config(stage: str) -> StageConfig:

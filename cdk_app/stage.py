@@ -10,6 +10,7 @@ from cdk_app.stacks.api_stack import ApiStack
 from cdk_app.stacks.data_stack import DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
 from constructs_lib import EDGE_REGION, OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
+from constructs_lib.drift import DriftDetection, DriftedStack
 
 
 class PlatformStage(cdk.Stage):
@@ -48,6 +49,15 @@ class PlatformStage(cdk.Stage):
             data=self.data,
             edge=self.edge,
             opt_outs=opt_outs,
+        )
+        self.drift = DriftDetection(
+            self.api, "DriftDetection",
+            stacks=[DriftedStack(name=stack.stack_name, region=stack.region)
+                    for stack in (self.edge, self.data, self.api)],
+            topic=self.api.alerts.topic,
+            log_key=self.data.keys.logs,
+            environment_key=self.data.keys.functions,
+            stage=config.stage,
         )
         _refuse_unused_opt_outs(self, opt_outs)
         for stack in (self.edge, self.data, self.api):

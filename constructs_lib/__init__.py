@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from constructs_lib.backup import BackupProtection
     from constructs_lib.database import SecureAuroraCluster
     from constructs_lib.database_role import DatabaseRoleSecret
+    from constructs_lib.delivery_pipeline import DeliveryPipeline, SmokeTest
+    from constructs_lib.deployment_hook import DeploymentHookFunction
+    from constructs_lib.drift import DriftDetection, DriftedStack
     from constructs_lib.edge import EDGE_REGION, EdgeDistribution, EdgeProtection
     from constructs_lib.encryption_keys import DataClass, DirectKeyUse, EncryptionKeys
     from constructs_lib.function import ServiceFunction
@@ -41,6 +44,11 @@ _EXPORTS = {
     "AppSecrets": "constructs_lib.secrets",
     "DatabaseRoleSecret": "constructs_lib.database_role",
     "DataClass": "constructs_lib.encryption_keys",
+    "DeliveryPipeline": "constructs_lib.delivery_pipeline",
+    "DeploymentHookFunction": "constructs_lib.deployment_hook",
+    "DriftDetection": "constructs_lib.drift",
+    "DriftedStack": "constructs_lib.drift",
+    "SmokeTest": "constructs_lib.delivery_pipeline",
     "DirectKeyUse": "constructs_lib.encryption_keys",
     "EdgeDistribution": "constructs_lib.edge",
     "EdgeProtection": "constructs_lib.edge",
@@ -66,7 +74,11 @@ __all__ = [
     "CryptoShreddingKeyStore",
     "DataClass",
     "DatabaseRoleSecret",
+    "DeliveryPipeline",
+    "DeploymentHookFunction",
     "DirectKeyUse",
+    "DriftDetection",
+    "DriftedStack",
     "EdgeDistribution",
     "EdgeProtection",
     "EncryptionKeys",
@@ -78,6 +90,7 @@ __all__ = [
     "SecureAuroraCluster",
     "SecureDefaultError",
     "ServiceFunction",
+    "SmokeTest",
     "build_lambda_asset",
 ]
 

@@ -266,6 +266,12 @@ class ServiceFunction(Construct):
         Optional code signing configuration.
     description:
         Function description.
+    pre_traffic_hook:
+        A function CodeDeploy runs before any traffic shifts to a new version (its
+        ``BeforeAllowTraffic`` hook, e.g. a
+        :class:`~constructs_lib.deployment_hook.DeploymentHookFunction` applying
+        migrations). It may only report on this deployment group; ``Failed`` (or no
+        report) stops the deployment and rolls it back.
     opt_outs:
         Explicit, recorded opt-outs from these defaults. Settings:
         ``ServiceFunction.log_retention``, ``ServiceFunction.log_removal_policy``,
@@ -305,6 +311,7 @@ class ServiceFunction(Construct):
         application_log_level: lambda_.ApplicationLogLevel = lambda_.ApplicationLogLevel.INFO,
         code_signing_config: lambda_.ICodeSigningConfig | None = None,
         description: str | None = None,
+        pre_traffic_hook: lambda_.IFunction | None = None,
         opt_outs: Sequence[OptOut] = (),
     ) -> None:
         super().__init__(scope, id_)
@@ -354,7 +361,8 @@ class ServiceFunction(Construct):
         self._alias = self._create_alias(retry_attempts, max_event_age)
         self._alarms = self._create_alarms(p99_duration_threshold)
         self._notify_alarms(alarm_topic, alarm_emails, alarm_key, mine)
-        self._deployment_group = self._create_deployment_group(deployment_config)
+        self._deployment_group = self._create_deployment_group(deployment_config,
+                                                                pre_traffic_hook)
 
     # --- read-only resources -------------------------------------------------------------
 
@@ -459,12 +467,15 @@ class ServiceFunction(Construct):
 
     def _create_deployment_group(
         self, deployment_config: codedeploy.ILambdaDeploymentConfig,
+        pre_traffic_hook: lambda_.IFunction | None,
     ) -> codedeploy.LambdaDeploymentGroup:
         group = codedeploy.LambdaDeploymentGroup(
             self, "Deployment",
             alias=self._alias,
             deployment_config=deployment_config,
             alarms=list(self._alarms),
+            # CDK grants CodeDeploy the invoke and the hook the status report on this group.
+            pre_hook=pre_traffic_hook,
             auto_rollback=codedeploy.AutoRollbackConfig(
                 failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True,
             ),
@@ -474,7 +485,26 @@ class ServiceFunction(Construct):
                 "AWSCodeDeployRoleForLambdaLimited]",),
                "The AWS-maintained minimal policy for CodeDeploy Lambda deployments (alias "
                "update, alarm reads); assumable only by CodeDeploy.")
+        if pre_traffic_hook is not None:
+            self._accept_hook_grants(group, pre_traffic_hook)
         return group
+
+    def _accept_hook_grants(self, group: codedeploy.LambdaDeploymentGroup,
+                            hook: lambda_.IFunction) -> None:
+        """CodeDeploy invokes a lifecycle hook by its function ARN; accept exactly that."""
+        stack = cdk.Stack.of(self)
+        logical = stack.resolve(hook.function_arn)
+        hook_ref = (f"<{'.'.join(logical['Fn::GetAtt'])}>:*"
+                    if isinstance(logical, dict) and "Fn::GetAtt" in logical else None)
+        reason = ("CodeDeploy invokes the BeforeAllowTraffic hook function itself (hooks are "
+                  "named by function, not alias, and take no traffic); the grant names that "
+                  "one function and is attached only to this group's CodeDeploy role.")
+        accept(group.role, (*_INLINE_POLICY_RULES, "BankGrade-LambdaInvokedViaAlias",
+                            *((f"AwsSolutions-IAM5[Resource::{hook_ref}]",) if hook_ref else ())),
+               reason)
+        accept(self._alias, ("BankGrade-LambdaInvokedViaAlias",),
+               "The alias' CodeDeploy update policy names its BeforeAllowTraffic hook by "
+               "function name: CodeDeploy calls the hook, no client traffic reaches it.")
 
     def _notify_alarms(
         self, topic: sns.ITopic | None, emails: Sequence[str], key: kms.IKey | None,

@@ -12,10 +12,10 @@ from typing import Final
 
 __all__ = [
     "AI_SETTINGS_PARAMETER_NAME",
+    "API_HANDLER",
     "AUDIT_ANCHOR_BUCKET",
     "AUDIT_ANCHOR_INTERVAL_MINUTES",
     "AUDIT_KEY_SECRET_ARN",
-    "API_HANDLER",
     "BANK_CLIENT_SECRET_ARN",
     "COGNITO_CLIENT_ID",
     "COGNITO_REGION",
@@ -29,6 +29,7 @@ __all__ = [
     "DB_SECRET_ARN",
     "FAMILY_KEYS_TABLE_NAME",
     "LOG_LEVEL",
+    "MIGRATION_HOOK_HANDLER",
     "ORIGIN_VERIFY_SECRET_ARN",
     "POWERTOOLS_SERVICE_NAME",
     "PUBLIC_ROUTES",
@@ -69,6 +70,8 @@ POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
 
 # -- code entry points and the database role --------------------------------------------
 API_HANDLER: Final = "service.lambda_handler.handler"
+MIGRATION_HOOK_HANDLER: Final = "service.db.migrate_hook.handler"
+"""Applies pending migrations as the owner: CodeDeploy's ``BeforeAllowTraffic`` hook."""
 DB_ROLE_ROTATION_HANDLER: Final = "service.db.role_rotation.handler"
 """Secrets Manager rotation of the application role's password through the Data API."""
 DB_APP_ROLE: Final = "app_runtime"

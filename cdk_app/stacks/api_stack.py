@@ -26,6 +26,7 @@ from constructs_lib import (
     PlatformHttpApi,
     ServiceFunction,
 )
+from constructs_lib.deployment_hook import DeploymentHookFunction
 from service import deployment_contract as contract
 
 # Config value -> the CodeDeploy predefined config that shifts the alias.
@@ -102,12 +103,26 @@ class ApiStack(cdk.Stack):
             comment=f"{config.resource_prefix} platform API",
             opt_outs=opt_outs,
         )
-        cdk.CfnOutput(self, "ApiUrl", value=f"https://{self.cdn.domain_name}")
+        # The pipeline's smoke test reads these three.
+        self.api_url_output = cdk.CfnOutput(self, "ApiUrl",
+                                            value=f"https://{self.cdn.domain_name}")
         if self.http_api.domain is not None:  # the origin's DNS record points here
             cdk.CfnOutput(self, "OriginDomainTarget",
                           value=self.http_api.domain.regional_domain_name)
-        cdk.CfnOutput(self, "UserPoolId", value=self.users.user_pool.user_pool_id)
-        cdk.CfnOutput(self, "UserPoolClientId", value=self.users.client.user_pool_client_id)
+        self.user_pool_id_output = cdk.CfnOutput(self, "UserPoolId",
+                                                 value=self.users.user_pool.user_pool_id)
+        self.user_pool_client_id_output = cdk.CfnOutput(
+            self, "UserPoolClientId", value=self.users.client.user_pool_client_id)
+        # What `make rollback` needs (devtools/rollback.py): names and ARNs only.
+        group = self.api_function.deployment_group
+        for output_id, value in {
+            "DeploymentApplication": group.application.application_name,
+            "DeploymentGroup": group.deployment_group_name,
+            "DatabaseClusterArn": data.database.cluster_arn,
+            "DatabaseOwnerSecretArn": data.database.secret_arn,
+            "DatabaseName": data.database.database_name,
+        }.items():
+            cdk.CfnOutput(self, output_id, value=value)
 
     def _origin_domain(self, config: StageConfig) -> tuple[str, acm.ICertificate] | None:
         """The HTTP API's regional domain, when the stage configures one."""
@@ -140,6 +155,7 @@ class ApiStack(cdk.Stack):
             contract.WEBHOOK_SIGNING_SECRET_ARN: secrets.webhook_signing_secret.secret_arn,
             contract.AI_SETTINGS_PARAMETER_NAME: secrets.ai_settings_parameter.parameter_name,
         }
+        self.migrations = self._migration_hook(data, config, opt_outs)
         function = ServiceFunction(
             self, "ApiFunction",
             code=service_code(),
@@ -157,6 +173,7 @@ class ApiStack(cdk.Stack):
             reserved_concurrent_executions=fn_config.reserved_concurrency,
             log_retention=config.log_retention_days,
             description="Family finance platform API (Flask via serverless-wsgi)",
+            pre_traffic_hook=self.migrations.function,
             opt_outs=opt_outs,
         )
         # As the least-privilege app role: its secret only, never the owner's.
@@ -167,3 +184,30 @@ class ApiStack(cdk.Stack):
         for which in _API_SECRETS:
             data.secrets.grant_read(which, function.role)
         return function
+
+    def _migration_hook(self, data: DataStack, config: StageConfig,
+                        opt_outs: Sequence[OptOut]) -> DeploymentHookFunction:
+        """Migrations before traffic: the owner role, through the Data API, on one cluster.
+
+        The same function is the ``BeforeAllowTraffic`` hook of every deployment group
+        that needs the schema (the API's now, the worker's when it exists).
+        """
+        hook = DeploymentHookFunction(
+            self, "Migrations",
+            code=service_code(),
+            handler=contract.MIGRATION_HOOK_HANDLER,
+            log_key=data.keys.logs,
+            environment_key=data.keys.functions,
+            environment={
+                contract.DB_CLUSTER_ARN: data.database.cluster_arn,
+                # The owner (RDS master) secret: only this function may change the schema.
+                contract.DB_OWNER_SECRET_ARN: data.database.secret_arn,
+                contract.DB_NAME: data.database.database_name,
+                contract.LOG_LEVEL: "INFO",
+            },
+            log_retention=config.log_retention_days,
+            description="Applies pending migrations before CodeDeploy shifts an alias",
+            opt_outs=opt_outs,
+        )
+        data.database.grant_data_access(hook.role)
+        return hook

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -90,11 +91,18 @@ def open_database(
 
 
 def with_extra(tmp_path: Path, files: dict[str, str]) -> Path:
-    """The shipped migrations plus ``files``, in a folder of their own."""
+    """The shipped migrations plus ``files``, in a folder of their own.
+
+    grants.toml must list every table exactly, so the tables ``files`` create are added.
+    """
     folder = tmp_path / "migrations"
     folder.mkdir()
     for path in DEFAULT_MIGRATIONS_DIR.glob("*.sql"):
         shutil.copy(path, folder / path.name)
+    grants = (DEFAULT_MIGRATIONS_DIR / "grants.toml").read_text()
+    (folder / "grants.toml").write_text(
+        grants + "".join(f'{table} = ["SELECT"]\n' for text in files.values()
+                         for table in re.findall(r"CREATE TABLE (\w+)", text)))
     for name, text in files.items():
         (folder / name).write_text(text)
     return folder
