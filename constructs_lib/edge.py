@@ -254,9 +254,12 @@ class EdgeProtection(Construct):
             self, "Logging",
             resource_arn=self._web_acl.attr_arn,
             log_destination_configs=[destination],
+            # Credentials in headers, and the query string: it carries search text and
+            # amounts (and must never carry a token), none of which belongs in WAF logs.
             redacted_fields=[
-                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": h})
-                for h in _REDACTED_HEADERS
+                *(wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": h})
+                  for h in _REDACTED_HEADERS),
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(query_string={}),
             ],
         )
 
