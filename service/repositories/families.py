@@ -7,7 +7,6 @@ from uuid import UUID
 
 from service.audit.chain import ChainHead, SealedEntry
 from service.db.port import Executor, Row
-from service.domain.errors import NotFoundError
 from service.domain.models import Family, FamilySummary, Membership, Role
 from service.domain.principal import Principal
 from service.repositories.audit import append_ctes, head_of
@@ -92,40 +91,6 @@ def get_family(
         return None
     return (Family(id=family_id, name=row["name"], created_at=row["created_at"]),
             scope_of(row))
-
-
-def get_family_by_member(ex: Executor, scope: Membership) -> Family | None:
-    """The live family of ``scope`` if its user is still a member."""
-    row = ex.fetch_one(
-        """SELECT f.id, f.name, f.created_at FROM families f
-           JOIN memberships m ON m.family_id = f.id AND m.user_id = :user_id
-           WHERE f.id = :family_id AND f.deleted_at IS NULL""",
-        {"family_id": scope.family_id, "user_id": scope.user_id},
-    )
-    return None if row is None else Family(id=row["id"], name=row["name"],
-                                           created_at=row["created_at"])
-
-
-def add_membership(ex: Executor, family_id: UUID, user_id: UUID, role: Role) -> Membership:
-    """Add ``user_id`` to live ``family_id`` (family row locked ``FOR SHARE``).
-
-    Raises
-    ------
-    IntegrityViolationError
-        Already a member.
-    NotFoundError
-        The family is gone (deleted, possibly concurrently).
-    """
-    row = ex.fetch_one(
-        """INSERT INTO memberships (family_id, user_id, role)
-           SELECT f.id, :user_id, :role FROM families f
-           WHERE f.id = :family_id AND f.deleted_at IS NULL FOR SHARE OF f
-           RETURNING id, family_id, user_id, role""",
-        {"family_id": family_id, "user_id": user_id, "role": role.value},
-    )
-    if row is None:
-        raise NotFoundError("Family not found.")
-    return _membership(row)
 
 
 def families_of(ex: Executor, user_id: UUID) -> list[FamilySummary]:
