@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.db.port import Executor, Row
+from service.db.port import Executor, Row, SqlValue
 from service.domain.models import FamilySummary, Role, User
 from service.domain.principal import Principal
 
@@ -48,6 +48,15 @@ _UPSERT = f"""upserted AS (
           AND NOT EXISTS (SELECT 1 FROM upserted))"""  # noqa: S608
 
 
+def caller_ctes(principal: Principal) -> tuple[str, dict[str, SqlValue]]:
+    """CTEs ending in ``me``: the caller's user row, created on first sight or its email
+    refreshed (rewritten only when it changed), for a statement that needs the caller's
+    id before they belong to a family."""
+    return (_UPSERT.format(display_name="", changed="users.email IS DISTINCT FROM EXCLUDED.email"),
+            {"issuer": principal.issuer, "subject": principal.subject,
+             "email": principal.email})
+
+
 def me(
     ex: Executor, principal: Principal, *, set_display_name: bool = False,
     display_name: str | None = None,
@@ -59,8 +68,7 @@ def me(
         upsert = _UPSERT.format(display_name=", display_name = CAST(:display_name AS text)",
                                 changed="true")
     else:
-        upsert = _UPSERT.format(display_name="",
-                                changed="users.email IS DISTINCT FROM EXCLUDED.email")
+        upsert, _ = caller_ctes(principal)
     rows = ex.fetch_all(
         f"""WITH {upsert}
             SELECT me.*, f.id AS family_id, f.name AS family_name, m.role AS family_role

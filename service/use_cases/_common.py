@@ -1,7 +1,7 @@
 """Helpers shared by use cases: role rules, audit events, the write pattern.
 
 Reads are one scoped statement (no transaction). A write is one transaction of two
-statements: a lock statement (caller's scope, family row ``FOR SHARE`` or ``FOR UPDATE``,
+statements: a lock statement (caller's scope, family row ``FOR SHARE``,
 audit head ``FOR UPDATE``; see :mod:`service.repositories.scope`) and the change with
 its audit entries (:func:`service.repositories.audit.append_ctes`). Through the Data
 API that is four calls: ``BeginTransaction``, two ``ExecuteStatement``, ``Commit``.
@@ -18,7 +18,7 @@ from service.domain.errors import NotFoundError, PermissionDeniedError
 from service.domain.models import Membership, Role, User
 from service.domain.principal import Principal
 from service.repositories import audit as audit_sql
-from service.repositories import families, users
+from service.repositories import users
 
 FAMILY_NOT_FOUND = "Family not found."
 T = TypeVar("T")
@@ -56,13 +56,7 @@ def caller(tx: Executor, principal: Principal) -> User:
     return users.ensure_user(tx, principal)
 
 
-def membership(tx: Executor, user: User, family_id: UUID, *, lock: bool = False) -> Membership:
-    """The caller's membership of ``family_id`` (family row locked ``FOR SHARE``, or
-    ``FOR UPDATE`` with ``lock``); 404 when they are not a member."""
-    return found(families.find_membership(tx, user.id, family_id, lock=lock))
-
-
-def audit(  # noqa: PLR0917 - the invitation flow's call shape
+def audit(  # noqa: PLR0917 - a step-by-step call shape (tests of the chain)
     tx: Executor, signer: AuditSigner, family_id: UUID, user: User, action: str,
     target: tuple[str, UUID | str | None],
 ) -> None:

@@ -23,7 +23,9 @@ from moto.server import ThreadedMotoServer
 from devtools.local_data_api import LocalDataApi
 from service import create_app
 from service.bootstrap import AwsClients, Services
+from service.domain.models import Role
 from service.settings import Settings
+from service.use_cases import invitations as invitations_uc
 from tests.fixtures.data_api_calls import DataApiCalls
 from tests.fixtures.postgres import (
     TEST_CLUSTER_ARN,
@@ -32,7 +34,7 @@ from tests.fixtures.postgres import (
     rds_data_client,
 )
 from tests.service.conftest import AuthHeader
-from tests.service.domain.helpers import World, build_world
+from tests.service.domain.helpers import World, build_world, principal
 
 MAX_READ_CALLS = 2
 MAX_WRITE_CALLS = 4
@@ -89,8 +91,13 @@ def data_api_app(
 @pytest.fixture
 def world(data_api_app: tuple[Flask, DataApiCalls]) -> World:
     services = data_api_app[0].extensions["service.services"]
-    return build_world(services.database, services.keyring, signer=services.audit_signer,
-                       per_account=3)
+    built = build_world(services.database, services.keyring, signer=services.audit_signer,
+                        per_account=3)
+    issued = invitations_uc.invite(services.database, services.audit_signer,
+                                   principal("owner"), built.family,
+                                   email="newcomer@example.com", role=Role.ADULT)
+    built.extra["invitation_token"] = issued.token
+    return built
 
 
 Call = Callable[[FlaskClient, World, AuthHeader], Any]
@@ -113,6 +120,8 @@ READS: dict[str, Call] = {
                                          headers=h("owner@example.com")),
     "audit": lambda c, w, h: c.get(f"/v1/families/{w.family}/audit",
                                    headers=h("owner@example.com")),
+    "invitations": lambda c, w, h: c.get(f"/v1/families/{w.family}/invitations",
+                                         headers=h("owner@example.com")),
     "not a member": lambda c, w, h: c.get(f"/v1/families/{w.family}/transactions",
                                           headers=h("outsider@example.com")),
 }
@@ -141,6 +150,13 @@ WRITES: dict[str, Call] = {
     "remove member": lambda c, w, h: c.delete(
         f"/v1/families/{w.family}/members/{w.memberships['child']}",
         headers=h("owner@example.com")),
+    "invite member": lambda c, w, h: c.post(
+        f"/v1/families/{w.family}/invitations", json={"email": "kate@example.com"},
+        headers=h("owner@example.com")),
+    # A first-time caller: their user row is created in the same statements.
+    "accept invitation": lambda c, w, h: c.post(
+        "/v1/invitations/accept", json={"token": w.extra["invitation_token"]},
+        headers=h("newcomer@example.com")),
     "refused write": lambda c, w, h: c.patch(f"/v1/accounts/{w.accounts['savings']}",
                                              json={"visibility": "private"},
                                              headers=h("owner@example.com")),
