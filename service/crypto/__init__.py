@@ -19,10 +19,8 @@ Design
 
 Guarantee (Lambda)
 ------------------
-Deleting a family first marks it deleted with a ``family.delete.requested`` audit entry
-(committed), then deletes its item from the key store (``DeleteItem``), then purges the
-family's rows (:func:`service.use_cases.families.delete_family`). From the key's
-deletion on:
+Deleting a family first deletes its item from the key store (``DeleteItem``), *before*
+the database transaction that deletes the family's rows. From that moment:
 
 * No copy of the wrapped data key exists anywhere: the key table is never backed up,
   and the Aurora database (live, snapshots, 35-day point-in-time recovery) never
@@ -35,11 +33,11 @@ deletion on:
 What backups still contain: the ciphertexts, nonces and token metadata of the
 family's connections (and the rest of its non-token data) until they age out. They
 do not contain any key material.
-If the purge fails after the key was destroyed, the family is already invisible, its
-tokens unreadable, and the chain holds ``family.delete.requested``; the owner's retry
-destroys the key again (idempotent) and purges, recording ``family.key.destroy`` and
-``family.delete``. A first use of the key cannot race the deletion: it happens only
-while a write holds the live family row ``FOR SHARE``, which marking it deleted waits for.
+If the database part of a deletion fails after the key was destroyed, the family
+stays but its tokens are unreadable (consents must be redone); the audit trail records
+the key destruction (``family.key.destroy``) separately from the deletion
+(``family.delete``). If a first use raced the deletion and created a new key, it
+is destroyed again once the deletion commits.
 
 Providers: :class:`KmsDataKeyProvider` (AWS KMS, used in Lambda; tests use moto) and
 :class:`LocalDataKeyProvider` (a local 256-bit master key wrapping data keys with

@@ -45,30 +45,33 @@ def create_family(
 
 
 def lock_scope(
-    ex: Executor, principal: Principal, family_id: UUID
+    ex: Executor, principal: Principal, family_id: UUID, *, exclusive: bool = False
 ) -> tuple[Membership, ChainHead] | None:
     """The caller's membership of live ``family_id`` and its locked audit head, or ``None``.
 
-    Locks the family row ``FOR SHARE`` (a deletion's :func:`mark_deleted` waits for it).
+    Locks the family row ``FOR SHARE`` (``FOR UPDATE`` when ``exclusive``: deletion).
     """
     row = ex.fetch_one(
-        lock_statement(where="AND m.family_id = :scope_family_id"),
+        lock_statement(where="AND m.family_id = :scope_family_id", exclusive=exclusive),
         family_params(principal, family_id),
     )
     return None if row is None else (scope_of(row), head_of(row))
 
 
-def find_membership(ex: Executor, user_id: UUID, family_id: UUID) -> Membership | None:
+def find_membership(
+    ex: Executor, user_id: UUID, family_id: UUID, *, lock: bool = False
+) -> Membership | None:
     """The user's membership of a live family, or ``None``.
 
-    Locks the family row ``FOR SHARE``, so data added to the family in the same
-    transaction cannot race its deletion.
+    Locks the family row ``FOR SHARE`` (``FOR UPDATE`` with ``lock``), so data added to
+    the family in the same transaction cannot race its deletion.
     """
+    lock_clause = "FOR UPDATE OF f" if lock else "FOR SHARE OF f"
     row = ex.fetch_one(
-        """SELECT m.id, m.family_id, m.user_id, m.role
-           FROM memberships m JOIN families f ON f.id = m.family_id
-           WHERE m.user_id = :user_id AND m.family_id = :family_id
-             AND f.deleted_at IS NULL FOR SHARE OF f""",
+        f"""SELECT m.id, m.family_id, m.user_id, m.role
+            FROM memberships m JOIN families f ON f.id = m.family_id
+            WHERE m.user_id = :user_id AND m.family_id = :family_id
+              AND f.deleted_at IS NULL {lock_clause}""",  # noqa: S608
         {"user_id": user_id, "family_id": family_id},
     )
     return None if row is None else _membership(row)
@@ -101,64 +104,13 @@ def families_of(ex: Executor, user_id: UUID) -> list[FamilySummary]:
     return [FamilySummary(id=r["id"], name=r["name"], role=Role(r["role"])) for r in rows]
 
 
-def deletion_scope(
-    ex: Executor, principal: Principal, family_id: UUID
-) -> tuple[Membership, ChainHead, bool] | None:
-    """The caller's membership, the family's audit head, and whether the family is
-    already marked deleted with its data not yet purged (a deletion to finish).
-
-    ``None`` when the caller is not a member, or the family is fully deleted (its
-    memberships are purged with the rest). No lock: :func:`mark_deleted` takes it.
-    """
-    row = ex.fetch_one(
-        """SELECT m.id AS scope_membership_id, m.role AS scope_role,
-                  m.user_id AS scope_user_id, m.family_id AS scope_family,
-                  h.chain_index AS head_index, h.hash AS head_hash,
-                  f.deleted_at IS NOT NULL AS marked_deleted
-           FROM users u JOIN memberships m ON m.user_id = u.id
-           JOIN families f ON f.id = m.family_id
-           JOIN audit_heads h ON h.family_id = f.id
-           WHERE u.issuer = :caller_issuer AND u.subject = :caller_subject
-             AND m.family_id = :scope_family_id""",
-        family_params(principal, family_id),
-    )
-    if row is None:
-        return None
-    return scope_of(row), head_of(row), bool(row["marked_deleted"])
-
-
-def mark_deleted(
-    ex: Executor, principal: Principal, scope: Membership, entries: Sequence[SealedEntry]
-) -> bool:
-    """Mark a live family deleted (owners only) and audit it, in one committed statement.
-
-    Its ``UPDATE`` waits for every write holding the family row ``FOR SHARE`` to commit;
-    afterwards no write, read or key creation finds the family (they all require
-    ``deleted_at IS NULL``), so nothing is added before :func:`purge_family_data`.
-    ``True`` if this call marked it (``False``: not an owner, or already marked).
-    """
-    audit, audit_params = append_ctes(entries)
-    row = ex.fetch_one(
-        f"""WITH {SCOPE},
-            change AS (
-                UPDATE families f SET deleted_at = now() FROM scope s
-                WHERE f.id = s.family_id AND s.role = 'owner' AND f.deleted_at IS NULL
-                RETURNING f.id),
-            {audit}
-            SELECT count(*) AS n FROM change""",  # noqa: S608
-        {**family_params(principal, scope.family_id), **audit_params},
-    )
-    return row is not None and int(row["n"]) == 1
-
-
-def purge_family_data(
+def delete_family_data(
     ex: Executor, scope: Membership, entries: Sequence[SealedEntry]
 ) -> bool:
-    """Delete every row of a family marked deleted, leave a nameless tombstone its audit
-    chain refers to, and audit it (one statement).
+    """Delete every row of the family, leave a nameless tombstone and audit it (one statement).
 
-    Call after :func:`mark_deleted` and after destroying the family's data key. Matches
-    only an owner's scope; ``True`` if the family's data was purged.
+    Call after :func:`lock_scope` with ``exclusive=True`` and after destroying the
+    family's data key. Matches only an owner's scope; ``True`` if the family was deleted.
     """
     audit, audit_params = append_ctes(entries, after="change")
     owner = """EXISTS (SELECT 1 FROM memberships sm WHERE sm.family_id = :family_id
@@ -172,8 +124,8 @@ def purge_family_data(
     row = ex.fetch_one(
         f"""WITH {deletes},
             change AS (
-                UPDATE families SET name = 'deleted family'
-                WHERE id = :family_id AND deleted_at IS NOT NULL AND {owner}
+                UPDATE families SET deleted_at = now(), name = 'deleted family'
+                WHERE id = :family_id AND deleted_at IS NULL AND {owner}
                 RETURNING id),
             {audit}
             SELECT count(*) AS n FROM change""",  # noqa: S608

@@ -13,9 +13,8 @@ Visibility of accounts (and so of their balances and transactions):
 * ``private`` accounts are seen by their holder only (not even owners).
 
 Writes start with a *lock statement* (:func:`lock_statement`) that resolves the same
-scope and locks the family row ``FOR SHARE`` (deletion marks the row deleted, which
-waits for those locks, so a family is deleted all or nothing, never while a write adds
-data to it: :func:`service.use_cases.families.delete_family`) and the family's
+scope and locks the family row ``FOR SHARE`` (deletion takes ``FOR UPDATE``, so a
+family is deleted all or nothing, never while a write adds data to it) and the family's
 audit head ``FOR UPDATE`` (appends serialise, the chain cannot fork).
 """
 
@@ -74,13 +73,16 @@ def scope_of(row: dict[str, object]) -> Membership:
                       user_id=row["scope_user_id"], role=Role(row["scope_role"]))  # type: ignore[arg-type]
 
 
-def lock_statement(*, columns: str = "", joins: str = "", where: str = "") -> str:
+def lock_statement(
+    *, columns: str = "", joins: str = "", where: str = "", exclusive: bool = False
+) -> str:
     """A ``SELECT`` that resolves the caller's scope and locks family and audit head.
 
     Returns :data:`SCOPE_COLUMNS`-style columns plus ``head_index``/``head_hash`` and
     ``columns``; ``joins`` may add tables aliased other than ``u m f h``.
-    The family row is locked ``FOR SHARE``.
+    The family row is locked ``FOR SHARE`` (``FOR UPDATE`` when ``exclusive``).
     """
+    family_lock = "FOR UPDATE OF f" if exclusive else "FOR SHARE OF f"
     extra = f", {columns}" if columns else ""
     return f"""SELECT m.id AS scope_membership_id, m.role AS scope_role,
                   m.user_id AS scope_user_id, m.family_id AS scope_family,
@@ -90,7 +92,7 @@ def lock_statement(*, columns: str = "", joins: str = "", where: str = "") -> st
            JOIN audit_heads h ON h.family_id = f.id
            {joins}
            WHERE u.issuer = :caller_issuer AND u.subject = :caller_subject {where}
-           FOR SHARE OF f FOR UPDATE OF h"""  # noqa: S608
+           {family_lock} FOR UPDATE OF h"""  # noqa: S608
 
 
 # -- by user id (flows that resolved the caller's membership step by step) ---------------

@@ -1,7 +1,7 @@
 """Helpers shared by use cases: role rules, audit events, the write pattern.
 
 Reads are one scoped statement (no transaction). A write is one transaction of two
-statements: a lock statement (caller's scope, family row ``FOR SHARE``,
+statements: a lock statement (caller's scope, family row ``FOR SHARE`` or ``FOR UPDATE``,
 audit head ``FOR UPDATE``; see :mod:`service.repositories.scope`) and the change with
 its audit entries (:func:`service.repositories.audit.append_ctes`). Through the Data
 API that is four calls: ``BeginTransaction``, two ``ExecuteStatement``, ``Commit``.

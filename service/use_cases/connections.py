@@ -40,7 +40,7 @@ def record_consent(
     """Store a new consent; tokens are sealed under the family data key (owners, adults).
 
     The family's data key is created here on its first use, while the transaction holds
-    the family row ``FOR SHARE``: a deletion (marking the row) waits for this write and
+    the family row ``FOR SHARE``: a deletion (``FOR UPDATE``) waits for this write and
     then destroys the key, or runs first and this write finds no family.
     """
     connection_id = uuid.uuid4()

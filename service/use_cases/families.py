@@ -51,42 +51,28 @@ def delete_family(
     db: Database, signer: AuditSigner, keyring: FamilyKeyring, principal: Principal,
     family_id: UUID,
 ) -> None:
-    """Delete a family (owners only), crypto-shredding its data key, with an audit trail
-    that is honest at every point of failure.
+    """Delete a family (owners only): destroy its data key FIRST, then delete its data.
 
-    Three statements, each committed on its own (no transaction; three Data API calls):
+    One transaction: (1) lock the family row ``FOR UPDATE`` (every write that adds family
+    data holds ``FOR SHARE`` on it until it commits, so none is in flight and none can
+    start) and check the caller is an owner; (2) destroy the family's key in the key
+    store - a separate system, so no database backup or rollback brings it back; (3) in
+    one statement delete the family's rows, leave a nameless tombstone its audit chain
+    refers to, and audit ``family.key.destroy`` and ``family.delete``. Four Data API
+    calls. The key is destroyed once more after the commit (idempotent, not on the Data API).
 
-    1. the caller's membership and the family's audit head
-       (:func:`~service.repositories.families.deletion_scope`);
-    2. mark the family deleted and audit ``family.delete.requested``
-       (:func:`~service.repositories.families.mark_deleted`). It waits for every write
-       holding the family row ``FOR SHARE``; once it commits, no write, read or key
-       creation finds the family;
-    3. destroy the family's key in the key store - a separate system, so no database
-       backup or rollback brings it back - then delete the family's rows, leave a
-       nameless tombstone, and audit ``family.key.destroy`` and ``family.delete``
-       (:func:`~service.repositories.families.purge_family_data`).
-
-    The key is destroyed only after the chain durably records the request, so a crash
-    or failure after the shredding always leaves ``family.delete.requested`` behind. The
-    family is then already invisible (404 to everyone); the owner's retry of this call
-    finds it marked, destroys the key again (idempotent) and finishes step 3.
+    If step 3 fails the family and its rows remain but its consent tokens are already
+    unreadable for good (accepted: the owner asked for deletion; retrying is safe and
+    records both entries).
     """
-    scope, head, marked = found(families.deletion_scope(db, principal, family_id))
-    if marked and scope.role is not Role.OWNER:
-        raise NotFoundError(FAMILY_NOT_FOUND)  # deleted, as far as non-owners can tell
-    require_role(scope, Role.OWNER, to="delete the family")
-    if not marked:
-        requested = signer.seal(head, [
-            event(scope.user_id, "family.delete.requested", ("family", family_id))])
-        if not families.mark_deleted(db, principal, scope, requested):
-            raise NotFoundError(FAMILY_NOT_FOUND)  # deleted meanwhile, or role changed
-        last = requested[-1]
-        head = ChainHead(family_id=family_id, index=last.index, hash=last.hash)
+    with db.transaction() as tx:
+        scope, head = found(families.lock_scope(tx, principal, family_id, exclusive=True))
+        require_role(scope, Role.OWNER, to="delete the family")
+        keyring.destroy(family_id)
+        entries = signer.seal(head, [
+            event(scope.user_id, "family.key.destroy", ("family", family_id)),
+            event(scope.user_id, "family.delete", ("family", family_id)),
+        ])
+        if not families.delete_family_data(tx, scope, entries):
+            raise NotFoundError(FAMILY_NOT_FOUND)
     keyring.destroy(family_id)
-    entries = signer.seal(head, [
-        event(scope.user_id, "family.key.destroy", ("family", family_id)),
-        event(scope.user_id, "family.delete", ("family", family_id)),
-    ])
-    if not families.purge_family_data(db, scope, entries):
-        raise NotFoundError(FAMILY_NOT_FOUND)

@@ -123,19 +123,12 @@ def test_backup_taken_before_deletion_cannot_decrypt_tokens(
         live.close()
 
 
-def _actions(db: Database, family_id: UUID) -> list[str]:
-    return [r["action"] for r in db.fetch_all(
-        "SELECT action FROM audit_log WHERE family_id = :f ORDER BY chain_index",
-        {"f": family_id})]
-
-
-def test_failed_purge_after_shredding_leaves_an_audit_trace_and_retry_completes(
+def test_failed_database_part_leaves_tokens_unreadable_and_retry_audits(
     postgres_db: Database, owner_postgres_db: Database, keyring: FamilyKeyring,
 ) -> None:
     owner = principal("owner")
-    family_id, _ = _seed(postgres_db, keyring, owner)
-    # Make the purge of the family's rows fail after the key was destroyed (what a crash
-    # between the key store and the database would leave).
+    family_id, connection_id = _seed(postgres_db, keyring, owner)
+    # Make the deletion's database transaction fail after the key was destroyed.
     owner_postgres_db.execute(
         """CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
            $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$""")
@@ -145,28 +138,22 @@ def test_failed_purge_after_shredding_leaves_an_audit_trace_and_retry_completes(
     with pytest.raises(DatabaseError):
         families_uc.delete_family(postgres_db, SIGNER, keyring, owner, family_id)
 
-    # The key is gone for good, and the chain already says a deletion was requested.
     assert keyring.store.get(family_id) is None
+    assert families_uc.get_family(postgres_db, owner, family_id)[0].name == "Backed up"
     with pytest.raises(KeyUnavailable):
-        keyring.opening_key(family_id)
-    assert _actions(postgres_db, family_id)[-1] == "family.delete.requested"
+        _read_tokens(postgres_db, keyring, owner, family_id, connection_id)
+    # The entries are written with the deletion (one statement): none of them yet.
+    actions = [r["action"] for r in postgres_db.fetch_all(
+        "SELECT action FROM audit_log WHERE family_id = :f ORDER BY seq", {"f": family_id})]
+    assert "family.key.destroy" not in actions and "family.delete" not in actions
     assert verify_chain(postgres_db, SIGNER.keys, family_id=family_id).ok
-    # The family is already deleted for every caller; its rows wait for the retry.
-    with pytest.raises(NotFoundError):
-        families_uc.get_family(postgres_db, owner, family_id)
-    with pytest.raises(NotFoundError):  # a non-owner cannot finish (or see) it
-        families_uc.delete_family(postgres_db, SIGNER, keyring, principal("other"),
-                                  family_id)
-    assert postgres_db.fetch_all("SELECT id FROM connections WHERE family_id = :f",
-                                 {"f": family_id}) != []
 
-    # The owner's retry, once the database recovers, purges and completes the record.
+    # Retrying once the database recovers completes the deletion.
     owner_postgres_db.execute("DROP TRIGGER refuse ON connections")
     families_uc.delete_family(postgres_db, SIGNER, keyring, owner, family_id)
     assert postgres_db.fetch_all("SELECT id FROM connections WHERE family_id = :f",
                                  {"f": family_id}) == []
-    assert _actions(postgres_db, family_id)[-3:] == [
-        "family.delete.requested", "family.key.destroy", "family.delete"]
-    assert verify_chain(postgres_db, SIGNER.keys, family_id=family_id).ok
-    with pytest.raises(NotFoundError):  # done: a further retry finds nothing
-        families_uc.delete_family(postgres_db, SIGNER, keyring, owner, family_id)
+    actions = [r["action"] for r in postgres_db.fetch_all(
+        "SELECT action FROM audit_log WHERE family_id = :f ORDER BY seq", {"f": family_id})]
+    assert actions[-2:] == ["family.key.destroy", "family.delete"]
+
