@@ -19,7 +19,6 @@ from service.crypto import FamilyKeyring, KeyUnavailable, KmsDataKeyProvider
 from service.crypto.family_key_store import DynamoDbFamilyKeyStore
 from service.db.port import Database, DatabaseError
 from service.db.postgres import PostgresDatabase
-from service.domain.errors import NotFoundError
 from service.domain.principal import Principal
 from service.repositories import families as family_repo
 from service.repositories import users as user_repo
