@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from service.audit import AnchorStore, AuditKeys, AuditSigner
     from service.auth.jwks import JwksFetch
     from service.auth.verifier import JwtVerifier
+    from service.chat import Assistant, ChatModel
+    from service.chat.config import ChatConfig
     from service.crypto import DataKeyProvider, FamilyKeyring, FamilyKeyStore
     from service.db.port import Database
     from service.secrets import SecretLoader
@@ -87,6 +89,7 @@ class Services:
         anchor_store: AnchorStore | None = None,
         jwks_fetch: JwksFetch | None = None,
         clients: AwsClients | None = None,
+        chat_model: ChatModel | None = None,
     ) -> None:
         self.settings = settings
         self._built: dict[str, Any] = {
@@ -99,6 +102,7 @@ class Services:
                 ("secrets", secrets),
                 ("audit_keys", audit_keys),
                 ("anchor_store", anchor_store),
+                ("chat_model", chat_model),
             )
             if value is not None
         }
@@ -165,6 +169,21 @@ class Services:
     def anchor_store(self) -> AnchorStore:
         """Where audit anchors go: the Object Lock bucket, or ``local_dir/audit-anchors``."""
         return self._once("anchor_store", self._build_anchor_store)
+
+    @property
+    def chat_config(self) -> ChatConfig:
+        """The chat's provider and bounds (the AI-settings parameter in AWS, else settings)."""
+        return self._once("chat_config", self._build_chat_config)
+
+    @property
+    def chat_model(self) -> ChatModel:
+        """The configured provider adapter (only when :attr:`chat_config` is enabled)."""
+        return self._once("chat_model", self._build_chat_model)
+
+    @property
+    def assistant(self) -> Assistant:
+        """The assistant over :attr:`chat_model` and the product tools on the database."""
+        return self._once("assistant", self._build_assistant)
 
     @property
     def dev_issuer(self) -> DevIssuer | None:
@@ -285,6 +304,47 @@ class Services:
         if settings.is_lambda:
             raise RuntimeError("AUDIT_ANCHOR_BUCKET is required in Lambda")
         return DirectoryAnchorStore(settings.local_dir / ANCHOR_DIR)
+
+    def _build_chat_config(self) -> ChatConfig:
+        from service.chat.config import chat_config
+
+        name = self.settings.ai_settings_parameter_name
+        parameter = self.secrets.get_parameter(name, decrypt=False) if name else None
+        return chat_config(self.settings, parameter)
+
+    def _build_chat_model(self) -> ChatModel:
+        config = self.chat_config
+        if config.provider == "bedrock":
+            from service.chat.bedrock import BedrockConverseModel, Guardrail, bedrock_runtime_client
+
+            guardrail = None
+            if config.guardrail_id:
+                guardrail = Guardrail(config.guardrail_id, config.guardrail_version or "DRAFT")
+            # Two attempts of at most half the message budget each (botocore has no deadline).
+            client = bedrock_runtime_client(region_name=self.settings.aws_region,
+                                            read_timeout=config.timeout_seconds / 2)
+            return BedrockConverseModel(client=client, model_id=str(config.model),
+                                        guardrail=guardrail)
+        if config.provider == "openai":
+            from service.chat.openai_compat import OpenAICompatibleModel
+
+            api_key = self.settings.chat_api_key
+            if config.api_key_secret_arn:
+                api_key = self.secrets.get_secret(config.api_key_secret_arn)
+            return OpenAICompatibleModel(base_url=str(config.base_url), model=str(config.model),
+                                         api_key=api_key, read_timeout=config.timeout_seconds)
+        raise RuntimeError("chat is off: no provider configured")
+
+    def _build_assistant(self) -> Assistant:
+        from service.chat import Assistant, AssistantLimits
+        from service.chat.finance_tools import finance_tools
+
+        config = self.chat_config
+        limits = AssistantLimits(max_tool_rounds=config.max_tool_rounds,
+                                 max_output_tokens=config.max_output_tokens,
+                                 timeout=config.timeout_seconds)
+        return Assistant(model=self.chat_model, tools=finance_tools(self.database),
+                         limits=limits)
 
     def _build_dev_issuer(self) -> DevIssuer | None:
         if not self.settings.dev_issuer:

@@ -17,6 +17,14 @@ __all__ = [
     "AUDIT_ANCHOR_INTERVAL_MINUTES",
     "AUDIT_KEY_SECRET_ARN",
     "BANK_CLIENT_SECRET_ARN",
+    "CHAT_API_KEY_SECRET_ARN",
+    "CHAT_BASE_URL",
+    "CHAT_DAILY_MESSAGES",
+    "CHAT_GUARDRAIL_ID",
+    "CHAT_GUARDRAIL_VERSION",
+    "CHAT_MODEL",
+    "CHAT_PROVIDER",
+    "CHAT_RETENTION_DAYS",
     "COGNITO_CLIENT_ID",
     "COGNITO_REGION",
     "COGNITO_USER_POOL_ID",
@@ -66,6 +74,23 @@ AUDIT_ANCHOR_BUCKET: Final = "AUDIT_ANCHOR_BUCKET"
 AUDIT_ANCHOR_INTERVAL_MINUTES: Final = "AUDIT_ANCHOR_INTERVAL_MINUTES"
 LOG_LEVEL: Final = "LOG_LEVEL"
 POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+
+# -- chat (issue 11). In AWS the AI-settings parameter (AI_SETTINGS_PARAMETER_NAME) is the
+# source of provider and model; these names serve local runs and the guardrail/secret ids.
+CHAT_PROVIDER: Final = "CHAT_PROVIDER"
+"""``bedrock`` | ``openai``; unset (and no AI-settings parameter): chat is off (503)."""
+CHAT_MODEL: Final = "CHAT_MODEL"
+"""Bedrock model or inference-profile id, or the OpenAI-compatible server's model name."""
+CHAT_BASE_URL: Final = "CHAT_BASE_URL"
+"""OpenAI-compatible base URL up to the version segment (``http://127.0.0.1:11434/v1``)."""
+CHAT_API_KEY_SECRET_ARN: Final = "CHAT_API_KEY_SECRET_ARN"
+"""Secret holding the OpenAI-compatible endpoint's API key (locally: ``CHAT_API_KEY``)."""
+CHAT_GUARDRAIL_ID: Final = "CHAT_GUARDRAIL_ID"
+CHAT_GUARDRAIL_VERSION: Final = "CHAT_GUARDRAIL_VERSION"
+CHAT_RETENTION_DAYS: Final = "CHAT_RETENTION_DAYS"
+"""Days a conversation is kept after its last message (then unreadable and purged)."""
+CHAT_DAILY_MESSAGES: Final = "CHAT_DAILY_MESSAGES"
+"""Messages one member may send per UTC day in one family."""
 
 
 # -- code entry points and the database role --------------------------------------------

@@ -19,6 +19,7 @@ Runtime = Literal["local", "lambda"]
 
 DEFAULT_LOCAL_DIR = Path(__file__).resolve().parent.parent / ".local"
 DEFAULT_MAX_CONTENT_LENGTH = 64 * 1024
+CHAT_PROVIDERS = ("bedrock", "openai")
 
 
 class SettingsError(ValueError):
@@ -82,6 +83,16 @@ class Settings:
         under ``local_dir``.
     audit_anchor_interval_minutes
         How often the schedule anchors the chain heads (``AUDIT_ANCHOR_INTERVAL_MINUTES``).
+    chat_provider, chat_model, chat_base_url
+        The chat's model provider (``bedrock`` | ``openai``; ``None``: chat off), model id
+        and OpenAI-compatible base URL. In Lambda the AI-settings parameter
+        (``ai_settings_parameter_name``) supplies provider and model instead.
+    chat_api_key_secret_arn, chat_api_key
+        The OpenAI-compatible API key: a secret in AWS, ``CHAT_API_KEY`` locally only.
+    chat_guardrail_id, chat_guardrail_version
+        The Bedrock guardrail applied to every call.
+    chat_retention_days, chat_daily_messages
+        Days a conversation lives after its last message; messages per member per day.
     """
 
     runtime: Runtime = "local"
@@ -113,6 +124,16 @@ class Settings:
     audit_dev_key: str | None = field(default=None, repr=False)
     audit_anchor_bucket: str | None = None
     audit_anchor_interval_minutes: int = 15
+    chat_provider: str | None = None
+    chat_model: str | None = None
+    chat_base_url: str | None = None
+    chat_api_key_secret_arn: str | None = None
+    chat_api_key: str | None = field(default=None, repr=False)
+    chat_guardrail_id: str | None = None
+    chat_guardrail_version: str | None = None
+    chat_retention_days: int = 30
+    chat_daily_messages: int = 50
+    chat_timeout_seconds: float = 20.0
 
     @property
     def is_lambda(self) -> bool:
@@ -165,6 +186,16 @@ class Settings:
             audit_dev_key=get("AUDIT_DEV_KEY"),
             audit_anchor_bucket=get(contract.AUDIT_ANCHOR_BUCKET),
             audit_anchor_interval_minutes=int(get(contract.AUDIT_ANCHOR_INTERVAL_MINUTES) or 15),
+            chat_provider=(get(contract.CHAT_PROVIDER) or "").lower() or None,
+            chat_model=get(contract.CHAT_MODEL),
+            chat_base_url=get(contract.CHAT_BASE_URL),
+            chat_api_key_secret_arn=get(contract.CHAT_API_KEY_SECRET_ARN),
+            chat_api_key=get("CHAT_API_KEY"),
+            chat_guardrail_id=get(contract.CHAT_GUARDRAIL_ID),
+            chat_guardrail_version=get(contract.CHAT_GUARDRAIL_VERSION),
+            chat_retention_days=int(get(contract.CHAT_RETENTION_DAYS) or 30),
+            chat_daily_messages=int(get(contract.CHAT_DAILY_MESSAGES) or 50),
+            chat_timeout_seconds=float(get("CHAT_TIMEOUT_SECONDS") or 20.0),
         )
         settings.check()
         return settings
@@ -183,6 +214,9 @@ class Settings:
             if self.audit_dev_key:
                 raise SettingsError("AUDIT_DEV_KEY is for local runs; Lambda reads "
                                     "AUDIT_KEY_SECRET_ARN.")
+            if self.chat_api_key:
+                raise SettingsError("CHAT_API_KEY is for local runs; Lambda reads "
+                                    "CHAT_API_KEY_SECRET_ARN.")
             missing = [
                 name
                 for name, value in (
@@ -202,6 +236,13 @@ class Settings:
                 raise SettingsError(f"Lambda runtime is missing settings: {', '.join(missing)}")
         if bool(self.db_cluster_arn) != bool(self.db_secret_arn):
             raise SettingsError("DB_CLUSTER_ARN and DB_SECRET_ARN must be set together.")
+        if self.chat_provider not in (None, *CHAT_PROVIDERS):
+            raise SettingsError(f"CHAT_PROVIDER must be one of {', '.join(CHAT_PROVIDERS)} "
+                                f"or unset (chat off), not {self.chat_provider!r}.")
+        if self.chat_provider == "openai" and not (self.chat_base_url and self.chat_model):
+            raise SettingsError("CHAT_PROVIDER=openai needs CHAT_BASE_URL and CHAT_MODEL.")
+        if self.chat_retention_days < 1 or self.chat_daily_messages < 1:
+            raise SettingsError("CHAT_RETENTION_DAYS and CHAT_DAILY_MESSAGES must be >= 1.")
         if self.db_secret_arn and self.db_secret_arn == self.db_owner_secret_arn:
             raise SettingsError(
                 "DB_SECRET_ARN must be the application role's secret, not the owner's "

@@ -18,6 +18,7 @@ def register_blueprints(app: Flask) -> None:
     # ruff: noqa: PLC0415
     from service.api.accounts import bp as accounts
     from service.api.audit import bp as audit
+    from service.api.chat import bp as chat
     from service.api.connections import bp as connections
     from service.api.families import bp as families
     from service.api.invitations import bp as invitations
@@ -26,5 +27,5 @@ def register_blueprints(app: Flask) -> None:
     from service.api.transactions import bp as transactions
 
     for blueprint in (me, families, invitations, members, accounts, transactions, audit,
-                      connections):
+                      connections, chat):
         app.register_blueprint(blueprint)

@@ -25,3 +25,11 @@ class ConflictError(DomainError):
 
 class ValidationFailedError(DomainError):
     """The request is well-formed but violates a business rule: 422."""
+
+
+class QuotaExceededError(DomainError):
+    """The caller used up an allowance (e.g. the daily chat messages): 429."""
+
+
+class FeatureUnavailableError(DomainError):
+    """The feature is not configured on this server; ``detail`` says how to turn it on: 503."""

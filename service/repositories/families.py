@@ -119,7 +119,7 @@ def delete_family_data(
         f"""del_{table} AS (DELETE FROM {table} WHERE family_id = :family_id AND {owner}
                             RETURNING 1)"""  # noqa: S608
         for table in ("transactions", "balances", "accounts", "connections", "invitations",
-                      "memberships")
+                      "conversations", "chat_quota", "memberships")
     )
     row = ex.fetch_one(
         f"""WITH {deletes},

@@ -52,6 +52,7 @@ from schemathesis.specs.openapi.checks import (
 from devtools.demo import DEMO_FAMILY_NAME, seed_demo
 from devtools.dev_issuer import DEV_ISSUER, DevIssuer
 from devtools.embedded import with_database, with_user
+from devtools.llm_doubles import KeywordModel, openai_double
 from service import create_app
 from service.bootstrap import Services
 from service.db.port import Database
@@ -60,6 +61,7 @@ from service.domain.principal import Principal
 from service.errors import PROBLEM_JSON
 from service.http.context import SERVICES_KEY
 from service.settings import Settings
+from service.use_cases import chat as chat_uc
 from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
 from service.use_cases import invitations as invitations_uc
@@ -139,7 +141,13 @@ def _seed(db: Database, services: Services) -> dict[tuple[str, str], list[dict[s
                          f=members_family.id)
     connections = _ids(db, "SELECT id FROM connections WHERE family_id = :f", f=fid)
     fam = [{"fid": family}]
+    conversation, doomed_conversation = (
+        str(chat_uc.create_conversation(db, signer, services.keyring, owner, fid,
+                                        policy=chat_uc.ChatPolicy()).id) for _ in range(2))
     return {
+        ("GET", "/v1/conversations/{cid}"): [{"cid": conversation}],
+        ("POST", "/v1/conversations/{cid}/messages"): [{"cid": conversation}],
+        ("DELETE", "/v1/conversations/{cid}"): [{"cid": doomed_conversation}],
         ("DELETE", "/v1/families/{fid}"): [{"fid": str(doomed.id)}],
         ("DELETE", "/v1/families/{fid}/members/{mid}"): [
             {"fid": str(members_family.id), "mid": m} for m in spare_members],
@@ -295,8 +303,13 @@ def fuzz_database_url(pg_admin_url: str, pg_template: str, app_role: str,
 
 @pytest.fixture(scope="module")
 def seeded(fuzz_database_url: str, local_dir: Path) -> Iterator[Seeded]:
+    # Chat on, against the keyword model of the laptop double (its 503 "off" answer is
+    # covered by tests/service/chat).
+    model_server = openai_double(KeywordModel(), model_name="fuzz")
+    model_server.start()
     settings_ = Settings(runtime="local", database_url=fuzz_database_url, local_dir=local_dir,
-                         dev_issuer=True, log_level="CRITICAL")
+                         dev_issuer=True, log_level="CRITICAL", chat_provider="openai",
+                         chat_model="fuzz", chat_base_url=model_server.url + "/v1")
     app = create_app(settings_)
     services: Services = app.extensions[SERVICES_KEY]
     documented_by = APP_UNDER_TEST.app
@@ -313,6 +326,7 @@ def seeded(fuzz_database_url: str, local_dir: Path) -> Iterator[Seeded]:
         _Targets.by_operation = {}
         _Targets.owner_token = None
         services.close()
+        model_server.stop()
 
 
 # Not ``positive_data_acceptance``: schema-valid is not always acceptable (a cursor the
