@@ -156,8 +156,8 @@ CREATE TABLE recurring_series (
     status              text NOT NULL CHECK (status IN ('active', 'ended')),
     explanation         text NOT NULL,
     internal_transfer   boolean NOT NULL DEFAULT false,
-    transaction_ids     uuid[] NOT NULL,
-    account_ids         uuid[] NOT NULL,
+    transaction_ids     jsonb NOT NULL,  -- JSON arrays of uuid strings: the Data API binds no arrays
+    account_ids         jsonb NOT NULL,
     detected_on         date NOT NULL,
     updated_at          timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (family_id, id),
