@@ -30,7 +30,8 @@ from service.domain.models import (
     Visibility,
 )
 from service.domain.queries import NO_CONTROL as _NO_CONTROL
-from service.domain.queries import Cursor, TransactionQuery, bounded_text
+from service.domain.queries import Cursor, TransactionQuery, bounded_text, checked_category
+from service.insights.taxonomy import CATEGORY_IDS
 
 __all__ = ["TransactionQuery"]
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
@@ -56,6 +57,8 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=_NO_CONTROL)]
 Provider = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
 RoleName = Role
+CategoryId = Annotated[str, AfterValidator(checked_category),
+                       Field(json_schema_extra={"enum": list(CATEGORY_IDS)})]
 VisibilityName = Visibility
 
 
@@ -243,7 +246,12 @@ class TransactionOut(Out):
     description: str
     merchant: str | None
     amount: MoneyOut
-    category: str | None
+    category: str | None = Field(description="Taxonomy id (GET /v1/families/{fid}/categories);"
+                                 " null until categorised.")
+    category_source: str | None = Field(
+        default=None, description="Who chose it: member, rule, learned, merchant, keyword, "
+        "provider, transfer (between the family's own accounts) or default.")
+    category_confidence: float | None = None
     note: str | None
 
 
@@ -255,9 +263,10 @@ class TransactionPage(Out):
 
 
 class TransactionPatch(In):
-    """Set or clear (``null``) the category and/or the note."""
+    """Set the category (a taxonomy id; recorded as the member's choice, which automation
+    never overwrites) or clear it (``null``: back to automatic), and/or the note."""
 
-    category: ShortText | None = None
+    category: CategoryId | None = None
     note: Note | None = None
 
 

@@ -166,8 +166,10 @@ class Transaction:
     description: str
     merchant: str | None
     amount: Money
-    category: str | None
+    category: str | None  # taxonomy id (service.insights.taxonomy); None until categorised
     note: str | None
+    category_source: str | None = None  # member, rule, learned, merchant, keyword, ...
+    category_confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,18 @@ from decimal import Decimal
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from service.domain.cursor import decode_transaction_cursor
 from service.domain.money import to_minor
+from service.insights.taxonomy import CATEGORY_IDS, is_category
 
 #: Text without control characters (PostgreSQL cannot store NUL).
 NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
@@ -29,6 +37,14 @@ def bounded_text(max_length: int, min_length: int = 1) -> StringConstraints:
     """Stripped text of bounded length without control characters."""
     return StringConstraints(strip_whitespace=True, min_length=min_length,
                              max_length=max_length, pattern=NO_CONTROL)
+
+
+def checked_category(value: str) -> str:
+    """A taxonomy category id, or a clear error naming where the ids are listed."""
+    if not is_category(value):
+        raise ValueError(f"Unknown category {value!r}: use a taxonomy id from "
+                         "GET /v1/families/{fid}/categories (e.g. 'groceries').")
+    return value
 
 
 Cursor = Annotated[str, StringConstraints(min_length=1, max_length=200,
@@ -44,7 +60,8 @@ class TransactionQuery(BaseModel):
     account_id: UUID | None = None
     date_from: date | None = None
     date_to: date | None = None
-    category: Annotated[str, bounded_text(50)] | None = None
+    category: Annotated[str, bounded_text(50), AfterValidator(checked_category),
+                        Field(json_schema_extra={"enum": list(CATEGORY_IDS)})] | None = None
     text: Annotated[str, bounded_text(100)] | None = Field(
         default=None, description="Case-insensitive substring of description, merchant or "
         "note (no wildcards).")

@@ -118,7 +118,8 @@ def delete_family_data(
     deletes = ",\n".join(
         f"""del_{table} AS (DELETE FROM {table} WHERE family_id = :family_id AND {owner}
                             RETURNING 1)"""  # noqa: S608
-        for table in ("transactions", "balances", "accounts", "connections", "invitations",
+        for table in ("recurring_decisions", "recurring_series", "category_rules",
+                      "transactions", "balances", "accounts", "connections", "invitations",
                       "conversations", "chat_quota", "memberships")
     )
     row = ex.fetch_one(

@@ -24,8 +24,11 @@ from service.repositories.scope import (
     scope_of,
 )
 
+# ``category`` is the taxonomy id (0006); the raw column ``t.category`` holds what ingestion
+# stored (the provider's category), an input of categorisation, and is not shown.
 _COLUMNS = """t.id, t.account_id, t.status, t.booked_on, t.booked_at, t.description,
-              t.merchant, t.amount_minor, t.currency, t.category, t.note"""
+              t.merchant, t.amount_minor, t.currency, t.category_id, t.category_source,
+              t.category_confidence, t.note"""
 
 LIKE_ESCAPE = "!"
 # A dict lookup: calling the enum per row costs more than the rest of the row's mapping.
@@ -60,7 +63,10 @@ def _transaction(row: Row) -> Transaction:
         booked_on=row["booked_on"], booked_at=row["booked_at"],
         description=row["description"], merchant=row["merchant"],
         amount=Money(int(row["amount_minor"]), row["currency"]),
-        category=row["category"], note=row["note"],
+        category=row["category_id"], note=row["note"],
+        category_source=row["category_source"],
+        category_confidence=None if row["category_confidence"] is None
+        else float(row["category_confidence"]),
     )
 
 
@@ -86,7 +92,7 @@ def list_transactions(
         where.append("t.booked_on <= :date_to")
         params["date_to"] = query.date_to
     if query.category is not None:
-        where.append("t.category = :category")
+        where.append("t.category_id = :category")
         params["category"] = query.category
     if query.text:
         where.append(
@@ -161,14 +167,25 @@ def annotate_transaction(
     category: str | None, set_category: bool, note: str | None, set_note: bool,
     entries: Sequence[SealedEntry],
 ) -> Transaction | None:
-    """Set category and/or note of a visible transaction and audit it (one statement)."""
+    """Set category (a taxonomy id, recorded as the member's) and/or note of a visible
+    transaction and audit it (one statement)."""
     audit, audit_params = append_ctes(entries)
     row = ex.fetch_one(
         f"""WITH {SCOPE}, {VISIBLE_ACCOUNTS},
             change AS (
                 UPDATE transactions t SET
-                    category = CASE WHEN CAST(:set_category AS boolean)
-                                    THEN CAST(:category AS text) ELSE t.category END,
+                    -- A member's choice (or clearing it, back to automatic on the next
+                    -- refresh); the raw provider category in t.category is kept.
+                    category_id = CASE WHEN CAST(:set_category AS boolean)
+                                       THEN CAST(:category AS text) ELSE t.category_id END,
+                    category_source = CASE WHEN NOT CAST(:set_category AS boolean)
+                                           THEN t.category_source
+                                           WHEN CAST(:category AS text) IS NULL THEN NULL
+                                           ELSE 'member' END,
+                    category_confidence = CASE WHEN NOT CAST(:set_category AS boolean)
+                                               THEN t.category_confidence
+                                               WHEN CAST(:category AS text) IS NULL THEN NULL
+                                               ELSE 1 END,
                     note = CASE WHEN CAST(:set_note AS boolean)
                                 THEN CAST(:note AS text) ELSE t.note END,
                     updated_at = now()

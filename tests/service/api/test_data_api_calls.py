@@ -128,7 +128,7 @@ READS: dict[str, Call] = {
 
 WRITES: dict[str, Call] = {
     "annotate": lambda c, w, h: c.patch(f"/v1/transactions/{w.transactions['joint'][0]}",
-                                        json={"category": "food", "note": "n"},
+                                        json={"category": "groceries", "note": "n"},
                                         headers=h("adult@example.com")),
     "rename account": lambda c, w, h: c.patch(f"/v1/accounts/{w.accounts['savings']}",
                                               json={"nickname": "Rainy day"},
