@@ -202,3 +202,34 @@ def _system_texts(rig: ChatRig) -> list[str]:
         else:
             texts.extend(m["content"] for m in body["messages"] if m["role"] == "system")
     return texts
+
+
+def test_insight_tools_answer_with_the_services_figures(
+    rig: ChatRig, auth_header: AuthHeader
+) -> None:
+    cid = start(rig, auth_header)
+    rig.play(ScriptedModel([
+        Turn(calls=(
+            CallTool("spending_by_category",
+                     {"period": "month", "start": "2024-12-01", "end": "2025-01-31"}),
+            CallTool("recurring_payments"),
+            CallTool("runway", {"income_stops": True, "buffer": "100.00",
+                                "expenses": [{"on": "2025-02-10", "amount": "250.00"}]}),
+            CallTool("runway", {"cancel": ["series-9"]}),
+        )),
+        Turn(text="Figures:", echo_tool_results=True),
+    ]))
+
+    response = ask(rig, auth_header, cid, "Spending, subscriptions and runway?")
+
+    assert response.status_code == 200, response.json
+    answer = response.json["text"]
+    results = [json.loads(line) for line in answer.splitlines()[1:]]
+    spending, recurring, projection, unknown = results
+    assert spending["period"] == "month" and spending["periods"]
+    assert "series" in recurring
+    assert projection["scenario"]["income_stops"] is True and "runway_days" in projection
+    assert unknown["error"] == "unknown_handle"
+    assert response.json["tools"] == ["spending_by_category", "recurring_payments", "runway",
+                                      "runway"]
+    assert_no_leak(rig, cid, answer)
