@@ -35,7 +35,6 @@ from service.bootstrap import AwsClients, Services  # noqa: E402
 from service.chat import ModelRequest, ModelTurn, StopReason, ToolCall  # noqa: E402
 from service.db.migrations import upgrade  # noqa: E402
 from service.db.postgres import PostgresDatabase  # noqa: E402
-from service.http.context import SERVICES_KEY  # noqa: E402
 from service.settings import Settings  # noqa: E402
 from tests.fixtures.data_api_calls import DataApiCalls  # noqa: E402
 
@@ -87,8 +86,9 @@ def main() -> None:
 
 
 def run(url: str, name: str, local_dir: Path) -> None:
-    from devtools.local_data_api import LocalDataApi  # noqa: PLC0415
     import boto3  # noqa: PLC0415
+
+    from devtools.local_data_api import LocalDataApi  # noqa: PLC0415
 
     db = PostgresDatabase(url)
     upgrade(db)
