@@ -36,12 +36,22 @@ _ORIGIN_VERIFY = (
     "deploy the Api stack; new Lambda containers load it on cold start."
 )
 
+_CHAT_API_KEY = (
+    "The API key of an OpenAI-compatible chat endpoint is issued by that provider: a new "
+    "value can only come from the provider's console, so rotation is the runbook (issue a "
+    "new key, put it here, revoke the old one at the provider). Unused while the AI "
+    "settings choose Bedrock, which the API reaches with its IAM role."
+)
+
 ACKNOWLEDGEMENTS: tuple[AppAcknowledgement, ...] = (
     *(AppAcknowledgement(rule_id=rule, path=path, reason=_PROVIDER_ISSUED, stages=_STAGES)
       for rule in _ROTATION_RULES
       for path in ("Data/Secrets/BankClient/Resource", "Data/Secrets/WebhookSigning/Resource")),
     *(AppAcknowledgement(rule_id=rule, path="Data/Secrets/OriginVerify/Resource",
                          reason=_ORIGIN_VERIFY, stages=_STAGES)
+      for rule in _ROTATION_RULES),
+    *(AppAcknowledgement(rule_id=rule, path="Data/Secrets/ChatApiKey/Resource",
+                         reason=_CHAT_API_KEY, stages=_STAGES)
       for rule in _ROTATION_RULES),
     *(AppAcknowledgement(rule_id=rule, path=f"{PIPELINE_STACK_ID}/SmokeUser/Resource",
                          reason=_SMOKE_USER, stages=(TOP_LEVEL_STAGE,))

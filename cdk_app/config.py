@@ -65,6 +65,18 @@ class EdgeConfig(_Frozen):
     price_class: Literal["PRICE_CLASS_100", "PRICE_CLASS_200", "PRICE_CLASS_ALL"]
 
 
+class ChatConfig(_Frozen):
+    """The assistant's Bedrock model: an inference profile and the models behind it."""
+
+    inference_profile: str = "eu.anthropic.claude-3-7-sonnet-20250219-v1:0"
+    """System-defined cross-Region profile id (the AI settings' ``model``)."""
+    foundation_model: str = "anthropic.claude-3-7-sonnet-20250219-v1:0"
+    destination_regions: tuple[str, ...] = ("eu-central-1", "eu-north-1", "eu-west-1",
+                                            "eu-west-3")
+    """Regions the profile routes to (the foundation-model ARNs granted)."""
+    max_output_tokens: int = Field(default=1024, ge=64, le=8192)
+
+
 class OptOutConfig(_Frozen):
     setting: str
     reason: str
@@ -86,6 +98,7 @@ class StageConfig(_Frozen):
     http_api: HttpApiConfig
     user_pool: UserPoolConfig
     edge: EdgeConfig
+    chat: ChatConfig = ChatConfig()
     opt_outs: tuple[OptOutConfig, ...] = ()
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from constructs_lib.edge import EDGE_REGION, EdgeDistribution, EdgeProtection
     from constructs_lib.encryption_keys import DataClass, DirectKeyUse, EncryptionKeys
     from constructs_lib.function import ServiceFunction
+    from constructs_lib.guardrail import BedrockGuardrail, DeniedTopic
     from constructs_lib.http_api import PlatformHttpApi
     from constructs_lib.key_store import CryptoShreddingKeyStore
     from constructs_lib.lambda_asset import LambdaAsset, build_lambda_asset
@@ -39,6 +40,8 @@ _EXPORTS = {
     "OPT_OUT_METADATA_KEY": "constructs_lib.opt_outs",
     "AlarmNotifications": "constructs_lib.alarms",
     "BackupProtection": "constructs_lib.backup",
+    "BedrockGuardrail": "constructs_lib.guardrail",
+    "DeniedTopic": "constructs_lib.guardrail",
     "CryptoShreddingKeyStore": "constructs_lib.key_store",
     "AppSecret": "constructs_lib.secrets",
     "AppSecrets": "constructs_lib.secrets",
@@ -71,10 +74,12 @@ __all__ = [
     "AppSecret",
     "AppSecrets",
     "BackupProtection",
+    "BedrockGuardrail",
     "CryptoShreddingKeyStore",
     "DataClass",
     "DatabaseRoleSecret",
     "DeliveryPipeline",
+    "DeniedTopic",
     "DeploymentHookFunction",
     "DirectKeyUse",
     "DriftDetection",

@@ -37,7 +37,10 @@ __all__ = ["AppSecret", "AppSecrets"]
 MIN_ORIGIN_VERIFY_LENGTH = 32
 OPT_OUT_SETTINGS = ("AppSecrets.removal_policy", "AppSecrets.replica_key")
 DEFAULT_AI_SETTINGS: Mapping[str, str | int | float | bool] = MappingProxyType(
-    {"provider": "bedrock", "model": "anthropic.claude-sonnet", "max_output_tokens": 1024}
+    # The EU cross-Region inference profile of Claude 3.7 Sonnet (requests stay in EU
+    # Regions); grant bedrock:InvokeModel on exactly this profile and its models.
+    {"provider": "bedrock", "model": "eu.anthropic.claude-3-7-sonnet-20250219-v1:0",
+     "max_output_tokens": 1024}
 )
 # A whole name segment (``_``/``-``/``.`` separated), so "max_output_tokens" is fine.
 _SECRET_LOOKING_KEY = re.compile(
@@ -54,6 +57,8 @@ class AppSecret(StrEnum):
     WEBHOOK_SIGNING = "webhook_signing"
     ORIGIN_VERIFY = "origin_verify"
     AI_SETTINGS = "ai_settings"
+    CHAT_API_KEY = "chat_api_key"
+    """API key of an OpenAI-compatible chat endpoint (when the AI settings choose one)."""
 
 
 class AppSecrets(Construct):
@@ -161,6 +166,13 @@ class AppSecrets(Construct):
                     exclude_punctuation=True, include_space=False,
                     password_length=origin_verify_length),
             ),
+            AppSecret.CHAT_API_KEY: generated(
+                "ChatApiKey", "chat-api-key",
+                "API key of the OpenAI-compatible chat endpoint; replace with the key the "
+                "provider issued (unused while the AI settings choose Bedrock)",
+                secretsmanager.SecretStringGenerator(
+                    exclude_punctuation=True, include_space=False, password_length=48),
+            ),
         }
         if replicas:
             cfn = self._secrets[AppSecret.ORIGIN_VERIFY].node.default_child
@@ -231,6 +243,11 @@ class AppSecrets(Construct):
     def origin_verify_secret(self) -> secretsmanager.ISecret:
         """Value of the ``X-Origin-Verify`` header CloudFront adds (plain string)."""
         return self._secrets[AppSecret.ORIGIN_VERIFY]
+
+    @property
+    def chat_api_key_secret(self) -> secretsmanager.ISecret:
+        """API key of an OpenAI-compatible chat endpoint (plain string)."""
+        return self._secrets[AppSecret.CHAT_API_KEY]
 
     @property
     def ai_settings_parameter(self) -> ssm.IStringParameter:

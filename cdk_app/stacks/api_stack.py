@@ -13,6 +13,7 @@ from constructs import Construct
 
 from cdk_app.config import FunctionConfig, StageConfig
 from cdk_app.service_asset import service_code
+from cdk_app.stacks.chat_access import ChatAccess
 from cdk_app.stacks.data_stack import TOKENS_KEY_USER_TAG, DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
 from constructs_lib import (
@@ -155,6 +156,8 @@ class ApiStack(cdk.Stack):
             contract.WEBHOOK_SIGNING_SECRET_ARN: secrets.webhook_signing_secret.secret_arn,
             contract.AI_SETTINGS_PARAMETER_NAME: secrets.ai_settings_parameter.parameter_name,
         }
+        self.chat = ChatAccess(self, "Chat", config=config, secrets=secrets)
+        environment.update(self.chat.environment)
         self.migrations = self._migration_hook(data, config, opt_outs)
         function = ServiceFunction(
             self, "ApiFunction",
@@ -183,6 +186,7 @@ class ApiStack(cdk.Stack):
         data.family_keys.grant_key_access(function.role)
         for which in _API_SECRETS:
             data.secrets.grant_read(which, function.role)
+        self.chat.grant(function.role)
         return function
 
     def _migration_hook(self, data: DataStack, config: StageConfig,

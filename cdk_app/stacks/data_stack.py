@@ -106,5 +106,7 @@ class DataStack(cdk.Stack):
             self, "Secrets",
             key=self.keys.secrets,
             name_prefix=config.resource_prefix,
+            ai_settings={"provider": "bedrock", "model": config.chat.inference_profile,
+                         "max_output_tokens": config.chat.max_output_tokens},
             opt_outs=opt_outs,
         )

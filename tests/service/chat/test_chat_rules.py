@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 from flask.testing import FlaskClient
 
-from devtools.llm_doubles import scripts
+from devtools.llm_doubles import KeywordModel, scripts
 from devtools.llm_doubles.script import ScriptedModel, Turn
 from service.repositories import conversations as repo
 from service.settings import Settings
@@ -153,3 +153,17 @@ def test_family_deletion_removes_its_conversations(
     assert rig.client.delete(f"/v1/families/{rig.world.family}",
                              headers=headers).status_code == 204
     assert rig.db.fetch_all("SELECT 1 FROM conversations") == []
+
+
+def test_the_laptop_keyword_model_answers_spending_by_category_from_the_tool(
+    openai_rig: ChatRig, auth_header: AuthHeader
+) -> None:
+    rig = openai_rig
+    cid = start(rig, auth_header)
+    rig.play(KeywordModel())
+
+    response = ask(rig, auth_header, cid, "What is our spending by category?")
+
+    assert response.status_code == 200, response.json
+    assert response.json["tools"] == ["spending_by_category"]
+    assert '"periods"' in response.json["text"]
