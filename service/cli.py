@@ -1,4 +1,4 @@
-"""Flask CLI commands of operations: ``db upgrade`` and ``audit verify``.
+"""Flask CLI commands of operations: ``db upgrade``, ``audit verify``, ``chat purge``.
 
 Laptop commands (``run-dev``, ``dev-token``) live in :mod:`devtools.cli`
 (``python -m devtools ...``): they never ship in the Lambda asset.
@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 
 db_cli = AppGroup("db", help="Database maintenance.")
 audit_cli = AppGroup("audit", help="Audit trail tools.")
+chat_cli = AppGroup("chat", help="Money assistant maintenance.")
 
 
 @db_cli.command("upgrade")
@@ -88,7 +89,18 @@ def audit_anchor() -> None:
                f"{location}")
 
 
+@chat_cli.command("purge")
+def chat_purge() -> None:
+    """Delete conversations past their retention (idempotent)."""
+    from service.http.context import current_services
+    from service.use_cases.chat import purge_expired_conversations
+
+    deleted = purge_expired_conversations(current_services().database)
+    click.echo(f"purged {deleted} expired conversation(s)")
+
+
 def register_cli(app: Flask) -> None:
     """Attach the commands to ``app`` (``flask --app service <command>``)."""
     app.cli.add_command(db_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(chat_cli)

@@ -125,7 +125,7 @@ def read_conversation(
         raise NotFoundError(CONVERSATION_NOT_FOUND)
     record_read(family_id=stored.scope.family_id, user_id=stored.scope.user_id,
                 action="conversation.read", target=("conversation", conversation_id))
-    _, messages = _open(keyring, stored)
+    _, _, messages = _open(keyring, stored)
     return Transcript(stored.conversation, tuple(_visible(messages)))
 
 
@@ -167,7 +167,7 @@ def post_message(
         raise QuotaExceededError(
             f"You have sent the {policy.daily_messages} assistant messages allowed per day; "
             "try again tomorrow (UTC).")
-    handles, history = _open(keyring, stored)
+    data_key, handles, history = _open(keyring, stored)
     context = ToolContext(principal=principal, family_id=stored.conversation.family_id,
                           conversation_id=conversation_id, handles=handles)
     try:
@@ -175,10 +175,10 @@ def post_message(
             context=context, text=text,
             history=recent_history(history, exchanges=policy.history_exchanges))
     except AssistantError as error:
-        _store(db, signer, keyring, principal, conversation_id, [UserMessage(text)],
+        _store(db, signer, data_key, principal, conversation_id, [UserMessage(text)],
                handles, error.tool_runs, policy)
         raise
-    _store(db, signer, keyring, principal, conversation_id, reply.messages, handles,
+    _store(db, signer, data_key, principal, conversation_id, reply.messages, handles,
            reply.tool_runs, policy)
     return ChatAnswer(
         conversation_id=conversation_id, text=reply.text,
@@ -202,8 +202,9 @@ def purge_expired_conversations(db: Database, *, batch: int = PURGE_BATCH) -> in
             return total
 
 
-def _open(keyring: FamilyKeyring, stored: repo.StoredConversation) -> tuple[HandleTable,
-                                                                           list[Message]]:
+def _open(
+    keyring: FamilyKeyring, stored: repo.StoredConversation
+) -> tuple[bytes, HandleTable, list[Message]]:
     family_id = stored.conversation.family_id
     conversation_id = stored.conversation.id
     data_key = keyring.opening_key(family_id)
@@ -212,11 +213,11 @@ def _open(keyring: FamilyKeyring, stored: repo.StoredConversation) -> tuple[Hand
     messages = [load_message(open_sealed(data_key, m.body,
                                          message_aad(family_id, conversation_id, m.seq)))
                 for m in stored.messages]
-    return handles, messages
+    return data_key, handles, messages
 
 
 def _store(  # noqa: PLR0917 - one write of a chat turn
-    db: Database, signer: AuditSigner, keyring: FamilyKeyring, principal: Principal,
+    db: Database, signer: AuditSigner, data_key: bytes, principal: Principal,
     conversation_id: UUID, messages: Sequence[Message], handles: HandleTable,
     tool_runs: Sequence[ToolRun], policy: ChatPolicy,
 ) -> None:
@@ -226,7 +227,9 @@ def _store(  # noqa: PLR0917 - one write of a chat turn
             raise NotFoundError(CONVERSATION_NOT_FOUND)
         scope, head, count = locked
         family_id = scope.family_id
-        data_key = keyring.sealing_key(family_id)
+        # The key opened for this turn: never sealing_key() here, which would create a
+        # new key if a family deletion destroyed the old one meanwhile (the deletion then
+        # removes these rows; under a destroyed key they are unreadable anyway).
         sealed = [
             (message_kind(message),
              seal(data_key, dump_message(message),

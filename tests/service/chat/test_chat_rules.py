@@ -167,3 +167,19 @@ def test_the_laptop_keyword_model_answers_spending_by_category_from_the_tool(
     assert response.status_code == 200, response.json
     assert response.json["tools"] == ["spending_by_category"]
     assert '"periods"' in response.json["text"]
+
+
+def test_the_purge_command_reports_what_it_deleted(
+    openai_rig: ChatRig, auth_header: AuthHeader
+) -> None:
+    rig = openai_rig
+    cid = start(rig, auth_header)
+    rig.db.execute("UPDATE conversations SET expires_at = now() WHERE id = :c",
+                   {"c": UUID(cid)})
+    runner = rig.app.test_cli_runner()
+
+    first = runner.invoke(args=["chat", "purge"])
+    again = runner.invoke(args=["chat", "purge"])
+
+    assert first.exit_code == 0 and "purged 1 expired" in first.output
+    assert "purged 0 expired" in again.output
