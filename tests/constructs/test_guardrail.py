@@ -26,7 +26,7 @@ def _stack(app: cdk.App) -> tuple[cdk.Stack, BedrockGuardrail, iam.Role]:
 def test_filters_pii_uk_bank_numbers_and_denied_topics_under_a_customer_key(
     app: cdk.App,
 ) -> None:
-    stack, guardrail, _ = _stack(app)
+    stack, _, _ = _stack(app)
     template = Template.from_stack(stack)
     (props,) = [r["Properties"] for r in
                 template.find_resources("AWS::Bedrock::Guardrail").values()]
