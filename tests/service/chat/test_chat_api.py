@@ -10,7 +10,6 @@ log, the answer or the stored conversation).
 from __future__ import annotations
 
 import json
-from typing import Any
 from uuid import UUID
 
 from devtools.llm_doubles import scripts
@@ -19,31 +18,20 @@ from service.bootstrap import Services
 from service.chat.transcript import load_message, message_aad
 from service.crypto import SealedValue, open_sealed
 from service.http.context import SERVICES_KEY
-from tests.service.chat.conftest import (
+from tests.service.chat.rig import (
     CANARY_FAMILY,
     CANARY_MEMBER,
     CANARY_OWN,
     SECRET_DETAILS,
     ChatRig,
+    ask,
     ids,
+    start,
 )
 from tests.service.conftest import AuthHeader
 
 FORBIDDEN = (CANARY_MEMBER, CANARY_FAMILY, "other account", "private account")
 TOOLS = ("list_accounts", "search_transactions")
-
-
-def start(rig: ChatRig, auth_header: AuthHeader, who: str = "owner") -> str:
-    response = rig.client.post(f"/v1/families/{rig.world.family}/conversations",
-                               headers=auth_header(f"{who}@example.com"))
-    assert response.status_code == 201, response.json
-    return str(response.json["id"])
-
-
-def ask(rig: ChatRig, auth_header: AuthHeader, cid: str, text: str,
-        who: str = "owner") -> Any:
-    return rig.client.post(f"/v1/conversations/{cid}/messages", json={"text": text},
-                           headers=auth_header(f"{who}@example.com"))
 
 
 def stored_plaintext(rig: ChatRig, cid: str) -> str:

@@ -14,8 +14,7 @@ from devtools.llm_doubles.script import ScriptedModel, Turn
 from service.repositories import conversations as repo
 from service.settings import Settings
 from service.use_cases import chat as chat_uc
-from tests.service.chat.conftest import ChatRig
-from tests.service.chat.test_chat_api import ask, start
+from tests.service.chat.rig import ChatRig, ask, start
 from tests.service.conftest import AuthHeader
 from tests.service.domain.helpers import principal
 

@@ -8,15 +8,17 @@ their role may not act; a denied request writes nothing (row counts, audit inclu
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from devtools.llm_doubles import KeywordModel, openai_double
 from service.http.context import SERVICES_KEY
+from service.settings import Settings
 from tests.service.conftest import AuthHeader
 from tests.service.domain.helpers import World, build_world, count_rows, snapshot
 
@@ -86,9 +88,15 @@ READS = [
          {**_all(404), "outsider": 200}),
     Case("audit", "GET", f"{FA}/audit", lambda w: f"/v1/families/{w.family}/audit",
          _family_a(200, 403, 403)),
+    Case("conversations", "GET", f"{FA}/conversations",
+         lambda w: f"/v1/families/{w.family}/conversations", _family_a(200, 200, 200)),
+    Case("adults-conversation", "GET", "/v1/conversations/<cid>",
+         lambda w: f"/v1/conversations/{w.extra['conversation']}", {**_all(404), "adult": 200}),
     Case("connections", "GET", f"{FA}/connections",
          lambda w: f"/v1/families/{w.family}/connections", _family_a(200, 200, 200)),
 ]
+
+_ADULT_ONLY_200 = {**_all(404), "adult": 200}
 
 WRITES = [
     Case("create-family", "POST", "/v1/families", lambda w: "/v1/families", _all(201),
@@ -151,7 +159,29 @@ WRITES = [
     Case("revoke", "DELETE", f"{FA}/connections/<cid>",
          lambda w: f"/v1/families/{w.family}/connections/{w.connection}",
          _family_a(204, 204, 403)),
+    # chat (issue 11): a conversation is the adult's alone, owners included get 404
+    Case("start-conversation", "POST", f"{FA}/conversations",
+         lambda w: f"/v1/families/{w.family}/conversations", _family_a(201, 201, 201)),
+    Case("ask-adults-conversation", "POST", "/v1/conversations/<cid>/messages",
+         lambda w: f"/v1/conversations/{w.extra['conversation']}/messages", _ADULT_ONLY_200,
+         body=lambda w: {"text": "What are my accounts?"}),
+    Case("delete-adults-conversation", "DELETE", "/v1/conversations/<cid>",
+         lambda w: f"/v1/conversations/{w.extra['conversation']}",
+         {**_all(404), "adult": 204}),
 ]
+
+
+@pytest.fixture(scope="module")
+def model_server() -> Iterator[str]:
+    """The laptop keyword model on the chat-completions wire (chat on for the matrix)."""
+    with openai_double(KeywordModel(), model_name="matrix") as server:
+        yield server.url + "/v1"
+
+
+@pytest.fixture
+def settings(settings: Settings, model_server: str) -> Settings:
+    return replace(settings, chat_provider="openai", chat_model="matrix",
+                   chat_base_url=model_server)
 
 
 @pytest.fixture
@@ -166,6 +196,10 @@ def world(app: Flask, client: FlaskClient, auth_header: AuthHeader) -> World:
                            json={"email": email, "role": "adult"}, headers=owner)
         assert resp.status_code == 201
         w.extra[name] = resp.get_json()["token"]
+    resp = client.post(f"/v1/families/{w.family}/conversations",
+                       headers=auth_header("adult@example.com"))
+    assert resp.status_code == 201
+    w.extra["conversation"] = resp.get_json()["id"]
     return w
 
 
