@@ -20,11 +20,12 @@ def register_blueprints(app: Flask) -> None:
     from service.api.audit import bp as audit
     from service.api.connections import bp as connections
     from service.api.families import bp as families
+    from service.api.insights import bp as insights
     from service.api.invitations import bp as invitations
     from service.api.me import bp as me
     from service.api.members import bp as members
     from service.api.transactions import bp as transactions
 
     for blueprint in (me, families, invitations, members, accounts, transactions, audit,
-                      connections):
+                      connections, insights):
         app.register_blueprint(blueprint)
