@@ -25,6 +25,7 @@ from service.repositories import accounts, balances, families, transactions, use
 from service.repositories.transactions import NewTransaction
 from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
+from service.use_cases import insights as insights_uc
 from service.use_cases import invitations as invitations_uc
 from service.use_cases import me as me_uc
 
@@ -126,13 +127,17 @@ def seed_demo(
                                             refresh_token=secrets.token_urlsafe(32)),
         consent_expires_at=datetime.now(UTC) + timedelta(days=90),
     )
-    _seed_accounts(db, family.id, connection.id, people, today or datetime.now(UTC).date())
+    seeded = _seed_accounts(db, family.id, connection.id, people,
+                            today or datetime.now(UTC).date())
+    # What a sync's post-processing does: categories, recurring series (runway reads them).
+    insights_uc.refresh_after_sync(db, family_id=family.id, account_ids=seeded,
+                                   as_of=today)
 
 
 def _seed_accounts(
     db: Database, family_id: UUID, connection_id: UUID, people: dict[str, Principal],
     today: date,
-) -> None:
+) -> list[UUID]:
     rng = random.Random(20250101)  # noqa: S311 - demo data, not security
     plan = (
         # label, holder, type, visibility, opening pence, salary pence, everyday share
@@ -143,6 +148,7 @@ def _seed_accounts(
         ("Chloe's Pocket Money", "child", AccountType.CURRENT, Visibility.FAMILY, 4_500, 0, 0.1),
     )
     start = today - timedelta(days=DAYS - 1)
+    seeded: list[UUID] = []
     with db.transaction() as tx:
         for label, holder, type_, visibility, opening, salary, share in plan:
             holder_id = users.ensure_user(tx, people[holder]).id
@@ -157,6 +163,8 @@ def _seed_accounts(
             transactions.insert_transactions(tx, family_id, account.id, items)
             balances.insert_balances(tx, family_id, account.id,
                                      _daily_balances(opening, items, start, today))
+            seeded.append(account.id)
+    return seeded
 
 
 def _history(
