@@ -148,7 +148,8 @@ def build_world(
 
 
 TABLES = ("users", "families", "memberships", "invitations", "family_keys", "connections",
-          "accounts", "balances", "transactions", "audit_log", "audit_heads")
+          "accounts", "balances", "transactions", "audit_log", "audit_heads",
+          "category_rules", "recurring_series", "recurring_decisions")
 
 
 def count_rows(db: Database) -> dict[str, int]:
