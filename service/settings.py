@@ -88,6 +88,9 @@ class Settings:
         webhook is refused.
     webhook_max_age_seconds
         How old a webhook's signed timestamp may be.
+    sandbox_bank_url
+        Local only (``SANDBOX_BANK_URL``): the local sandbox bank the TrueLayer adapter calls
+        instead of TrueLayer (``TrueLayerConfig.local_sandbox``); refused in Lambda.
     """
 
     runtime: Runtime = "local"
@@ -120,6 +123,7 @@ class Settings:
     audit_anchor_interval_minutes: int = 15
     truelayer_jku_allowlist: tuple[str, ...] = ()
     webhook_max_age_seconds: int = 300
+    sandbox_bank_url: str | None = None
 
     @property
     def is_lambda(self) -> bool:
@@ -171,6 +175,7 @@ class Settings:
             audit_dev_key=get("AUDIT_DEV_KEY"),
             audit_anchor_bucket=get(contract.AUDIT_ANCHOR_BUCKET),
             audit_anchor_interval_minutes=int(get(contract.AUDIT_ANCHOR_INTERVAL_MINUTES) or 15),
+            sandbox_bank_url=get("SANDBOX_BANK_URL"),
             truelayer_jku_allowlist=tuple(
                 url.strip() for url in (get(contract.TRUELAYER_JKU_ALLOWLIST) or "").split(",")
                 if url.strip()
@@ -210,6 +215,8 @@ class Settings:
             ]
             if missing:
                 raise SettingsError(f"Lambda runtime is missing settings: {', '.join(missing)}")
+            if self.sandbox_bank_url:
+                raise SettingsError("SANDBOX_BANK_URL is for local runs; Lambda calls TrueLayer.")
             insecure = [url for url in self.truelayer_jku_allowlist
                         if not url.startswith("https://")]
             if insecure:
