@@ -101,3 +101,14 @@ def test_lambda_refuses_a_non_https_jku() -> None:
     with pytest.raises(SettingsError, match="https"):
         Settings.from_env({**base, "TRUELAYER_JKU_ALLOWLIST":
                            "http://127.0.0.1:8001/.well-known/jwks"})
+
+
+def test_lambda_refuses_the_local_sandbox_bank() -> None:
+    base = {"SERVICE_RUNTIME": "lambda", "DEV_ISSUER": "false",
+            **{name: "x" for name in ("DB_CLUSTER_ARN", "DB_SECRET_ARN", "TOKEN_KMS_KEY_ARN",
+                                      "FAMILY_KEYS_TABLE_NAME", "COGNITO_USER_POOL_ID",
+                                      "COGNITO_CLIENT_ID", "COGNITO_REGION",
+                                      "AUDIT_KEY_SECRET_ARN", "AUDIT_ANCHOR_BUCKET")}}
+    with pytest.raises(SettingsError, match="SANDBOX_BANK_URL"):
+        Settings.from_env({**base, "SANDBOX_BANK_URL": "http://127.0.0.1:5001"})
+    assert Settings.from_env({"SANDBOX_BANK_URL": "http://127.0.0.1:5001"}).sandbox_bank_url
