@@ -85,8 +85,8 @@ def seed_demo(
     owner_email: str = "demo.owner@example.com",
     issuer: str | None = None, subject_for: Callable[[str], str] | None = None,
     today: date | None = None,
-) -> None:
-    """Create the demo family unless the owner already has it.
+) -> UUID:
+    """Create the demo family unless the owner already has it; return its id.
 
     Parameters
     ----------
@@ -109,8 +109,9 @@ def seed_demo(
         "adult": _principal(f"demo.adult@{domain}", issuer, subject_for),
         "child": _principal(f"demo.child@{domain}", issuer, subject_for),
     }
-    if _existing_demo_family(db, people["owner"]) is not None:
-        return
+    existing = _existing_demo_family(db, people["owner"])
+    if existing is not None:
+        return existing
     family = families_uc.create_family(db, signer, people["owner"], name=DEMO_FAMILY_NAME)
     for name, role in (("adult", Role.ADULT), ("child", Role.CHILD)):
         issued = invitations_uc.invite(db, signer, people["owner"], family.id,
@@ -127,6 +128,7 @@ def seed_demo(
         consent_expires_at=datetime.now(UTC) + timedelta(days=90),
     )
     _seed_accounts(db, family.id, connection.id, people, today or datetime.now(UTC).date())
+    return family.id
 
 
 def _seed_accounts(

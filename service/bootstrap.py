@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from service.crypto import DataKeyProvider, FamilyKeyring, FamilyKeyStore
     from service.db.port import Database
     from service.secrets import SecretLoader
+    from service.webhooks import JwksDocumentFetch, WebhookEvents, WebhookVerifier
 
 T = TypeVar("T")
 MASTER_KEY_FILE = "master.key"
@@ -70,6 +71,13 @@ class Services:
         Ready-made dependencies (tests, benches); built from settings when omitted.
     jwks_fetch
         Fetches the Cognito JWKS; defaults to HTTPS from the user pool.
+    webhook_events
+        What verified webhook events do (:class:`~service.webhooks.WebhookEvents`): the
+        composition root wires the bank-sync hooks here; by default every event is
+        acknowledged once and otherwise ignored.
+    webhook_jwks_fetch
+        Fetches a TrueLayer key set by URL (only allow-listed URLs reach it); HTTPS with
+        timeouts by default.
     clients
         boto3 clients for the adapters built here (:class:`AwsClients`).
     """
@@ -87,6 +95,8 @@ class Services:
         anchor_store: AnchorStore | None = None,
         jwks_fetch: JwksFetch | None = None,
         clients: AwsClients | None = None,
+        webhook_events: WebhookEvents | None = None,
+        webhook_jwks_fetch: JwksDocumentFetch | None = None,
     ) -> None:
         self.settings = settings
         self._built: dict[str, Any] = {
@@ -99,10 +109,12 @@ class Services:
                 ("secrets", secrets),
                 ("audit_keys", audit_keys),
                 ("anchor_store", anchor_store),
+                ("webhook_events", webhook_events),
             )
             if value is not None
         }
         self._jwks_fetch = jwks_fetch
+        self._webhook_jwks_fetch = webhook_jwks_fetch
         self.clients = clients or AwsClients()
         self._lock = threading.RLock()
 
@@ -167,6 +179,16 @@ class Services:
         return self._once("anchor_store", self._build_anchor_store)
 
     @property
+    def webhook_verifier(self) -> WebhookVerifier:
+        """Verifies TrueLayer webhooks against the allow-listed, cached key sets."""
+        return self._once("webhook_verifier", self._build_webhook_verifier)
+
+    @property
+    def webhook_events(self) -> WebhookEvents:
+        """Handlers of verified webhook events (injected; none wired by default)."""
+        return self._once("webhook_events", self._build_webhook_events)
+
+    @property
     def dev_issuer(self) -> DevIssuer | None:
         """The local dev issuer, or ``None`` when disabled (always in Lambda)."""
         return self._once("dev_issuer", self._build_dev_issuer)
@@ -176,6 +198,21 @@ class Services:
         database = self._built.get("database")
         if database is not None:
             database.close()
+
+    def _build_webhook_verifier(self) -> WebhookVerifier:
+        from datetime import timedelta
+
+        from service.webhooks import SigningKeyCache, WebhookVerifier
+
+        keys = SigningKeyCache(self.settings.truelayer_jku_allowlist,
+                               fetch=self._webhook_jwks_fetch)
+        return WebhookVerifier(keys,
+                               max_age=timedelta(seconds=self.settings.webhook_max_age_seconds))
+
+    def _build_webhook_events(self) -> WebhookEvents:
+        from service.webhooks import WebhookEvents
+
+        return WebhookEvents()
 
     def _build_database(self) -> Database:
         from service.db import connect

@@ -36,7 +36,7 @@ __all__ = [
     "SERVICE_RUNTIME",
     "TOKEN_ENCRYPTION_CONTEXT_KEYS",
     "TOKEN_KMS_KEY_ARN",
-    "WEBHOOK_SIGNING_SECRET_ARN",
+    "TRUELAYER_JKU_ALLOWLIST",
     "PublicRoute",
 ]
 
@@ -55,7 +55,6 @@ COGNITO_CLIENT_ID: Final = "COGNITO_CLIENT_ID"
 COGNITO_REGION: Final = "COGNITO_REGION"
 ORIGIN_VERIFY_SECRET_ARN: Final = "ORIGIN_VERIFY_SECRET_ARN"
 BANK_CLIENT_SECRET_ARN: Final = "BANK_CLIENT_SECRET_ARN"
-WEBHOOK_SIGNING_SECRET_ARN: Final = "WEBHOOK_SIGNING_SECRET_ARN"
 AI_SETTINGS_PARAMETER_NAME: Final = "AI_SETTINGS_PARAMETER_NAME"
 DB_ROLE_NAME: Final = "DB_ROLE_NAME"
 """The role whose password the rotation function changes (rotation function only)."""
@@ -66,6 +65,10 @@ AUDIT_ANCHOR_BUCKET: Final = "AUDIT_ANCHOR_BUCKET"
 AUDIT_ANCHOR_INTERVAL_MINUTES: Final = "AUDIT_ANCHOR_INTERVAL_MINUTES"
 LOG_LEVEL: Final = "LOG_LEVEL"
 POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+
+# -- webhooks (devx8) -------------------------------------------------------------------
+TRUELAYER_JKU_ALLOWLIST: Final = "TRUELAYER_JKU_ALLOWLIST"
+"""Comma-separated ``jku`` URLs whose key sets may verify TrueLayer webhooks (https in AWS)."""
 
 
 # -- code entry points and the database role --------------------------------------------
@@ -100,5 +103,6 @@ PUBLIC_ROUTES: Final[tuple[PublicRoute, ...]] = (
     PublicRoute("GET /docs", "Static API documentation page; holds no data."),
     PublicRoute("POST /v1/webhooks/truelayer",
                 "TrueLayer webhooks carry no user token; the service verifies the provider's "
-                "signature (Tl-Signature) before it reads the body.", planned=True),
+                "signature (Tl-Signature, allow-listed jku, fresh timestamp) before it acts "
+                "on the body."),
 )

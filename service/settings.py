@@ -82,6 +82,15 @@ class Settings:
         under ``local_dir``.
     audit_anchor_interval_minutes
         How often the schedule anchors the chain heads (``AUDIT_ANCHOR_INTERVAL_MINUTES``).
+    truelayer_jku_allowlist
+        The exact ``jku`` URLs whose key sets may verify TrueLayer webhooks
+        (``TRUELAYER_JKU_ALLOWLIST``, comma-separated); https only in Lambda. Empty: every
+        webhook is refused.
+    webhook_max_age_seconds
+        How old a webhook's signed timestamp may be.
+    sandbox_bank_url
+        Local only (``SANDBOX_BANK_URL``): the local sandbox bank the TrueLayer adapter calls
+        instead of TrueLayer (``TrueLayerConfig.local_sandbox``); refused in Lambda.
     """
 
     runtime: Runtime = "local"
@@ -101,7 +110,6 @@ class Settings:
     dev_issuer: bool = True
     origin_verify_secret_arn: str | None = None
     bank_client_secret_arn: str | None = None
-    webhook_signing_secret_arn: str | None = None
     ai_settings_parameter_name: str | None = None
     log_level: str = "INFO"
     service_name: str = "family-finance-api"
@@ -113,6 +121,9 @@ class Settings:
     audit_dev_key: str | None = field(default=None, repr=False)
     audit_anchor_bucket: str | None = None
     audit_anchor_interval_minutes: int = 15
+    truelayer_jku_allowlist: tuple[str, ...] = ()
+    webhook_max_age_seconds: int = 300
+    sandbox_bank_url: str | None = None
 
     @property
     def is_lambda(self) -> bool:
@@ -155,7 +166,6 @@ class Settings:
             dev_issuer=(get("DEV_ISSUER") or dev_issuer_default).lower() in {"1", "true", "yes"},
             origin_verify_secret_arn=get(contract.ORIGIN_VERIFY_SECRET_ARN),
             bank_client_secret_arn=get(contract.BANK_CLIENT_SECRET_ARN),
-            webhook_signing_secret_arn=get(contract.WEBHOOK_SIGNING_SECRET_ARN),
             ai_settings_parameter_name=get(contract.AI_SETTINGS_PARAMETER_NAME),
             log_level=(get(contract.LOG_LEVEL) or "INFO").upper(),
             service_name=get(contract.POWERTOOLS_SERVICE_NAME) or "family-finance-api",
@@ -165,6 +175,11 @@ class Settings:
             audit_dev_key=get("AUDIT_DEV_KEY"),
             audit_anchor_bucket=get(contract.AUDIT_ANCHOR_BUCKET),
             audit_anchor_interval_minutes=int(get(contract.AUDIT_ANCHOR_INTERVAL_MINUTES) or 15),
+            sandbox_bank_url=get("SANDBOX_BANK_URL"),
+            truelayer_jku_allowlist=tuple(
+                url.strip() for url in (get(contract.TRUELAYER_JKU_ALLOWLIST) or "").split(",")
+                if url.strip()
+            ),
         )
         settings.check()
         return settings
@@ -200,6 +215,15 @@ class Settings:
             ]
             if missing:
                 raise SettingsError(f"Lambda runtime is missing settings: {', '.join(missing)}")
+            if self.sandbox_bank_url:
+                raise SettingsError("SANDBOX_BANK_URL is for local runs; Lambda calls TrueLayer.")
+            insecure = [url for url in self.truelayer_jku_allowlist
+                        if not url.startswith("https://")]
+            if insecure:
+                raise SettingsError(
+                    f"{contract.TRUELAYER_JKU_ALLOWLIST} may list only https URLs in Lambda "
+                    f"(a local sandbox key set is never trusted there): {', '.join(insecure)}"
+                )
         if bool(self.db_cluster_arn) != bool(self.db_secret_arn):
             raise SettingsError("DB_CLUSTER_ARN and DB_SECRET_ARN must be set together.")
         if self.db_secret_arn and self.db_secret_arn == self.db_owner_secret_arn:

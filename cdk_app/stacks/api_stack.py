@@ -36,8 +36,7 @@ _DEPLOYMENTS = {
     "linear_10_percent_every_1_minute": "LINEAR_10_PERCENT_EVERY_1_MINUTE",
 }
 # The secrets the API reads at cold start; the others belong to later workers.
-_API_SECRETS = (AppSecret.ORIGIN_VERIFY, AppSecret.BANK_CLIENT, AppSecret.WEBHOOK_SIGNING,
-                AppSecret.AI_SETTINGS)
+_API_SECRETS = (AppSecret.ORIGIN_VERIFY, AppSecret.BANK_CLIENT, AppSecret.AI_SETTINGS)
 
 
 class ApiStack(cdk.Stack):
@@ -152,7 +151,6 @@ class ApiStack(cdk.Stack):
             contract.FAMILY_KEYS_TABLE_NAME: data.family_keys.table_name,
             contract.ORIGIN_VERIFY_SECRET_ARN: secrets.origin_verify_secret.secret_arn,
             contract.BANK_CLIENT_SECRET_ARN: secrets.bank_client_secret.secret_arn,
-            contract.WEBHOOK_SIGNING_SECRET_ARN: secrets.webhook_signing_secret.secret_arn,
             contract.AI_SETTINGS_PARAMETER_NAME: secrets.ai_settings_parameter.parameter_name,
         }
         self.migrations = self._migration_hook(data, config, opt_outs)

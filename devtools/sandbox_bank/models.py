@@ -17,6 +17,11 @@ Quirks, per connection (``connection.quirks``) or for every call (``bank.switche
 * ``slow_seconds`` — answers are delayed (to exercise the adapter's read timeout).
 * ``polls_before_ready`` — a transactions request stays pending for that many reads.
 * ``malformed_items`` — transaction pages carry an item that breaks the wire format.
+
+Webhooks (``bank.webhooks``, :mod:`devtools.sandbox_bank.webhooks`): with a URL configured, a
+transactions request completes as soon as it is created and the bank sends a signed
+``transactions_request_completed``; :meth:`SandboxBank.user_revokes` sends
+``data_connection_revoked``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from urllib.parse import urlencode
 from devtools.households import HouseholdAccount, HouseholdTransaction
 from devtools.sandbox_bank import exceptions as exc
 from devtools.sandbox_bank.households import HISTORY_DAYS, household_until
+from devtools.sandbox_bank.webhooks import WebhookSender, WebhookSigner
 
 CONSENT_DAYS = 90
 TOKEN_SECONDS = 3600
@@ -90,6 +96,7 @@ class TransactionsRequest:
     offset: int
     id_epoch: int
     reads: int = 0
+    ready: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,7 @@ class SandboxBank:
         self._tokens: dict[str, datetime] = {}
         self._connections: dict[str, SandboxConnection] = {}
         self._requests: dict[str, TransactionsRequest] = {}
+        self.webhooks = WebhookSender(WebhookSigner())
 
     # -- time --------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -279,6 +287,25 @@ class SandboxBank:
         """``DELETE /v3/data-connections/{id}``."""
         self.connection(connection_id).status = "revoked"
 
+    def user_revokes(self, connection_id: str) -> int | None:
+        """The user withdraws consent at the bank: revoked, and a webhook if switched on."""
+        self.revoke(connection_id)
+        return self.webhooks.send(self.webhooks.event(
+            "data_connection_revoked", connection_id=connection_id,
+            revoked_at=self.now().isoformat()))
+
+    def complete_request(self, request_id: str) -> int | None:
+        """Finish an asynchronous transactions request now and notify (webhooks on)."""
+        with self._lock:
+            req = self._requests.get(request_id)
+            if req is None:
+                raise exc.not_found("no such transactions request")
+            req.ready = True
+        return self.webhooks.send(self.webhooks.event(
+            "transactions_request_completed", connection_id=req.connection_id,
+            account_id=req.account_id, request_id=req.id,
+            completed_at=self.now().isoformat()))
+
     def _status(self, conn: SandboxConnection) -> str:
         if conn.status == "revoked":
             return "inactive"
@@ -407,7 +434,7 @@ class SandboxBank:
             if req is None or req.connection_id != conn.id or req.account_id != account_id:
                 raise exc.not_found("no such transactions request")
             req.reads += 1
-            if req.reads <= conn.quirks.polls_before_ready:
+            if not req.ready and req.reads <= conn.quirks.polls_before_ready:
                 return {"id": req.id, "status": "pending"}
         items = self._window_items(conn, req)
         size = conn.quirks.page_size

@@ -73,4 +73,6 @@ ROUTES: tuple[LazyRoute, ...] = (
     LazyRoute("PATCH", "/v1/me", "me.patch_me", "service.api.me"),
     LazyRoute("PATCH", "/v1/transactions/<tid>", "transactions.patch_transaction",
               "service.api.transactions"),
+    LazyRoute("POST", "/v1/webhooks/truelayer", "webhooks.truelayer_webhook",
+              "service.api.webhooks", public=True),
 )
