@@ -117,7 +117,7 @@ def test_extra_via_services(app: cdk.App) -> None:
     key = _keys_by_alias(Template.from_stack(stack))["alias/ffp/test/workflow_state"]
     services = _statements(key)["UseThroughServices"]["Condition"]["StringEquals"]["kms:ViaService"]
     assert services == [f"{s}.eu-west-2.amazonaws.com"
-                        for s in ("states", "sqs", "dynamodb", "lambda")]
+                        for s in ("states", "sqs", "dynamodb", "scheduler", "s3", "lambda")]
 
 
 def test_grant_encrypt_decrypt_is_per_key(app: cdk.App) -> None:
