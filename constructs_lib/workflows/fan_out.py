@@ -122,7 +122,6 @@ class ScheduledFanOut(Construct):
                   weakened=f"log_retention={retention.name}")
         self._name = state_machine_name
         self._key = key
-        self._manifest_prefix = manifest_bucket.prefix
         service_retry = lambda_service_retry or LambdaServiceRetry()
 
         write_manifest = tasks.LambdaInvoke(
@@ -246,11 +245,11 @@ class ScheduledFanOut(Construct):
             accept(policy, _INLINE_RULES, "CDK puts the grants of this machine (or of its "
                    "schedule) in a policy attached only to its own role and deployed with it.")
             ids = sorted(i for i in wildcard_finding_ids(stack.resolve(policy.policy_document))
-                         if ":execution:" in i or i.endswith(f"/{self._manifest_prefix}*]"))
+                         if ":execution:" in i)
             if ids:
                 accept(policy, ids, "Executions are named at run time (one per run, and the "
                        "map's child executions), so their ARNs end in a wildcard under exactly "
-                       "one state machine's name; manifests are read under their prefix only.")
+                       "one state machine's name.")
         accept(self._machine.role, ("AwsSolutions-IAM5[Resource::*]",),
                "Step Functions' log delivery and X-Ray trace upload support no resource-level "
                "permissions.")

@@ -14,7 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.acceptance import accept
+from constructs_lib.acceptance import accept, wildcard_finding_ids
 
 __all__ = ["ManifestBucket"]
 
@@ -131,6 +131,7 @@ class ManifestBucket(Construct):
         """Let ``grantee`` write manifests under the prefix (and encrypt them)."""
         grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
             actions=["s3:PutObject"], resources=[self.manifests_arn()]))
+        self._accept_prefix_grant(grantee)
         grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
             actions=["kms:GenerateDataKey"], resources=[self._key.key_arn],
             conditions=self._through_this_bucket()))
@@ -139,9 +140,22 @@ class ManifestBucket(Construct):
         """Let ``grantee`` read manifests under the prefix (and decrypt them)."""
         grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
             actions=["s3:GetObject"], resources=[self.manifests_arn()]))
+        self._accept_prefix_grant(grantee)
         grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
             actions=["kms:Decrypt"], resources=[self._key.key_arn],
             conditions=self._through_this_bucket()))
+
+    def _accept_prefix_grant(self, grantee: iam.IGrantable) -> None:
+        """Accept, by its exact id, the one wildcard of these grants: the manifest prefix."""
+        principal = grantee.grant_principal
+        policy = principal.node.try_find_child("DefaultPolicy") if isinstance(
+            principal, iam.Role) else None
+        if not isinstance(policy, iam.Policy):
+            return  # not a role of this app: its owner accepts what it is given
+        arn = cdk.Stack.of(policy).resolve(self.manifests_arn())
+        ids = wildcard_finding_ids({"Statement": [{"Effect": "Allow", "Resource": arn}]})
+        accept(policy, sorted(ids), "Manifests are named per run at run time; the grant is "
+               f"limited to the objects under {self._prefix!r} of this one bucket.")
 
     def _through_this_bucket(self) -> dict[str, dict[str, str]]:
         """Key use only by S3, for this bucket (with bucket keys the context is the bucket)."""
