@@ -241,3 +241,17 @@ def test_compliance_packs_do_flag_a_plain_key(app: cdk.App, nag_findings: Any) -
     # Guards the test above against a silently inactive checker.
     kms.Key(_stack(app), "Plain", enable_key_rotation=False)
     assert ("AwsSolutions-KMS5", "Keys/Plain/Resource") in nag_findings(app)
+
+
+def test_workflow_state_log_delivery_is_for_this_account_only(app: cdk.App) -> None:
+    stack = _stack(app)
+    EncryptionKeys(stack, "Keys", alias_prefix="ffp/test",
+                   classes=[DataClass.WORKFLOW_STATE, DataClass.SECRETS])
+    keys = _keys_by_alias(Template.from_stack(stack))
+    delivery = _statements(keys["alias/ffp/test/workflow_state"])[
+        "StepFunctionsLogDeliveryOfThisAccount"]
+    assert delivery["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert delivery["Action"] == "kms:Decrypt"
+    assert delivery["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}}
+    assert "StepFunctionsLogDeliveryOfThisAccount" not in _statements(
+        keys["alias/ffp/test/secrets"])
