@@ -174,3 +174,35 @@ def test_each_stage_talks_to_its_own_provider_environment(stage: str) -> None:
     config = load_stage_config(stage)
     assert config.bank_provider.environment == {"staging": "sandbox", "prod": "live"}[stage]
     assert Path(config.bank_provider.redirect_uri).name == "callback"
+
+
+@synth
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_worker_role_holds_exactly_what_the_worker_needs(
+    gate_run: GateRun, stage: str,
+) -> None:
+    functions = _resources(gate_run, stage, "AWS::Lambda::Function")
+    [worker] = [r for r in functions.values()
+                if r["Properties"]["Handler"] == contract.WORKER_HANDLER]
+    role = worker["Properties"]["Role"]["Fn::GetAtt"][0]
+    policies = [r for r in _resources(gate_run, stage, "AWS::IAM::Policy").values()
+                if {"Ref": role} in r["Properties"]["Roles"]]
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    actions = {a for s in statements for a in _list(s["Action"])}
+    assert actions == {
+        "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage",
+        "rds-data:BatchExecuteStatement", "rds-data:BeginTransaction",
+        "rds-data:CommitTransaction", "rds-data:ExecuteStatement",
+        "rds-data:RollbackTransaction",
+        "secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+        "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey",
+        "dynamodb:GetItem", "s3:PutObject", "states:StartExecution",
+    }
+    text = json.dumps(statements)
+    # The app role's secret and the bank client secret only: never the owner's or the others.
+    assert "MasterUserSecret" not in text and "WebhookSigning" not in text
+    assert "OriginVerify" not in text
+    secrets = [r for s in statements if "secretsmanager:GetSecretValue" in _list(s["Action"])
+               for r in _list(s["Resource"])]
+    assert sorted("AppRoleSecret" in json.dumps(r) for r in secrets) == [False, True]
+    assert sorted("BankClient" in json.dumps(r) for r in secrets) == [False, True]
