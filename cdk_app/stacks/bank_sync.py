@@ -77,7 +77,8 @@ class BankSyncWorkflows(Construct):
             self, "BankSync", spec=spec, worker=self.worker.alias,
             state_machine_name=self.sync_machine_name,
             key=keys.workflow_state, log_key=keys.logs,
-            log_retention=config.log_retention_days, opt_outs=opt_outs)
+            log_retention=config.log_retention_days, alarm_topic=alarm_topic,
+            opt_outs=opt_outs)
         self.daily = ScheduledFanOut(
             self, "DailySync", worker=self.worker.alias, target=self.bank_sync,
             manifest_bucket=self.manifests, state_machine_name=self.fan_out_machine_name,
@@ -87,7 +88,8 @@ class BankSyncWorkflows(Construct):
                 minute=str(config.sync.schedule_minute), hour=str(config.sync.schedule_hour),
                 time_zone=cdk.TimeZone.of(config.sync.time_zone)),
             schedule_description="Daily sync of every active bank connection",
-            log_retention=config.log_retention_days, opt_outs=opt_outs)
+            log_retention=config.log_retention_days, alarm_topic=alarm_topic,
+            opt_outs=opt_outs)
         # The worker starts runs too; by name, as the machine already refers to the worker.
         self._grant_start_by_name(self.worker.role)
 

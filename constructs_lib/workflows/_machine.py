@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -146,3 +149,28 @@ def grant_start(machine: sfn.StateMachine, key: kms.IKey, grantee: iam.IGrantabl
                 state_machine_arn(machine, name)}},
     ))
     return grant
+
+
+def alarm_on(scope: Construct, machine: sfn.StateMachine, topic: sns.ITopic | None, *,
+             failed: bool) -> tuple[cloudwatch.Alarm, ...]:
+    """Alarms (to ``topic``) on timed-out and aborted executions, and failed ones if asked."""
+    if topic is None:
+        return ()
+    period = cdk.Duration.minutes(5)
+    metrics = {"TimedOut": machine.metric_timed_out(period=period, statistic="Sum"),
+               "Aborted": machine.metric_aborted(period=period, statistic="Sum")}
+    if failed:
+        metrics["Failed"] = machine.metric_failed(period=period, statistic="Sum")
+    alarms = []
+    for what, metric in metrics.items():
+        alarm = cloudwatch.Alarm(
+            scope, f"Executions{what}Alarm",
+            alarm_description=f"An execution of {machine.node.path} {what.lower()}.",
+            metric=metric, threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+        alarms.append(alarm)
+    return tuple(alarms)

@@ -25,12 +25,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -41,6 +43,7 @@ from constructs_lib.opt_outs import OptOut, reject_unknown_opt_outs, weaken_if
 from constructs_lib.workflows._machine import (
     LambdaServiceRetry,
     add_lambda_service_retry,
+    alarm_on,
     check_invocable,
     encrypted_state_machine,
     grant_start,
@@ -86,6 +89,8 @@ class ScheduledFanOut(Construct):
         Items whose run could not even be created (0-100, default 5) before the map fails.
     log_retention:
         Default one year; shorter needs the opt-out ``ScheduledFanOut.log_retention``.
+    alarm_topic:
+        Where alarms on failed, timed-out or aborted fan-outs go.
     """
 
     def __init__(
@@ -106,6 +111,7 @@ class ScheduledFanOut(Construct):
         log_retention: logs.RetentionDays | int = logs.RetentionDays.ONE_YEAR,
         lambda_service_retry: LambdaServiceRetry | None = None,
         schedule_description: str | None = None,
+        alarm_topic: sns.ITopic | None = None,
         opt_outs: Sequence[OptOut] = (),
     ) -> None:
         super().__init__(scope, id_)
@@ -189,6 +195,7 @@ class ScheduledFanOut(Construct):
         self._schedule = self._create_schedule(schedule, schedule_description)
         # Every grant of this construct is in place now; accept exactly those.
         self._accept_design()
+        self._alarms = alarm_on(self, self._machine, alarm_topic, failed=True)
 
     # --- read-only resources -------------------------------------------------------------
 
@@ -206,6 +213,11 @@ class ScheduledFanOut(Construct):
     def log_group(self) -> logs.LogGroup:
         """The CMK-encrypted log group of its executions."""
         return self._log_group
+
+    @property
+    def alarms(self) -> tuple[cloudwatch.Alarm, ...]:
+        """Alarms on failed, timed-out and aborted fan-outs (none without ``alarm_topic``)."""
+        return self._alarms
 
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` start a fan-out now (e.g. an operator role)."""

@@ -35,10 +35,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -49,6 +51,7 @@ from constructs_lib.opt_outs import OptOut, reject_unknown_opt_outs, weaken_if
 from constructs_lib.workflows._machine import (
     LambdaServiceRetry,
     add_lambda_service_retry,
+    alarm_on,
     check_invocable,
     encrypted_state_machine,
     grant_start,
@@ -85,6 +88,9 @@ class StepWorkflow(Construct):
         ``StepWorkflow.log_retention``.
     lambda_service_retry:
         How the documented transient Lambda errors are retried on every task.
+    alarm_topic:
+        Where alarms on timed-out or aborted executions go (a failed run is an outcome the
+        run records, e.g. an expired consent, so it does not alarm).
     opt_outs:
         Explicit, recorded weakenings of these defaults.
     """
@@ -101,6 +107,7 @@ class StepWorkflow(Construct):
         log_key: kms.IKey,
         log_retention: logs.RetentionDays | int = logs.RetentionDays.ONE_YEAR,
         lambda_service_retry: LambdaServiceRetry | None = None,
+        alarm_topic: sns.ITopic | None = None,
         opt_outs: Sequence[OptOut] = (),
     ) -> None:
         super().__init__(scope, id_)
@@ -131,6 +138,7 @@ class StepWorkflow(Construct):
             self, name=state_machine_name, definition=first, key=key, log_key=log_key,
             log_retention=retention, timeout=self._execution_timeout())
         _accept_machine_design(self._machine)
+        self._alarms = alarm_on(self, self._machine, alarm_topic, failed=False)
 
     # --- read-only resources -------------------------------------------------------------
 
@@ -148,6 +156,11 @@ class StepWorkflow(Construct):
     def log_group(self) -> logs.LogGroup:
         """The CMK-encrypted log group of its executions."""
         return self._log_group
+
+    @property
+    def alarms(self) -> tuple[cloudwatch.Alarm, ...]:
+        """Alarms on timed-out and aborted executions (none without ``alarm_topic``)."""
+        return self._alarms
 
     @property
     def spec(self) -> WorkflowSpec:

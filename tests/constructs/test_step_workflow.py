@@ -250,3 +250,28 @@ def test_the_fan_out_concurrency_is_bounded(app: cdk.App) -> None:
                         state_machine_name="d", key=keys.workflow_state, log_key=keys.logs,
                         max_concurrency=10_001,
                         schedule=scheduler.ScheduleExpression.rate(cdk.Duration.days(1)))
+
+
+def test_alarms_go_to_the_topic_a_failed_run_alarms_only_for_the_fan_out(app: cdk.App) -> None:
+    from aws_cdk import aws_sns as sns
+    stack = _stack(app)
+    keys = EncryptionKeys(stack, "Keys", alias_prefix="test")
+    _, alias = _worker(stack)
+    topic = sns.Topic(stack, "Alerts", master_key=keys.alerts)
+    sync = StepWorkflow(stack, "S", spec=WorkflowSpec.from_mapping(
+        step_functions_spec(BANK_SYNC)), worker=alias, state_machine_name="s",
+        key=keys.workflow_state, log_key=keys.logs, alarm_topic=topic)
+    daily = ScheduledFanOut(
+        stack, "D", worker=alias, target=sync, alarm_topic=topic,
+        manifest_bucket=ManifestBucket(stack, "M", key=keys.workflow_state),
+        state_machine_name="d", key=keys.workflow_state, log_key=keys.logs, max_concurrency=5,
+        schedule=scheduler.ScheduleExpression.rate(cdk.Duration.days(1)))
+    alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
+    by_metric = sorted((a["Properties"]["MetricName"],
+                        "DStateMachine" in json.dumps(a["Properties"]["Dimensions"]))
+                       for a in alarms.values())
+    assert by_metric == sorted([("ExecutionsTimedOut", False), ("ExecutionsAborted", False),
+                                ("ExecutionsTimedOut", True), ("ExecutionsAborted", True),
+                                ("ExecutionsFailed", True)])
+    assert len(sync.alarms) == 2 and len(daily.alarms) == 3
+    assert all("AlarmActions" in a["Properties"] for a in alarms.values())
