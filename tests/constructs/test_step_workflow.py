@@ -10,6 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
 from constructs_lib import EncryptionKeys
@@ -253,7 +254,6 @@ def test_the_fan_out_concurrency_is_bounded(app: cdk.App) -> None:
 
 
 def test_alarms_go_to_the_topic_a_failed_run_alarms_only_for_the_fan_out(app: cdk.App) -> None:
-    from aws_cdk import aws_sns as sns
     stack = _stack(app)
     keys = EncryptionKeys(stack, "Keys", alias_prefix="test")
     _, alias = _worker(stack)
