@@ -17,6 +17,9 @@ __all__ = [
     "AUDIT_ANCHOR_INTERVAL_MINUTES",
     "AUDIT_KEY_SECRET_ARN",
     "BANK_CLIENT_SECRET_ARN",
+    "BANK_PROVIDER_ENVIRONMENT",
+    "BANK_REDIRECT_URI",
+    "BANK_SYNC_STATE_MACHINE_ARN",
     "COGNITO_CLIENT_ID",
     "COGNITO_REGION",
     "COGNITO_USER_POOL_ID",
@@ -34,9 +37,11 @@ __all__ = [
     "POWERTOOLS_SERVICE_NAME",
     "PUBLIC_ROUTES",
     "SERVICE_RUNTIME",
+    "SYNC_MANIFEST_BUCKET",
     "TOKEN_ENCRYPTION_CONTEXT_KEYS",
     "TOKEN_KMS_KEY_ARN",
     "TRUELAYER_JKU_ALLOWLIST",
+    "WORKER_HANDLER",
     "PublicRoute",
 ]
 
@@ -66,9 +71,17 @@ AUDIT_ANCHOR_INTERVAL_MINUTES: Final = "AUDIT_ANCHOR_INTERVAL_MINUTES"
 LOG_LEVEL: Final = "LOG_LEVEL"
 POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
 
-# -- webhooks (devx8) -------------------------------------------------------------------
+# -- bank sync workflows (issue 8: infrastructure) ------------------------------------------
+BANK_SYNC_STATE_MACHINE_ARN: Final = "BANK_SYNC_STATE_MACHINE_ARN"
+"""The bank-sync state machine (the API and the worker start runs on it)."""
+SYNC_MANIFEST_BUCKET: Final = "SYNC_MANIFEST_BUCKET"
+"""Bucket the worker's ``manifest`` action writes the daily fan-out's item list to."""
+BANK_PROVIDER_ENVIRONMENT: Final = "BANK_PROVIDER_ENVIRONMENT"
+"""``"sandbox"`` or ``"live"``: which TrueLayer environment the stage talks to."""
+BANK_REDIRECT_URI: Final = "BANK_REDIRECT_URI"
+"""The consent callback URL (``GET /v1/connections/callback`` on the stage's domain)."""
 TRUELAYER_JKU_ALLOWLIST: Final = "TRUELAYER_JKU_ALLOWLIST"
-"""Comma-separated ``jku`` URLs whose key sets may verify TrueLayer webhooks (https in AWS)."""
+"""Comma-separated ``jku`` URLs whose keys may sign TrueLayer webhooks."""
 
 
 # -- code entry points and the database role --------------------------------------------
@@ -77,6 +90,8 @@ MIGRATION_HOOK_HANDLER: Final = "service.db.migrate_hook.handler"
 """Applies pending migrations as the owner: CodeDeploy's ``BeforeAllowTraffic`` hook."""
 DB_ROLE_ROTATION_HANDLER: Final = "service.db.role_rotation.handler"
 """Secrets Manager rotation of the application role's password through the Data API."""
+WORKER_HANDLER: Final = "service.workflows.worker_handler.handler"
+"""The workflow worker: ``create``/``step``/``fail``/``manifest`` actions of the state machines."""
 DB_APP_ROLE: Final = "app_runtime"
 """The least-privilege PostgreSQL role the API runs as (created by the migrations)."""
 
@@ -105,4 +120,7 @@ PUBLIC_ROUTES: Final[tuple[PublicRoute, ...]] = (
                 "TrueLayer webhooks carry no user token; the service verifies the provider's "
                 "signature (Tl-Signature, allow-listed jku, fresh timestamp) before it acts "
                 "on the body."),
+    PublicRoute("GET /v1/connections/callback",
+                "Consent callback: the browser carries no bearer token; the single-use state "
+                "alone authorises it."),
 )

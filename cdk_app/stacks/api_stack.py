@@ -13,6 +13,7 @@ from constructs import Construct
 
 from cdk_app.config import FunctionConfig, StageConfig
 from cdk_app.service_asset import service_code
+from cdk_app.stacks.bank_sync import BankSyncWorkflows
 from cdk_app.stacks.data_stack import TOKENS_KEY_USER_TAG, DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
 from constructs_lib import (
@@ -63,6 +64,10 @@ class ApiStack(cdk.Stack):
         self.alerts = AlarmNotifications(self, "Alerts", key=data.keys.alerts,
                                          emails=[config.alarm_email])
         self.api_function = self._api_function(config.api_function, config, data, opt_outs)
+        self.bank_sync = BankSyncWorkflows(self, "BankSync", config=config, data=data,
+                                           alarm_topic=self.alerts.topic,
+                                           migrations=self.migrations.function, opt_outs=opt_outs)
+        self.bank_sync.grant_start_sync(self.api_function, config)
         self.http_api = PlatformHttpApi(
             self, "HttpApi",
             handler=self.api_function.alias,
