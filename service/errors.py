@@ -24,6 +24,8 @@ from service.domain.errors import (
     NotFoundError,
     PermissionDeniedError,
     ValidationFailedError,
+    InvalidRequestError,
+    UpstreamUnavailableError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -36,6 +38,8 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (PermissionDeniedError, 403),
     (ConflictError, 409),
     (ValidationFailedError, 422),
+    (InvalidRequestError, 400),
+    (UpstreamUnavailableError, 503),
 )
 
 

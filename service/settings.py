@@ -82,6 +82,19 @@ class Settings:
         under ``local_dir``.
     audit_anchor_interval_minutes
         How often the schedule anchors the chain heads (``AUDIT_ANCHOR_INTERVAL_MINUTES``).
+    bank_client_secret_arn
+        Secret holding the provider's client credentials (``{"client_id", "client_secret"}``).
+    bank_provider_environment
+        ``"sandbox"`` or ``"live"`` (TrueLayer's hosts); ``"local"`` (laptops and tests) talks
+        to the sandbox bank at ``bank_base_url`` with its fixed local credentials.
+    bank_redirect_uri
+        The consent callback URL; locally derived from the request's host when unset.
+    bank_base_url
+        The local sandbox bank (``BANK_BASE_URL``, 127.0.0.1 only; local mode).
+    bank_sync_state_machine_arn
+        Runs start as executions of this state machine; unset, they run in-process.
+    sync_manifest_bucket
+        Where the worker writes the daily fan-out's manifest.
     """
 
     runtime: Runtime = "local"
@@ -101,6 +114,11 @@ class Settings:
     dev_issuer: bool = True
     origin_verify_secret_arn: str | None = None
     bank_client_secret_arn: str | None = None
+    bank_provider_environment: str = "local"
+    bank_redirect_uri: str | None = None
+    bank_base_url: str | None = None
+    bank_sync_state_machine_arn: str | None = None
+    sync_manifest_bucket: str | None = None
     webhook_signing_secret_arn: str | None = None
     ai_settings_parameter_name: str | None = None
     log_level: str = "INFO"
@@ -155,6 +173,12 @@ class Settings:
             dev_issuer=(get("DEV_ISSUER") or dev_issuer_default).lower() in {"1", "true", "yes"},
             origin_verify_secret_arn=get(contract.ORIGIN_VERIFY_SECRET_ARN),
             bank_client_secret_arn=get(contract.BANK_CLIENT_SECRET_ARN),
+            bank_provider_environment=(get(contract.BANK_PROVIDER_ENVIRONMENT)
+                                       or ("sandbox" if is_lambda else "local")).lower(),
+            bank_redirect_uri=get(contract.BANK_REDIRECT_URI),
+            bank_base_url=get("BANK_BASE_URL"),
+            bank_sync_state_machine_arn=get(contract.BANK_SYNC_STATE_MACHINE_ARN),
+            sync_manifest_bucket=get(contract.SYNC_MANIFEST_BUCKET),
             webhook_signing_secret_arn=get(contract.WEBHOOK_SIGNING_SECRET_ARN),
             ai_settings_parameter_name=get(contract.AI_SETTINGS_PARAMETER_NAME),
             log_level=(get(contract.LOG_LEVEL) or "INFO").upper(),
@@ -200,6 +224,14 @@ class Settings:
             ]
             if missing:
                 raise SettingsError(f"Lambda runtime is missing settings: {', '.join(missing)}")
+        if self.bank_provider_environment not in ("local", "sandbox", "live"):
+            raise SettingsError("BANK_PROVIDER_ENVIRONMENT must be 'sandbox' or 'live'.")
+        if self.is_lambda and self.bank_provider_environment == "local":
+            raise SettingsError("Lambda talks to TrueLayer: BANK_PROVIDER_ENVIRONMENT must be "
+                                "'sandbox' or 'live'.")
+        if self.bank_provider_environment == "local" and self.bank_base_url and not (
+                self.bank_base_url.startswith("http://127.0.0.1")):
+            raise SettingsError("BANK_BASE_URL is the local sandbox bank on 127.0.0.1 only.")
         if bool(self.db_cluster_arn) != bool(self.db_secret_arn):
             raise SettingsError("DB_CLUSTER_ARN and DB_SECRET_ARN must be set together.")
         if self.db_secret_arn and self.db_secret_arn == self.db_owner_secret_arn:
