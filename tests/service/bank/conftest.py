@@ -125,3 +125,36 @@ def connect(api: FlaskClient, bank: Bank, headers: dict[str, str], fid: str,
     done = api.get("/v1/connections/callback", query_string=query, headers=VIEWER)
     assert done.status_code == 200, done.json
     return dict(done.json)
+
+
+@pytest.fixture
+def data_api_services(bank_settings: Settings, bank: Bank, local_rds_data_client: Any,
+                      local_data_api_server: Any, postgres_owner_url: str) -> Iterator[Services]:
+    """Services whose database is the Data API adapter (boto3 → the local Data API)."""
+    from tests.fixtures.postgres import database_name, make_data_api_database
+
+    name = database_name(postgres_owner_url)
+    database = make_data_api_database(local_rds_data_client, name)
+    services = Services(bank_settings, database=database,
+                        bank_providers=ProviderRegistry(bank.provider()),
+                        workflow_sleep=bank.sleeps.append)
+    try:
+        yield services
+    finally:
+        local_data_api_server.inject_error_rate(None)
+        services.close()
+        local_data_api_server.release_database(name)
+
+
+def app_client(services: Services) -> FlaskClient:
+    """A test client of an app over ``services``."""
+    app = create_app(services=services)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def bearer_for(services: Services) -> AuthHeader:
+    """Bearer headers from ``services``' dev issuer (plus the viewer address)."""
+    issuer = services.dev_issuer
+    assert issuer is not None
+    return lambda email: {"Authorization": f"Bearer {issuer.issue(email)}", **VIEWER}
