@@ -37,8 +37,6 @@ if TYPE_CHECKING:
     from service.secrets import SecretLoader
     from service.workflows.launcher import SyncLauncher
     from service.workflows.store import RunStore
-    from service.workflows.launcher import SyncLauncher
-    from service.workflows.store import RunStore
 
 T = TypeVar("T")
 MASTER_KEY_FILE = "master.key"

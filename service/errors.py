@@ -21,11 +21,11 @@ from werkzeug.http import HTTP_STATUS_CODES
 from service.domain.errors import (
     ConflictError,
     DomainError,
+    InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
-    ValidationFailedError,
-    InvalidRequestError,
     UpstreamUnavailableError,
+    ValidationFailedError,
 )
 
 PROBLEM_JSON = "application/problem+json"

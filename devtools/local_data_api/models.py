@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 import random
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence

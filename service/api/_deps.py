@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+from flask import request
+
 from service.audit import AuditSigner
 from service.crypto import FamilyKeyring
 from service.http.context import current_services
@@ -25,10 +29,6 @@ def viewer_ip() -> str | None:
     origin is reachable only through it); ``X-Forwarded-For`` is never read because any
     client can write it.
     """
-    import ipaddress
-
-    from flask import request
-
     raw = request.headers.get("CloudFront-Viewer-Address", "").strip()
     host = raw.rsplit(":", 1)[0] if ":" in raw else raw
     try:
@@ -39,11 +39,10 @@ def viewer_ip() -> str | None:
 
 def bank_context() -> BankContext:
     """The connection use cases' dependencies for this request."""
-    from flask import request
-
     services = current_services()
     redirect = services.settings.bank_redirect_uri or (
         request.host_url.rstrip("/") + "/v1/connections/callback")
     return BankContext(signer=services.audit_signer, keyring=services.keyring,
-                       providers=services.bank_providers, launcher=services.sync_launcher,
+                       providers=services.bank_providers,
+                       launcher=lambda: services.sync_launcher,
                        redirect_uri=redirect)

@@ -105,7 +105,7 @@ def start_sync(*, fid: UUID, cid: UUID) -> dict[str, str]:
 def get_sync_run(*, fid: UUID, cid: UUID, rid: UUID) -> dict[str, object]:
     """Status, attempts, counts and last error of each step."""
     run = uc.get_sync_run(current_database(), current_services().run_store,
-                          current_principal(), fid, cid, rid)
+                          current_principal(), fid, connection_id=cid, run_id=rid)
     return {
         "run_id": run.run_id, "workflow": run.workflow, "status": run.status.value,
         "started_at": run.started_at, "finished_at": run.finished_at,

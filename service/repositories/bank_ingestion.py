@@ -65,14 +65,14 @@ _INSERT = f"""INSERT INTO transactions (family_id, account_id, provider_transact
            r.amount, r.currency, r.category, r.fp, r.pk, :run_id
     FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS {_RECORD}"""  # noqa: S608
 
-_UPDATE = f"""UPDATE transactions t SET provider_transaction_id = r.pid, status = r.state,
+_UPDATE = """UPDATE transactions t SET provider_transaction_id = r.pid, status = r.state,
         booked_on = r.booked_on, description = r.description, merchant = r.merchant,
         amount_minor = r.amount, currency = r.currency, provider_category = r.category,
         fingerprint = r.fp, pending_key = r.pk, last_seen_run = :run_id, updated_at = now()
     FROM jsonb_to_recordset(CAST(:rows AS jsonb))
          AS r(id uuid, pid text, state text, booked_on date, amount bigint, currency text,
               description text, merchant text, category text, fp text, pk text)
-    WHERE t.id = r.id AND t.account_id = :account_id"""  # noqa: S608
+    WHERE t.id = r.id AND t.account_id = :account_id"""
 
 _STAMP = """UPDATE transactions SET last_seen_run = :run_id
     WHERE account_id = :account_id

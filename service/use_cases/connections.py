@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -83,7 +83,7 @@ class BankContext:
     signer: AuditSigner
     keyring: FamilyKeyring
     providers: ProviderRegistry
-    launcher: SyncLauncher
+    launcher: Callable[[], SyncLauncher]  # built on first use (only the callback syncs)
     redirect_uri: str
 
 
@@ -209,7 +209,7 @@ def complete_connection(
         # at the provider is withdrawn best effort (it lapses on its own anyway).
         with contextlib.suppress(ProviderError):
             provider.revoke_connection(ProviderConnection(old_ref))
-    run_id = _launch(ctx.launcher, completed.id, user_ip=user_ip, now=now)
+    run_id = _launch(ctx.launcher(), completed.id, user_ip=user_ip, now=now)
     return ConnectionCompleted(connection=completed, sync_run_id=run_id)
 
 
@@ -305,8 +305,9 @@ def delete_connection(
     scope, sealed = _visible(db, principal, family_id, connection_id)
     require_role(scope, Role.OWNER, Role.ADULT, to="delete bank connections")
     conn = sealed.connection
-    if sealed.provider_ref is not None and conn.status is not ConnectionStatus.REVOKED:
-        provider = _provider(ctx.providers, conn.provider)
+    if (sealed.provider_ref is not None and conn.status is not ConnectionStatus.REVOKED
+            and conn.provider in ctx.providers):  # a provider this deployment no longer has
+        provider = ctx.providers[conn.provider]
         try:
             ref = _open_ref(ctx.keyring, conn, sealed.provider_ref)
             provider.revoke_connection(ProviderConnection(ref, conn.consent_expires_at))
@@ -348,8 +349,8 @@ def start_sync(
 
 
 def get_sync_run(
-    db: Database, store: RunStore, principal: Principal, family_id: UUID, connection_id: UUID,
-    run_id: UUID,
+    db: Database, store: RunStore, principal: Principal, family_id: UUID, *,
+    connection_id: UUID, run_id: UUID,
 ) -> RunRecord:
     """One run of a connection the caller may see (steps, attempts, status, counts, errors)."""
     _visible(db, principal, family_id, connection_id)

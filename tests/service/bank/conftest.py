@@ -24,7 +24,9 @@ from service import create_app
 from service.banking.port import ProviderRegistry
 from service.banking.truelayer import TrueLayerConfig, TrueLayerHttp, TrueLayerProvider
 from service.bootstrap import Services
+from service.http.context import SERVICES_KEY
 from service.settings import Settings
+from tests.fixtures.postgres import database_name, make_data_api_database
 
 AuthHeader = Callable[[str], dict[str, str]]
 VIEWER = {"CloudFront-Viewer-Address": "203.0.113.9:46532"}
@@ -92,8 +94,6 @@ def api(bank_app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def services(bank_app: Flask) -> Services:
-    from service.http.context import SERVICES_KEY
-
     found: Services = bank_app.extensions[SERVICES_KEY]
     return found
 
@@ -131,8 +131,6 @@ def connect(api: FlaskClient, bank: Bank, headers: dict[str, str], fid: str,
 def data_api_services(bank_settings: Settings, bank: Bank, local_rds_data_client: Any,
                       local_data_api_server: Any, postgres_owner_url: str) -> Iterator[Services]:
     """Services whose database is the Data API adapter (boto3 → the local Data API)."""
-    from tests.fixtures.postgres import database_name, make_data_api_database
-
     name = database_name(postgres_owner_url)
     database = make_data_api_database(local_rds_data_client, name)
     services = Services(bank_settings, database=database,

@@ -53,7 +53,8 @@ def test_the_route_table_matches_the_endpoint_declarations() -> None:
 
 
 def test_public_routes_are_the_platform_ones() -> None:
-    assert sorted(r.rule for r in public_routes()) == ["/docs", "/health", "/openapi.json"]
+    assert sorted(r.rule for r in public_routes()) == [
+        "/docs", "/health", "/openapi.json", "/v1/connections/callback"]
 
 
 def test_the_route_table_imports_neither_flask_nor_cdk() -> None:
