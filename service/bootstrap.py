@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -378,6 +379,5 @@ class Services:
         if settings.is_lambda:
             raise RuntimeError("BANK_SYNC_STATE_MACHINE_ARN is required in Lambda")
         runner = InProcessRunner(BANK_SYNC, self.bank_sync_steps(), store=self.run_store,
-                                 **({"sleep": self._workflow_sleep}
-                                    if self._workflow_sleep else {}))
+                                 sleep=self._workflow_sleep or time.sleep)
         return InProcessLauncher(runner, self.run_store)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -37,7 +37,7 @@ from service.banking.models import (
     ProviderTransaction,
     TransactionState,
 )
-from service.db.port import Database, Executor, Json, Row
+from service.db.port import Database, Executor, Json, Row, SqlValue
 
 #: Upper bound of one JSON chunk of rows (the Data API refuses requests over 4 MiB).
 CHUNK_BYTES = 1_500_000
@@ -117,7 +117,7 @@ def _doc(row: StoredTransaction) -> dict[str, Any]:
     }
 
 
-def json_chunks(docs: Sequence[object], *, max_bytes: int = CHUNK_BYTES) -> Iterator[list[Any]]:
+def json_chunks(docs: Iterable[object], *, max_bytes: int = CHUNK_BYTES) -> Iterator[list[Any]]:
     """Split ``docs`` into lists whose JSON text stays under ``max_bytes``."""
     chunk: list[Any] = []
     size = 2
@@ -254,10 +254,12 @@ class DatabaseIngestion:
             before = {r.row_id: r for r in existing}
             changed = [r for r in plan.updates if not _same(r, before[r.row_id])]
             unchanged = [r.row_id for r in plan.updates if _same(r, before[r.row_id])]
-            base = {"account_id": aid, "run_id": run_id, "family_id": family_id}
-            for chunk in json_chunks([_doc(r) for r in plan.inserts]):
+            base: dict[str, SqlValue] = {"account_id": aid, "run_id": run_id,
+                                         "family_id": family_id}
+            # Generators: one chunk of JSON documents exists at a time (worker memory).
+            for chunk in json_chunks(_doc(r) for r in plan.inserts):
                 tx.execute(_INSERT, {**base, "rows": Json(chunk)})
-            for chunk in json_chunks([{"id": r.row_id, **_doc(r)} for r in changed]):
+            for chunk in json_chunks({"id": r.row_id, **_doc(r)} for r in changed):
                 tx.execute(_UPDATE, {**base, "rows": Json(chunk)})
             for ids in json_chunks(unchanged):
                 tx.execute(_STAMP, {**base, "ids": Json(ids)})

@@ -60,8 +60,7 @@ def _s3_client(services: Services) -> Any:
         if "s3" not in _container:
             import boto3
 
-            region = services.settings.aws_region
-            _container["s3"] = boto3.client("s3", **({"region_name": region} if region else {}))
+            _container["s3"] = boto3.client("s3", region_name=services.settings.aws_region)
         return _container["s3"]
 
 
