@@ -97,7 +97,8 @@ class SyncTarget:
 
 
 class SyncTargets(Protocol):
-    """Resolves a connection reference to its provider connection (the DB adapter comes later)."""
+    """Resolves a connection reference to its provider connection
+    (:class:`service.workflows.targets.DatabaseSyncTargets` over the database)."""
 
     def load(self, connection_ref: str) -> SyncTarget:
         """The target, or :class:`ReauthRequiredError` if the connection is gone or revoked."""
