@@ -6,15 +6,13 @@
 -- 'revoked' when deleted. The provider's connection id is the only provider credential
 -- stored, as AES-256-GCM ciphertext under the family data key (AAD binds family,
 -- connection and field); revoking destroys it.
+--
+-- Expand only: the token columns of the client-supplied consents (0001) stay until a later
+-- release drops them (the release before this one still writes them while traffic shifts);
+-- this release never writes them and wipes them when a connection is deleted.
 
 ALTER TABLE connections DROP CONSTRAINT connections_status_check;
-ALTER TABLE connections DROP CONSTRAINT connections_check;
-ALTER TABLE connections DROP CONSTRAINT connections_check1;
 ALTER TABLE connections
-    DROP COLUMN access_token_ciphertext,
-    DROP COLUMN access_token_nonce,
-    DROP COLUMN refresh_token_ciphertext,
-    DROP COLUMN refresh_token_nonce,
     ADD COLUMN provider_ref_ciphertext bytea,
     ADD COLUMN provider_ref_nonce bytea,
     ADD COLUMN visibility text NOT NULL DEFAULT 'family'

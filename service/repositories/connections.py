@@ -218,6 +218,8 @@ def revoke(
             change AS (
                 UPDATE connections c SET status = 'revoked',
                     provider_ref_ciphertext = NULL, provider_ref_nonce = NULL,
+                    access_token_ciphertext = NULL, access_token_nonce = NULL,
+                    refresh_token_ciphertext = NULL, refresh_token_nonce = NULL,
                     status_reason = 'deleted by a member'
                 FROM scope s
                 WHERE c.id = :connection_id AND c.family_id = s.family_id
