@@ -84,7 +84,7 @@ def run_dev(port: int, bank_port: int, bank_webhooks: bool, no_seed: bool) -> No
     if bank_webhooks:
         bank.bank.webhooks.url = f"{base}/v1/webhooks/truelayer"
     # The app served: local settings pointed at the sandbox bank, its jku allow-listed.
-    app = create_app(replace(settings, sandbox_bank_url=bank.base_url,
+    app = create_app(replace(settings, bank_base_url=bank.base_url,
                              truelayer_jku_allowlist=(*settings.truelayer_jku_allowlist,
                                                       bank.jku)))
     family_id = _prepare_database(app, seed=not no_seed)

@@ -120,6 +120,8 @@ class SandboxBank:
         The bank's "now" (UTC); tests move it to let pending transactions book.
     client_id, client_secret
         The only client credentials the token endpoint accepts.
+    history_days
+        How far back the household's history goes (benchmarks ask for a century of it).
     """
 
     def __init__(
@@ -130,6 +132,7 @@ class SandboxBank:
         client_id: str = "sandbox-client",
         client_secret: str = "sandbox-secret",  # noqa: S107 - a local test double's credential
         fault_seed: int = 0,
+        history_days: int = HISTORY_DAYS,
     ) -> None:
         self.household_seed = household_seed
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -140,13 +143,14 @@ class SandboxBank:
         self.default_quirks = Quirks()
         self.public_url = "http://127.0.0.1"
         self.calls: list[Call] = []
-        self.history_start = self._clock().date() - timedelta(days=HISTORY_DAYS)
+        self.history_start = self._clock().date() - timedelta(days=history_days)
         self._rng = random.Random(fault_seed)  # noqa: S311 - fault injection, not security
         self._lock = threading.RLock()
         self._tokens: dict[str, datetime] = {}
         self._connections: dict[str, SandboxConnection] = {}
         self._requests: dict[str, TransactionsRequest] = {}
         self.webhooks = WebhookSender(WebhookSigner())
+        self._window_cache: dict[tuple[object, ...], list[dict[str, Any]]] = {}
 
     # -- time --------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -450,6 +454,21 @@ class SandboxBank:
         }
 
     def _window_items(
+        self, conn: SandboxConnection, req: TransactionsRequest
+    ) -> list[dict[str, Any]]:
+        # Every page of a request chain reads the same window: build it once per bank state.
+        quirks = conn.quirks
+        key = (conn.id, req.account_id, req.start, req.end, req.id_epoch, self.now().date(),
+               quirks.pending_books_later, quirks.pending_lag_days, quirks.changed_id_every)
+        with self._lock:
+            cached = self._window_cache.get(key)
+        if cached is None:
+            cached = self._build_window_items(conn, req)
+            with self._lock:
+                self._window_cache = {key: cached}  # one window kept: memory stays bounded
+        return cached  # callers slice it and never mutate its items
+
+    def _build_window_items(
         self, conn: SandboxConnection, req: TransactionsRequest
     ) -> list[dict[str, Any]]:
         today = self.now().date()

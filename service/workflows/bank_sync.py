@@ -28,7 +28,7 @@ from service.workflows.runner import StepContext, StepFunction
 
 # Errors worth another attempt; everything else (reauth_required, unsupported, rejected, bugs)
 # fails the step at once with its reason.
-TRANSIENT = ("ProviderUnavailableError", "RateLimitedError")
+TRANSIENT = ("ProviderUnavailableError", "RateLimitedError", "TransientDatabaseError")
 _PROVIDER_CALL = RetryPolicy(max_attempts=4, initial_delay=2, max_delay=60, retry_on=TRANSIENT)
 
 BANK_SYNC = WorkflowDefinition(
@@ -97,7 +97,8 @@ class SyncTarget:
 
 
 class SyncTargets(Protocol):
-    """Resolves a connection reference to its provider connection (the DB adapter comes later)."""
+    """Resolves a connection reference to its provider connection
+    (:class:`service.workflows.targets.DatabaseSyncTargets` over the database)."""
 
     def load(self, connection_ref: str) -> SyncTarget:
         """The target, or :class:`ReauthRequiredError` if the connection is gone or revoked."""

@@ -76,7 +76,7 @@ class TrueLayerConfig:
     @classmethod
     def local_sandbox(cls, base_url: str) -> TrueLayerConfig:
         """The local sandbox bank (``devtools.sandbox_bank``) at ``base_url``, with its fixed
-        test credentials (``Settings.sandbox_bank_url``; laptops and tests only)."""
+        test credentials (``Settings.bank_base_url``; laptops and tests only)."""
         return cls(
             auth_url=base_url,
             api_url=base_url,

@@ -87,6 +87,13 @@ READS = [
          {**_all(404), "outsider": 200}),
     Case("audit", "GET", f"{FA}/audit", lambda w: f"/v1/families/{w.family}/audit",
          _family_a(200, 403, 403)),
+    # Children see no connections (they never connect), so their runs are not found either.
+    Case("sync-run", "GET", f"{FA}/connections/<cid>/syncs/<rid>",
+         lambda w: f"/v1/families/{w.family}/connections/{w.connection}/syncs/"
+                   f"{w.extra['run_id']}", _family_a(200, 200, 404)),
+    # Public: a state that was never issued authorises nothing, whoever follows the link.
+    Case("callback-forged", "GET", "/v1/connections/callback",
+         lambda w: "/v1/connections/callback?state=forged&connection_id=x", _all(400)),
     Case("connections", "GET", f"{FA}/connections",
          lambda w: f"/v1/families/{w.family}/connections", _family_a(200, 200, 200)),
 ]
@@ -148,10 +155,16 @@ WRITES = [
          body=lambda w: {"category": "other"}),
     Case("connect", "POST", f"{FA}/connections",
          lambda w: f"/v1/families/{w.family}/connections", _family_a(201, 201, 403),
-         body=lambda w: {"provider": "bank-x", "access_token": "at", "refresh_token": "rt"}),
+         body=lambda w: {"provider": "truelayer"}),
+    Case("reconfirm", "POST", f"{FA}/connections/<cid>/reconfirm",
+         lambda w: f"/v1/families/{w.family}/connections/{w.connection}/reconfirm",
+         _family_a(201, 201, 404)),
+    Case("sync", "POST", f"{FA}/connections/<cid>/syncs",
+         lambda w: f"/v1/families/{w.family}/connections/{w.connection}/syncs",
+         _family_a(202, 202, 404)),
     Case("revoke", "DELETE", f"{FA}/connections/<cid>",
          lambda w: f"/v1/families/{w.family}/connections/{w.connection}",
-         _family_a(204, 204, 403)),
+         _family_a(204, 204, 404)),
 ]
 
 
@@ -167,6 +180,10 @@ def world(app: Flask, client: FlaskClient, auth_header: AuthHeader) -> World:
                            json={"email": email, "role": "adult"}, headers=owner)
         assert resp.status_code == 201
         w.extra[name] = resp.get_json()["token"]
+    run = client.post(f"/v1/families/{w.family}/connections/{w.connection}/syncs",
+                      headers=owner)
+    assert run.status_code == 202, run.get_json()
+    w.extra["run_id"] = run.get_json()["run_id"]
     return w
 
 
@@ -206,7 +223,9 @@ def test_writes(case: Case, persona: str, world: World, client: FlaskClient,
     if resp.status_code >= 400:
         assert after == before
     else:
-        assert len(after["audit_log"]) > len(before["audit_log"]) or case.id == "patch-me"
+        # Starting a sync records a run, not an audit entry.
+        assert len(after["audit_log"]) > len(before["audit_log"]) or case.id in (
+            "patch-me", "sync")
 
 
 def test_matrix_covers_every_v1_route(app: Flask) -> None:

@@ -109,6 +109,6 @@ def test_lambda_refuses_the_local_sandbox_bank() -> None:
                                       "FAMILY_KEYS_TABLE_NAME", "COGNITO_USER_POOL_ID",
                                       "COGNITO_CLIENT_ID", "COGNITO_REGION",
                                       "AUDIT_KEY_SECRET_ARN", "AUDIT_ANCHOR_BUCKET")}}
-    with pytest.raises(SettingsError, match="SANDBOX_BANK_URL"):
-        Settings.from_env({**base, "SANDBOX_BANK_URL": "http://127.0.0.1:5001"})
-    assert Settings.from_env({"SANDBOX_BANK_URL": "http://127.0.0.1:5001"}).sandbox_bank_url
+    with pytest.raises(SettingsError, match="BANK_BASE_URL"):
+        Settings.from_env({**base, "BANK_BASE_URL": "http://127.0.0.1:5001"})
+    assert Settings.from_env({"BANK_BASE_URL": "http://127.0.0.1:5001"}).bank_base_url
