@@ -95,18 +95,6 @@ WORKER_HANDLER: Final = "service.workflows.worker_handler.handler"
 DB_APP_ROLE: Final = "app_runtime"
 """The least-privilege PostgreSQL role the API runs as (created by the migrations)."""
 
-# -- bank sync (sync8): provider settings, the worker and its state machines --------------
-WORKER_HANDLER: Final = "service.workflows.worker_handler.handler"
-"""The workflow worker: create/step/fail/manifest actions of the bank-sync state machines."""
-BANK_SYNC_STATE_MACHINE_ARN: Final = "BANK_SYNC_STATE_MACHINE_ARN"
-"""The bank-sync state machine the API (and the fan-out) start with ``{"run_id": ...}``."""
-SYNC_MANIFEST_BUCKET: Final = "SYNC_MANIFEST_BUCKET"
-"""Bucket the worker writes the daily fan-out's manifest of active connections to."""
-BANK_PROVIDER_ENVIRONMENT: Final = "BANK_PROVIDER_ENVIRONMENT"
-"""``"sandbox"`` (TrueLayer's sandbox) or ``"live"``."""
-BANK_REDIRECT_URI: Final = "BANK_REDIRECT_URI"
-"""The consent callback URL (``.../v1/connections/callback``) registered with the provider."""
-
 TOKEN_ENCRYPTION_CONTEXT_KEYS: Final = ("family",)
 """The KMS encryption context of every per-family data key (``{"family": <family id>}``)."""
 
