@@ -18,7 +18,7 @@ _ROTATION_RULES = ("AwsSolutions-SMG4", "NIST.800.53.R5-SecretsManagerRotationEn
                    "HIPAA.Security-SecretsManagerRotationEnabled")
 
 _PROVIDER_ISSUED = (
-    "Issued by the Open Banking provider (client secret, webhook signing secret): a new "
+    "Issued by the Open Banking provider (its client secret): a new "
     "value can only be obtained from the provider's console/API, so rotation is the "
     "provider-driven runbook (put the new value, old one revoked by the provider). A "
     "Secrets Manager rotation function has nothing it could generate."
@@ -39,7 +39,7 @@ _ORIGIN_VERIFY = (
 ACKNOWLEDGEMENTS: tuple[AppAcknowledgement, ...] = (
     *(AppAcknowledgement(rule_id=rule, path=path, reason=_PROVIDER_ISSUED, stages=_STAGES)
       for rule in _ROTATION_RULES
-      for path in ("Data/Secrets/BankClient/Resource", "Data/Secrets/WebhookSigning/Resource")),
+      for path in ("Data/Secrets/BankClient/Resource",)),
     *(AppAcknowledgement(rule_id=rule, path="Data/Secrets/OriginVerify/Resource",
                          reason=_ORIGIN_VERIFY, stages=_STAGES)
       for rule in _ROTATION_RULES),

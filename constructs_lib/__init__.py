@@ -33,6 +33,15 @@ if TYPE_CHECKING:
     from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
     from constructs_lib.secrets import AppSecret, AppSecrets
     from constructs_lib.user_pool import FamilyUserPool
+    from constructs_lib.workflows import (
+        LambdaServiceRetry,
+        ManifestBucket,
+        ScheduledFanOut,
+        StepRetrier,
+        StepWorkflow,
+        WorkflowSpec,
+        WorkflowStep,
+    )
 
 _EXPORTS = {
     "EDGE_REGION": "constructs_lib.edge",
@@ -62,6 +71,13 @@ _EXPORTS = {
     "SecureDefaultError": "constructs_lib.opt_outs",
     "ServiceFunction": "constructs_lib.function",
     "build_lambda_asset": "constructs_lib.lambda_asset",
+    "LambdaServiceRetry": "constructs_lib.workflows",
+    "ManifestBucket": "constructs_lib.workflows",
+    "ScheduledFanOut": "constructs_lib.workflows",
+    "StepRetrier": "constructs_lib.workflows",
+    "StepWorkflow": "constructs_lib.workflows",
+    "WorkflowSpec": "constructs_lib.workflows",
+    "WorkflowStep": "constructs_lib.workflows",
 }
 
 __all__ = [
@@ -84,13 +100,20 @@ __all__ = [
     "EncryptionKeys",
     "FamilyUserPool",
     "LambdaAsset",
+    "LambdaServiceRetry",
+    "ManifestBucket",
     "OptOut",
     "PlatformHttpApi",
     "PrivateNetwork",
+    "ScheduledFanOut",
     "SecureAuroraCluster",
     "SecureDefaultError",
     "ServiceFunction",
     "SmokeTest",
+    "StepRetrier",
+    "StepWorkflow",
+    "WorkflowSpec",
+    "WorkflowStep",
     "build_lambda_asset",
 ]
 

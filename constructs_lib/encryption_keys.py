@@ -12,7 +12,8 @@ data class           who may use the key for cryptography
 ``secrets``          principals of this account, only through Secrets Manager
 ``logs``             the CloudWatch Logs service, only for this account's log groups
 ``workflow_state``   principals of this account, only through Step Functions, SQS,
-                     DynamoDB
+                     DynamoDB, EventBridge Scheduler and S3 (workflow manifests); and
+                     CloudWatch Logs delivery of this account (encrypted state machines)
 ``artifacts``        principals of this account, only through S3
 ``tokens``           principals of this account directly (application-level envelope
                      encryption, e.g. consent tokens), when their IAM policy allows it
@@ -61,7 +62,7 @@ _VIA_SERVICES: Mapping[DataClass, tuple[str, ...] | None] = MappingProxyType({
     DataClass.DATABASE: ("rds",),
     DataClass.SECRETS: ("secretsmanager",),
     DataClass.LOGS: (),
-    DataClass.WORKFLOW_STATE: ("states", "sqs", "dynamodb"),
+    DataClass.WORKFLOW_STATE: ("states", "sqs", "dynamodb", "scheduler", "s3"),
     DataClass.ARTIFACTS: ("s3",),
     DataClass.TOKENS: None,
     DataClass.ALERTS: ("sns",),
@@ -252,6 +253,16 @@ class EncryptionKeys(Construct):
                          "kms:GenerateDataKey*", "kms:Describe*"],
                 resources=["*"],
                 conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            ))
+        if data_class is DataClass.WORKFLOW_STATE:
+            # A state machine under a CMK that logs: Step Functions' log delivery decrypts
+            # what it delivers, and only for this account.
+            statements.append(iam.PolicyStatement(
+                sid="StepFunctionsLogDeliveryOfThisAccount",
+                principals=[iam.ServicePrincipal("delivery.logs.amazonaws.com")],
+                actions=["kms:Decrypt"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             ))
         if data_class is DataClass.ALERTS:
             # Alarm actions publish to an encrypted topic as the CloudWatch service itself.

@@ -5,10 +5,11 @@ encrypted with the ``secrets`` CMK. The function only ever receives their ARNs o
 names as environment values (the app picks the variable names) and reads each one at
 cold start, with a per-secret grant (:meth:`AppSecrets.grant_read`).
 
-Rotation: these are provider-issued or shared values (banking client credentials,
-webhook signing key, the CloudFront origin-verify header) and are rotated by a manual
-runbook, not by a rotation Lambda: the app acknowledges the rotation findings with
-the reasons its providers impose.
+Rotation: these are provider-issued or shared values (banking client credentials, the
+CloudFront origin-verify header) and are rotated by a manual runbook, not by a rotation
+Lambda: the app acknowledges the rotation findings with the reasons its providers impose.
+(Provider webhooks need no shared secret here: TrueLayer signs them with its own private
+key and the service verifies them against TrueLayer's published key set.)
 
 The AI provider settings are a plain SSM ``String`` parameter holding non-secret JSON
 (e.g. model name): CloudFormation cannot create ``SecureString`` parameters, so any
@@ -51,7 +52,6 @@ class AppSecret(StrEnum):
     """The secrets and parameters the service reads, by role."""
 
     BANK_CLIENT = "bank_client"
-    WEBHOOK_SIGNING = "webhook_signing"
     ORIGIN_VERIFY = "origin_verify"
     AI_SETTINGS = "ai_settings"
 
@@ -148,12 +148,6 @@ class AppSecrets(Construct):
                     password_length=48,
                 ),
             ),
-            AppSecret.WEBHOOK_SIGNING: generated(
-                "WebhookSigning", "webhook-signing",
-                "Key verifying signatures of provider webhooks",
-                secretsmanager.SecretStringGenerator(
-                    exclude_punctuation=True, include_space=False, password_length=64),
-            ),
             AppSecret.ORIGIN_VERIFY: generated(
                 "OriginVerify", "origin-verify",
                 "Value CloudFront sends as X-Origin-Verify; the API rejects requests without it",
@@ -221,11 +215,6 @@ class AppSecrets(Construct):
     def bank_client_secret(self) -> secretsmanager.ISecret:
         """Open Banking client credentials (JSON: ``client_id``, ``client_secret``)."""
         return self._secrets[AppSecret.BANK_CLIENT]
-
-    @property
-    def webhook_signing_secret(self) -> secretsmanager.ISecret:
-        """Webhook signature verification key (plain string)."""
-        return self._secrets[AppSecret.WEBHOOK_SIGNING]
 
     @property
     def origin_verify_secret(self) -> secretsmanager.ISecret:

@@ -21,8 +21,10 @@ from werkzeug.http import HTTP_STATUS_CODES
 from service.domain.errors import (
     ConflictError,
     DomainError,
+    InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
+    UpstreamUnavailableError,
     ValidationFailedError,
 )
 
@@ -36,6 +38,8 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (PermissionDeniedError, 403),
     (ConflictError, 409),
     (ValidationFailedError, 422),
+    (InvalidRequestError, 400),
+    (UpstreamUnavailableError, 503),
 )
 
 

@@ -82,6 +82,27 @@ class Settings:
         under ``local_dir``.
     audit_anchor_interval_minutes
         How often the schedule anchors the chain heads (``AUDIT_ANCHOR_INTERVAL_MINUTES``).
+    truelayer_jku_allowlist
+        The exact ``jku`` URLs whose key sets may verify TrueLayer webhooks
+        (``TRUELAYER_JKU_ALLOWLIST``, comma-separated); https only in Lambda. Empty: every
+        webhook is refused.
+    webhook_max_age_seconds
+        How old a webhook's signed timestamp may be.
+    bank_client_secret_arn
+        Secret holding the provider's client credentials (``{"client_id", "client_secret"}``).
+    bank_provider_environment
+        ``"sandbox"`` or ``"live"`` (TrueLayer's hosts); ``"local"`` (laptops and tests) talks
+        to the sandbox bank at ``bank_base_url`` with its fixed local credentials.
+    bank_redirect_uri
+        The consent callback URL; locally derived from the request's host when unset.
+    bank_base_url
+        The local sandbox bank (``BANK_BASE_URL``, 127.0.0.1 only; local mode) the TrueLayer
+        adapter calls instead of TrueLayer (``TrueLayerConfig.local_sandbox``); refused in
+        Lambda.
+    bank_sync_state_machine_arn
+        Runs start as executions of this state machine; unset, they run in-process.
+    sync_manifest_bucket
+        Where the worker writes the daily fan-out's manifest.
     """
 
     runtime: Runtime = "local"
@@ -101,7 +122,11 @@ class Settings:
     dev_issuer: bool = True
     origin_verify_secret_arn: str | None = None
     bank_client_secret_arn: str | None = None
-    webhook_signing_secret_arn: str | None = None
+    bank_provider_environment: str = "local"
+    bank_redirect_uri: str | None = None
+    bank_base_url: str | None = None
+    bank_sync_state_machine_arn: str | None = None
+    sync_manifest_bucket: str | None = None
     ai_settings_parameter_name: str | None = None
     log_level: str = "INFO"
     service_name: str = "family-finance-api"
@@ -113,6 +138,8 @@ class Settings:
     audit_dev_key: str | None = field(default=None, repr=False)
     audit_anchor_bucket: str | None = None
     audit_anchor_interval_minutes: int = 15
+    truelayer_jku_allowlist: tuple[str, ...] = ()
+    webhook_max_age_seconds: int = 300
 
     @property
     def is_lambda(self) -> bool:
@@ -155,7 +182,12 @@ class Settings:
             dev_issuer=(get("DEV_ISSUER") or dev_issuer_default).lower() in {"1", "true", "yes"},
             origin_verify_secret_arn=get(contract.ORIGIN_VERIFY_SECRET_ARN),
             bank_client_secret_arn=get(contract.BANK_CLIENT_SECRET_ARN),
-            webhook_signing_secret_arn=get(contract.WEBHOOK_SIGNING_SECRET_ARN),
+            bank_provider_environment=(get(contract.BANK_PROVIDER_ENVIRONMENT)
+                                       or ("sandbox" if is_lambda else "local")).lower(),
+            bank_redirect_uri=get(contract.BANK_REDIRECT_URI),
+            bank_base_url=get("BANK_BASE_URL"),
+            bank_sync_state_machine_arn=get(contract.BANK_SYNC_STATE_MACHINE_ARN),
+            sync_manifest_bucket=get(contract.SYNC_MANIFEST_BUCKET),
             ai_settings_parameter_name=get(contract.AI_SETTINGS_PARAMETER_NAME),
             log_level=(get(contract.LOG_LEVEL) or "INFO").upper(),
             service_name=get(contract.POWERTOOLS_SERVICE_NAME) or "family-finance-api",
@@ -165,6 +197,10 @@ class Settings:
             audit_dev_key=get("AUDIT_DEV_KEY"),
             audit_anchor_bucket=get(contract.AUDIT_ANCHOR_BUCKET),
             audit_anchor_interval_minutes=int(get(contract.AUDIT_ANCHOR_INTERVAL_MINUTES) or 15),
+            truelayer_jku_allowlist=tuple(
+                url.strip() for url in (get(contract.TRUELAYER_JKU_ALLOWLIST) or "").split(",")
+                if url.strip()
+            ),
         )
         settings.check()
         return settings
@@ -200,6 +236,23 @@ class Settings:
             ]
             if missing:
                 raise SettingsError(f"Lambda runtime is missing settings: {', '.join(missing)}")
+            if self.bank_base_url:
+                raise SettingsError("BANK_BASE_URL is for local runs; Lambda calls TrueLayer.")
+            insecure = [url for url in self.truelayer_jku_allowlist
+                        if not url.startswith("https://")]
+            if insecure:
+                raise SettingsError(
+                    f"{contract.TRUELAYER_JKU_ALLOWLIST} may list only https URLs in Lambda "
+                    f"(a local sandbox key set is never trusted there): {', '.join(insecure)}"
+                )
+        if self.bank_provider_environment not in ("local", "sandbox", "live"):
+            raise SettingsError("BANK_PROVIDER_ENVIRONMENT must be 'sandbox' or 'live'.")
+        if self.is_lambda and self.bank_provider_environment == "local":
+            raise SettingsError("Lambda talks to TrueLayer: BANK_PROVIDER_ENVIRONMENT must be "
+                                "'sandbox' or 'live'.")
+        if self.bank_provider_environment == "local" and self.bank_base_url and not (
+                self.bank_base_url.startswith("http://127.0.0.1")):
+            raise SettingsError("BANK_BASE_URL is the local sandbox bank on 127.0.0.1 only.")
         if bool(self.db_cluster_arn) != bool(self.db_secret_arn):
             raise SettingsError("DB_CLUSTER_ARN and DB_SECRET_ARN must be set together.")
         if self.db_secret_arn and self.db_secret_arn == self.db_owner_secret_arn:

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from cdk_app.config import FunctionConfig, StageConfig
 from cdk_app.service_asset import service_code
+from cdk_app.stacks.bank_sync import BankSyncWorkflows
 from cdk_app.stacks.data_stack import TOKENS_KEY_USER_TAG, DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
 from constructs_lib import (
@@ -36,8 +37,7 @@ _DEPLOYMENTS = {
     "linear_10_percent_every_1_minute": "LINEAR_10_PERCENT_EVERY_1_MINUTE",
 }
 # The secrets the API reads at cold start; the others belong to later workers.
-_API_SECRETS = (AppSecret.ORIGIN_VERIFY, AppSecret.BANK_CLIENT, AppSecret.WEBHOOK_SIGNING,
-                AppSecret.AI_SETTINGS)
+_API_SECRETS = (AppSecret.ORIGIN_VERIFY, AppSecret.BANK_CLIENT, AppSecret.AI_SETTINGS)
 
 
 class ApiStack(cdk.Stack):
@@ -64,6 +64,10 @@ class ApiStack(cdk.Stack):
         self.alerts = AlarmNotifications(self, "Alerts", key=data.keys.alerts,
                                          emails=[config.alarm_email])
         self.api_function = self._api_function(config.api_function, config, data, opt_outs)
+        self.bank_sync = BankSyncWorkflows(self, "BankSync", config=config, data=data,
+                                           alarm_topic=self.alerts.topic,
+                                           migrations=self.migrations.function, opt_outs=opt_outs)
+        self.bank_sync.grant_start_sync(self.api_function, config)
         self.http_api = PlatformHttpApi(
             self, "HttpApi",
             handler=self.api_function.alias,
@@ -152,7 +156,6 @@ class ApiStack(cdk.Stack):
             contract.FAMILY_KEYS_TABLE_NAME: data.family_keys.table_name,
             contract.ORIGIN_VERIFY_SECRET_ARN: secrets.origin_verify_secret.secret_arn,
             contract.BANK_CLIENT_SECRET_ARN: secrets.bank_client_secret.secret_arn,
-            contract.WEBHOOK_SIGNING_SECRET_ARN: secrets.webhook_signing_secret.secret_arn,
             contract.AI_SETTINGS_PARAMETER_NAME: secrets.ai_settings_parameter.parameter_name,
         }
         self.migrations = self._migration_hook(data, config, opt_outs)

@@ -25,7 +25,8 @@ def register_blueprints(app: Flask) -> None:
     from service.api.me import bp as me
     from service.api.members import bp as members
     from service.api.transactions import bp as transactions
+    from service.api.webhooks import bp as webhooks
 
     for blueprint in (me, families, invitations, members, accounts, transactions, audit,
-                      connections, insights):
+                      connections, insights, webhooks):
         app.register_blueprint(blueprint)

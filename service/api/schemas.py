@@ -300,23 +300,92 @@ class AuditQuery(QueryIn):
 
 # -- connections -------------------------------------------------------------------------
 
-class ConnectionIn(In):
-    """Record an Open Banking consent; tokens are stored only envelope-encrypted."""
+class ConnectionStartIn(In):
+    """Start connecting a bank: the service creates the connection and returns the consent
+    link. No provider credential is ever sent or returned."""
 
-    provider: Provider
-    access_token: Token
-    refresh_token: Token | None = None
-    consent_expires_at: UtcDatetime | None = None
+    provider: Provider = "truelayer"
+    visibility: VisibilityName = Visibility.FAMILY
 
 
 class ConnectionOut(Out):
-    """A consent (tokens are never returned)."""
+    """A connection (its provider credentials are never returned)."""
 
     id: UUID
     provider: str
     status: ConnectionStatus
+    visibility: VisibilityName
     consent_expires_at: datetime | None
+    last_synced_at: datetime | None
+    next_unattended_sync_at: datetime | None = Field(
+        description="A scheduled sync does not run before this (banks limit unattended "
+                    "calls); a sync you start yourself may.")
+    status_reason: str | None
     created_at: datetime
+
+
+class ConnectionStartOut(Out):
+    """A pending connection and the bank's consent page to send the user to."""
+
+    connection: ConnectionOut
+    authorization_url: str
+
+
+class ConnectionCompletedOut(Out):
+    """The completed connection and its first sync run."""
+
+    connection: ConnectionOut
+    sync_run_id: str | None
+
+
+_CallbackText = Annotated[str, StringConstraints(max_length=512, pattern=_NO_CONTROL)]
+
+
+class ConnectionCallbackQuery(QueryIn):
+    """What the bank's redirect carries back (TrueLayer Data API v3)."""
+
+    state: _CallbackText | None = None
+    connection_id: _CallbackText | None = None
+    error: _CallbackText | None = None
+    error_description: _CallbackText | None = None
+
+
+class ConnectionDeleteQuery(QueryIn):
+    """Whether the connection's accounts, balances and transactions are kept."""
+
+    data: Literal["keep", "delete"] = "keep"
+
+
+class SyncStartedOut(Out):
+    """A sync run that was started (read it for progress)."""
+
+    run_id: str
+    status: str
+
+
+class SyncStepOut(Out):
+    """One step of a sync run."""
+
+    name: str
+    status: str
+    attempts: int
+    counts: dict[str, int]
+    last_error: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class SyncRunOut(Out):
+    """A sync run: status, counts and errors per step."""
+
+    run_id: str
+    workflow: str
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    resume_at: datetime | None
+    last_error: str | None
+    steps: list[SyncStepOut]
 
 
 class ConnectionList(Out):

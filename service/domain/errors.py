@@ -25,3 +25,11 @@ class ConflictError(DomainError):
 
 class ValidationFailedError(DomainError):
     """The request is well-formed but violates a business rule: 422."""
+
+
+class InvalidRequestError(DomainError):
+    """The request cannot be honoured as sent (a forged, stale or replayed state): 400."""
+
+
+class UpstreamUnavailableError(DomainError):
+    """A provider the request depends on is unavailable or refused for now: 503."""

@@ -139,8 +139,12 @@ def test_migrations_run_as_the_owner_before_the_api_alias_shifts(
 ) -> None:
     template = gate_run.template(stage, "Api")
     resources = template["Resources"]
-    [alias] = _resources(template, "AWS::Lambda::Alias").values()
-    hook = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["BeforeAllowTrafficHook"]
+    aliases = _resources(template, "AWS::Lambda::Alias").values()
+    # The API's and the worker's aliases: one migrations hook guards both.
+    hooks = [a["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]["BeforeAllowTrafficHook"]
+             for a in aliases]
+    assert len(hooks) == 2 and hooks[0] == hooks[1]
+    hook = hooks[0]
     function = resources[hook["Ref"]]["Properties"]
     assert function["Handler"] == "service.db.migrate_hook.handler"
     env = function["Environment"]["Variables"]

@@ -117,7 +117,7 @@ def test_extra_via_services(app: cdk.App) -> None:
     key = _keys_by_alias(Template.from_stack(stack))["alias/ffp/test/workflow_state"]
     services = _statements(key)["UseThroughServices"]["Condition"]["StringEquals"]["kms:ViaService"]
     assert services == [f"{s}.eu-west-2.amazonaws.com"
-                        for s in ("states", "sqs", "dynamodb", "lambda")]
+                        for s in ("states", "sqs", "dynamodb", "scheduler", "s3", "lambda")]
 
 
 def test_grant_encrypt_decrypt_is_per_key(app: cdk.App) -> None:
@@ -241,3 +241,17 @@ def test_compliance_packs_do_flag_a_plain_key(app: cdk.App, nag_findings: Any) -
     # Guards the test above against a silently inactive checker.
     kms.Key(_stack(app), "Plain", enable_key_rotation=False)
     assert ("AwsSolutions-KMS5", "Keys/Plain/Resource") in nag_findings(app)
+
+
+def test_workflow_state_log_delivery_is_for_this_account_only(app: cdk.App) -> None:
+    stack = _stack(app)
+    EncryptionKeys(stack, "Keys", alias_prefix="ffp/test",
+                   classes=[DataClass.WORKFLOW_STATE, DataClass.SECRETS])
+    keys = _keys_by_alias(Template.from_stack(stack))
+    delivery = _statements(keys["alias/ffp/test/workflow_state"])[
+        "StepFunctionsLogDeliveryOfThisAccount"]
+    assert delivery["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert delivery["Action"] == "kms:Decrypt"
+    assert delivery["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}}
+    assert "StepFunctionsLogDeliveryOfThisAccount" not in _statements(
+        keys["alias/ffp/test/secrets"])
