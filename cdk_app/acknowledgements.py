@@ -35,6 +35,12 @@ _ORIGIN_VERIFY = (
     "disagree and lock clients out. It is rotated by the runbook: put a new value, then "
     "deploy the Api stack; new Lambda containers load it on cold start."
 )
+_AUDIT_KEY = (
+    "The audit chain's HMAC keys are rotated by adding a key and moving \"current\"; "
+    "older keys must stay to verify entries sealed with them. A Secrets Manager rotation "
+    "replaces the secret's value, so it is the runbook (put the JSON with one more key); "
+    "the service reads the secret once per container."
+)
 
 ACKNOWLEDGEMENTS: tuple[AppAcknowledgement, ...] = (
     *(AppAcknowledgement(rule_id=rule, path=path, reason=_PROVIDER_ISSUED, stages=_STAGES)
@@ -42,6 +48,9 @@ ACKNOWLEDGEMENTS: tuple[AppAcknowledgement, ...] = (
       for path in ("Data/Secrets/BankClient/Resource", "Data/Secrets/WebhookSigning/Resource")),
     *(AppAcknowledgement(rule_id=rule, path="Data/Secrets/OriginVerify/Resource",
                          reason=_ORIGIN_VERIFY, stages=_STAGES)
+      for rule in _ROTATION_RULES),
+    *(AppAcknowledgement(rule_id=rule, path="Data/Secrets/AuditKey/Resource",
+                         reason=_AUDIT_KEY, stages=_STAGES)
       for rule in _ROTATION_RULES),
     *(AppAcknowledgement(rule_id=rule, path=f"{PIPELINE_STACK_ID}/SmokeUser/Resource",
                          reason=_SMOKE_USER, stages=(TOP_LEVEL_STAGE,))

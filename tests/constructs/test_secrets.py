@@ -35,6 +35,7 @@ def test_secrets_are_generated_encrypted_and_retained(app: cdk.App) -> None:
     key_arn = {"Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]}  # type: ignore[arg-type]
     secrets = _secrets_by_name(template)
     assert set(secrets) == {"ffp-test/bank-client", "ffp-test/webhook-signing",
+                            "ffp-test/audit-key",
                             "ffp-test/origin-verify"}
     for secret in secrets.values():
         props = secret["Properties"]
@@ -151,5 +152,6 @@ def test_compliance_findings_are_only_manual_rotation(app: cdk.App, nag_findings
         "HIPAA.Security-SecretsManagerRotationEnabled",
         "PCI.DSS.321-SecretsManagerRotationEnabled",
     }
-    assert {path for _, path in findings} <= {"BankClient", "WebhookSigning", "OriginVerify"}
+    assert {path for _, path in findings} <= {"BankClient", "WebhookSigning", "OriginVerify",
+                                             "AuditKey"}
     assert ("AwsSolutions-SMG4", "OriginVerify") in findings
