@@ -65,6 +65,14 @@ class EdgeConfig(_Frozen):
     price_class: Literal["PRICE_CLASS_100", "PRICE_CLASS_200", "PRICE_CLASS_ALL"]
 
 
+class AuditConfig(_Frozen):
+    """The audit chain's anchoring: how often, and how long each anchor is locked."""
+
+    anchor_interval_minutes: int = Field(ge=1, le=1440)
+    anchor_retention_days: int = Field(ge=1)
+    """Compliance-mode Object Lock of each anchor: nothing can delete it sooner."""
+
+
 class OptOutConfig(_Frozen):
     setting: str
     reason: str
@@ -86,6 +94,7 @@ class StageConfig(_Frozen):
     http_api: HttpApiConfig
     user_pool: UserPoolConfig
     edge: EdgeConfig
+    audit: AuditConfig
     opt_outs: tuple[OptOutConfig, ...] = ()
 
 

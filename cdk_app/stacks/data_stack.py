@@ -12,6 +12,7 @@ from cdk_app.config import StageConfig
 from cdk_app.service_asset import service_code
 from constructs_lib import (
     AppSecrets,
+    AuditAnchorBucket,
     BackupProtection,
     CryptoShreddingKeyStore,
     DatabaseRoleSecret,
@@ -102,6 +103,11 @@ class DataStack(cdk.Stack):
         # Wrapped per-family data keys live outside Aurora (and its backups) so that
         # deleting a family's key shreds its consent tokens for good.
         self.family_keys = CryptoShreddingKeyStore(self, "FamilyKeys", key=self.keys.tokens)
+        # Audit chain heads, copied outside the database every few minutes (write once).
+        self.audit_anchors = AuditAnchorBucket(
+            self, "AuditAnchors", key=self.keys.artifacts,
+            retention=cdk.Duration.days(config.audit.anchor_retention_days),
+        )
         self.secrets = AppSecrets(
             self, "Secrets",
             key=self.keys.secrets,

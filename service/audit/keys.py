@@ -101,7 +101,12 @@ class AuditKeys:
 
 
 def _key_bytes(value: str) -> bytes:
-    """Base64 key bytes, or else the UTF-8 bytes of a generated random string."""
+    """Base64 key bytes, or else the UTF-8 bytes of a generated random string.
+
+    A generated alphanumeric key whose length is a multiple of 4 is itself valid base64
+    (64 characters decode to 48 bytes, injectively); either reading is deterministic, so
+    writer and verifier always derive the same key.
+    """
     try:
         return base64.b64decode(value, validate=True)
     except binascii.Error:
