@@ -161,7 +161,7 @@ def test_deleted_families_keep_a_chain_that_verifies(world: World, tmp_path: Pat
     actions = [r["action"] for r in world.db.fetch_all(
         "SELECT action FROM audit_log WHERE family_id = :f ORDER BY chain_index",
         {"f": world.other_family})]
-    assert actions[-2:] == ["family.key.destroy", "family.delete"]
+    assert actions[-2:] == ["family.delete", "family.key.destroy"]
 
 
 def test_entries_keyed_before_a_rotation_still_verify(postgres_db: Database) -> None:
