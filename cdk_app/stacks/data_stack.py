@@ -39,6 +39,7 @@ class DataStack(cdk.Stack):
         *,
         config: StageConfig,
         opt_outs: Sequence[OptOut],
+        log_stacks: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, termination_protection=config.database.deletion_protection,
@@ -52,6 +53,8 @@ class DataStack(cdk.Stack):
             direct_use=DirectKeyUse(
                 principal_tag=TOKENS_KEY_USER_TAG, principal_tag_value=config.resource_prefix,
                 context_keys=contract.TOKEN_ENCRYPTION_CONTEXT_KEYS),
+            # The logs key serves this stack's log groups and those of ``log_stacks``.
+            log_group_prefixes=[f"{name}-" for name in log_stacks],
             opt_outs=opt_outs,
         )
         self.network = PrivateNetwork(
