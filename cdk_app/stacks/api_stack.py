@@ -13,8 +13,8 @@ from constructs import Construct
 
 from cdk_app.config import FunctionConfig, StageConfig
 from cdk_app.service_asset import service_code
-from cdk_app.stacks.bank_sync import BankSyncWorkflows
 from cdk_app.stacks.audit_anchoring import AuditAnchoring
+from cdk_app.stacks.bank_sync import BankSyncWorkflows
 from cdk_app.stacks.data_stack import TOKENS_KEY_USER_TAG, DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
 from constructs_lib import (

@@ -139,7 +139,7 @@ def test_migrations_run_as_the_owner_before_the_api_alias_shifts(
 ) -> None:
     template = gate_run.template(stage, "Api")
     resources = template["Resources"]
-    # Every alias (the API's, the worker's, the audit anchor's) shifts only after the same migrations.
+    # Every alias (API, worker, audit anchor) shifts only after the same migrations.
     hooks = {json.dumps(alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
                         ["BeforeAllowTrafficHook"])
              for alias in _resources(template, "AWS::Lambda::Alias").values()}

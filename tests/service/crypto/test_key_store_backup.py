@@ -23,6 +23,7 @@ from service.db.postgres import PostgresDatabase
 from service.domain.errors import NotFoundError
 from service.domain.principal import Principal
 from service.repositories import connections as connection_repo
+from service.repositories import users as user_repo
 from service.use_cases import families as families_uc
 from service.workflows.targets import provider_ref_aad
 from tests.fixtures.postgres import _create_database, _drop_database, database_name
