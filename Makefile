@@ -15,7 +15,7 @@ PYTEST_WORKERS ?= auto
 help:
 	@echo "make synth   - create .venv, install, synthesise every stage into cdk.out and run the compliance gate"
 	@echo "make test    - create .venv, install, run the whole suite in parallel"
-	@echo "make dev     - serve the API on embedded PostgreSQL with a seeded demo family"
+	@echo "make dev     - serve the API on embedded PostgreSQL with a seeded demo family, the sandbox bank and interactive /docs"
 	@echo "make check   - ruff + mypy --strict"
 	@echo "make bench   - run the benchmarks in bench/"
 	@echo "make cost    - synthesise, then print each stage's idle month and cost per million requests"

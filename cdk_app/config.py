@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -77,6 +79,71 @@ class ChatConfig(_Frozen):
     max_output_tokens: int = Field(default=1024, ge=64, le=8192)
 
 
+CONSENT_CALLBACK_PATH = "/v1/connections/callback"
+"""The route of the consent callback (``GET``; a public route of the service contract)."""
+
+# Where each TrueLayer environment publishes its webhook signing keys (jku hosts).
+_JKU_HOSTS = {"sandbox": ".truelayer-sandbox.com", "live": ".truelayer.com"}
+_CLOUDFRONT_DEFAULT_DOMAIN = ".cloudfront.net"
+
+
+class BankProviderConfig(_Frozen):
+    """The Open Banking provider (TrueLayer) of a stage."""
+
+    environment: Literal["sandbox", "live"]
+    redirect_uri: str
+    """``https://<stage domain>/v1/connections/callback``, as registered in TrueLayer's console."""
+    jku_allowlist: tuple[str, ...] = Field(min_length=1)
+    """The ``jku`` URLs whose keys may sign webhooks (TrueLayer's published JWKS)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BankProviderConfig:
+        uri = urlsplit(self.redirect_uri)
+        if uri.scheme != "https" or not uri.hostname or uri.path != CONSENT_CALLBACK_PATH \
+                or uri.query or uri.fragment:
+            raise ValueError(f"bank_provider.redirect_uri must be https://<stage domain>"
+                             f"{CONSENT_CALLBACK_PATH} without query or fragment, got "
+                             f"{self.redirect_uri!r}")
+        suffix = _JKU_HOSTS[self.environment]
+        for jku in self.jku_allowlist:
+            parts = urlsplit(jku)
+            host = parts.hostname or ""
+            # A live host ends in .truelayer.com, a sandbox host in .truelayer-sandbox.com:
+            # a stage never trusts the other environment's signing keys.
+            if parts.scheme != "https" or not host.endswith(suffix):
+                raise ValueError(f"bank_provider.jku_allowlist entry {jku!r} is not an https "
+                                 f"URL on *{suffix}, where TrueLayer's {self.environment} "
+                                 "environment publishes its webhook keys")
+        return self
+
+
+class SyncConfig(_Frozen):
+    """The daily fan-out that syncs every active connection."""
+
+    max_concurrency: int = Field(ge=1, le=1000)
+    """Connections synced at once. TrueLayer rate-limits per client, so the stage caps this
+    well below Step Functions' 10,000; it must also stay below the worker's reserved
+    concurrency, which API-started syncs share."""
+    schedule_hour: int = Field(ge=0, le=23)
+    schedule_minute: int = Field(ge=0, le=59)
+    time_zone: str = "Europe/London"
+    manifest_retention_days: int = Field(default=14, ge=1, le=90)
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> SyncConfig:
+        if self.time_zone not in available_timezones():
+            raise ValueError(f"sync.time_zone {self.time_zone!r} is not an IANA time zone")
+        return self
+
+
+class AuditConfig(_Frozen):
+    """The audit chain's anchoring: how often, and how long each anchor is locked."""
+
+    anchor_interval_minutes: int = Field(ge=1, le=1440)
+    anchor_retention_days: int = Field(ge=1)
+    """Compliance-mode Object Lock of each anchor: nothing can delete it sooner."""
+
+
 class OptOutConfig(_Frozen):
     setting: str
     reason: str
@@ -99,7 +166,28 @@ class StageConfig(_Frozen):
     user_pool: UserPoolConfig
     edge: EdgeConfig
     chat: ChatConfig = ChatConfig()
+    bank_provider: BankProviderConfig
+    worker_function: FunctionConfig
+    sync: SyncConfig
+    audit: AuditConfig
     opt_outs: tuple[OptOutConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _bank_sync_fits(self) -> StageConfig:
+        host = urlsplit(self.bank_provider.redirect_uri).hostname or ""
+        if self.edge.domain_names and host not in self.edge.domain_names:
+            raise ValueError(f"bank_provider.redirect_uri is on {host!r}, not on the stage's "
+                             f"domain {list(self.edge.domain_names)}: the callback must reach "
+                             "this stage's CloudFront distribution")
+        if not self.edge.domain_names and not host.endswith(_CLOUDFRONT_DEFAULT_DOMAIN):
+            raise ValueError(f"bank_provider.redirect_uri is on {host!r}, but the stage has no "
+                             "custom domain: use its CloudFront domain (the ApiUrl output)")
+        if self.sync.max_concurrency >= self.worker_function.reserved_concurrency:
+            raise ValueError(f"sync.max_concurrency ({self.sync.max_concurrency}) must be below "
+                             "worker_function.reserved_concurrency "
+                             f"({self.worker_function.reserved_concurrency}): user-started "
+                             "syncs and the fan-out's own tasks share the worker")
+        return self
 
 
 class PipelineConfig(_Frozen):

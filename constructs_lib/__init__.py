@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from constructs_lib.alarms import AlarmNotifications
+    from constructs_lib.audit_anchor_bucket import AuditAnchorBucket
     from constructs_lib.backup import BackupProtection
     from constructs_lib.database import SecureAuroraCluster
     from constructs_lib.database_role import DatabaseRoleSecret
@@ -34,11 +35,21 @@ if TYPE_CHECKING:
     from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
     from constructs_lib.secrets import AppSecret, AppSecrets
     from constructs_lib.user_pool import FamilyUserPool
+    from constructs_lib.workflows import (
+        LambdaServiceRetry,
+        ManifestBucket,
+        ScheduledFanOut,
+        StepRetrier,
+        StepWorkflow,
+        WorkflowSpec,
+        WorkflowStep,
+    )
 
 _EXPORTS = {
     "EDGE_REGION": "constructs_lib.edge",
     "OPT_OUT_METADATA_KEY": "constructs_lib.opt_outs",
     "AlarmNotifications": "constructs_lib.alarms",
+    "AuditAnchorBucket": "constructs_lib.audit_anchor_bucket",
     "BackupProtection": "constructs_lib.backup",
     "BedrockGuardrail": "constructs_lib.guardrail",
     "DeniedTopic": "constructs_lib.guardrail",
@@ -65,6 +76,13 @@ _EXPORTS = {
     "SecureDefaultError": "constructs_lib.opt_outs",
     "ServiceFunction": "constructs_lib.function",
     "build_lambda_asset": "constructs_lib.lambda_asset",
+    "LambdaServiceRetry": "constructs_lib.workflows",
+    "ManifestBucket": "constructs_lib.workflows",
+    "ScheduledFanOut": "constructs_lib.workflows",
+    "StepRetrier": "constructs_lib.workflows",
+    "StepWorkflow": "constructs_lib.workflows",
+    "WorkflowSpec": "constructs_lib.workflows",
+    "WorkflowStep": "constructs_lib.workflows",
 }
 
 __all__ = [
@@ -73,6 +91,7 @@ __all__ = [
     "AlarmNotifications",
     "AppSecret",
     "AppSecrets",
+    "AuditAnchorBucket",
     "BackupProtection",
     "BedrockGuardrail",
     "CryptoShreddingKeyStore",
@@ -89,13 +108,20 @@ __all__ = [
     "EncryptionKeys",
     "FamilyUserPool",
     "LambdaAsset",
+    "LambdaServiceRetry",
+    "ManifestBucket",
     "OptOut",
     "PlatformHttpApi",
     "PrivateNetwork",
+    "ScheduledFanOut",
     "SecureAuroraCluster",
     "SecureDefaultError",
     "ServiceFunction",
     "SmokeTest",
+    "StepRetrier",
+    "StepWorkflow",
+    "WorkflowSpec",
+    "WorkflowStep",
     "build_lambda_asset",
 ]
 

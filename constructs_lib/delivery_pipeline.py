@@ -24,7 +24,6 @@ server access logging supports) and not logging itself.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
@@ -37,7 +36,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import pipelines
 from constructs import Construct
 
-from constructs_lib.acceptance import accept
+from constructs_lib.acceptance import accept, wildcard_finding_ids
 from constructs_lib.log_storage import allow_cloudwatch_logs
 
 __all__ = ["DeliveryPipeline", "SmokeTest"]
@@ -263,7 +262,7 @@ class DeliveryPipeline(Construct):
         for construct in self._pipeline.node.find_all():
             if isinstance(construct, iam.CfnPolicy):
                 document = stack.resolve(construct.policy_document)
-                ids = sorted(_wildcard_finding_ids(document))
+                ids = sorted(wildcard_finding_ids(document))
                 if ids:
                     accept(construct, ids, _GENERATED_GRANTS_REASON)
                 accept(construct, _INLINE_RULES, _INLINE_REASON)
@@ -330,36 +329,8 @@ _INLINE_REASON = (
 )
 
 
-def _render(value: object) -> str:
-    """A resolved CloudFormation value as cdk-nag renders it in finding ids."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        if "Fn::Join" in value:
-            separator, parts = value["Fn::Join"]
-            return str(separator).join(_render(part) for part in parts)
-        if "Ref" in value:
-            return f"<{value['Ref']}>"
-        if "Fn::GetAtt" in value:
-            return f"<{'.'.join(str(p) for p in value['Fn::GetAtt'])}>"
-    return json.dumps(value)
-
-
 def _as_list(value: object) -> list[object]:
     return value if isinstance(value, list) else [value]
-
-
-def _wildcard_finding_ids(document: dict[str, object]) -> set[str]:
-    """The ``AwsSolutions-IAM5[...]`` ids a policy document draws."""
-    ids: set[str] = set()
-    for statement in _as_list(document.get("Statement", [])):
-        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
-            continue
-        ids |= {f"AwsSolutions-IAM5[Action::{a}]" for a in _as_list(statement.get("Action", []))
-                if isinstance(a, str) and "*" in a}
-        ids |= {f"AwsSolutions-IAM5[Resource::{r}]"
-                for r in map(_render, _as_list(statement.get("Resource", []))) if "*" in r}
-    return ids
 
 
 def _has_data_action_on_any_resource(document: dict[str, object]) -> bool:

@@ -14,6 +14,16 @@ Clients must not reach the API without passing CloudFront and its WAF:
 * Once a custom domain fronts the API Gateway itself, turn off its execute-api
   endpoint (``PlatformHttpApi(disable_execute_api_endpoint=True)``).
 
+The viewer's address
+--------------------
+The origin request policy is the managed ``AllViewerExceptHostHeader``: every viewer header
+(``Authorization`` included) except ``Host`` (API Gateway must see its own host) plus the
+CloudFront headers, among them ``CloudFront-Viewer-Address`` (``ip:port`` of the client as
+CloudFront saw it), which the app uses as the user's IP. A custom policy cannot do better:
+``allExcept`` cannot add CloudFront headers, ``allViewerAndWhitelistCloudFront`` forwards
+``Host``, and a whitelist cannot carry ``Authorization`` under a caching-disabled cache policy.
+``X-Forwarded-For`` is client-controlled at its start and must never be trusted for this.
+
 Access logging decision (documented choice)
 -------------------------------------------
 CloudFront offers standard logging *v2* (vended logs to CloudWatch Logs / S3 /
@@ -79,7 +89,9 @@ from constructs_lib.opt_outs import OptOut, reject_unknown_opt_outs, require_opt
 __all__ = [
     "EDGE_REGION",
     "MANAGED_RULE_GROUPS",
+    "ORIGIN_REQUEST_POLICY_ID",
     "ORIGIN_VERIFY_HEADER",
+    "VIEWER_ADDRESS_HEADER",
     "EdgeDistribution",
     "EdgeProtection",
 ]
@@ -234,9 +246,9 @@ class EdgeProtection(Construct):
             description="Edge protection for the platform API - managed rules, per-IP rate limit",
         )
 
-        allow_cloudwatch_logs(log_key, self)
         log_group_name = "aws-waf-logs-" + cdk.Names.unique_resource_name(
             self, max_length=200, separator="-").lower()
+        allow_cloudwatch_logs(log_key, self, log_group_name=log_group_name)
         self._log_group = logs.LogGroup(
             self, "Logs",
             log_group_name=log_group_name,
@@ -277,6 +289,14 @@ class EdgeProtection(Construct):
     def log_group(self) -> logs.LogGroup:
         """The CMK-encrypted ``aws-waf-logs-*`` log group."""
         return self._log_group
+
+
+VIEWER_ADDRESS_HEADER = "CloudFront-Viewer-Address"
+"""The header carrying the client's ``ip:port`` to the origin (never ``X-Forwarded-For``)."""
+ORIGIN_REQUEST_POLICY = cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER
+ORIGIN_REQUEST_POLICY_ID = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+"""``Managed-AllViewerExceptHostHeader``: viewer headers but ``Host``, and CloudFront's headers
+(``CloudFront-Viewer-Address`` among them)."""
 
 
 class EdgeDistribution(Construct):
@@ -399,9 +419,9 @@ class EdgeDistribution(Construct):
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
                 cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
-                # Forwards every viewer header (Authorization included) except Host, which
-                # API Gateway needs to be its own execute-api host.
-                origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                # Every viewer header (Authorization included) except Host, which API Gateway
+                # needs to be its own host, plus CloudFront-Viewer-Address (module doc).
+                origin_request_policy=ORIGIN_REQUEST_POLICY,
                 response_headers_policy=self._response_headers,
                 compress=True,
             ),

@@ -105,3 +105,11 @@ class CryptoShreddingKeyStore(Construct):
         )
         self._key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey")
         return grant
+
+    def grant_key_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow reading single items and unwrapping them: for workers that never add keys."""
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee, actions=["dynamodb:GetItem"], resource_arns=[self._table.table_arn],
+        )
+        self._key.grant(grantee, "kms:Decrypt", "kms:DescribeKey")
+        return grant

@@ -5,10 +5,11 @@ encrypted with the ``secrets`` CMK. The function only ever receives their ARNs o
 names as environment values (the app picks the variable names) and reads each one at
 cold start, with a per-secret grant (:meth:`AppSecrets.grant_read`).
 
-Rotation: these are provider-issued or shared values (banking client credentials,
-webhook signing key, the CloudFront origin-verify header) and are rotated by a manual
-runbook, not by a rotation Lambda: the app acknowledges the rotation findings with
-the reasons its providers impose.
+Rotation: these are provider-issued or shared values (banking client credentials, the
+CloudFront origin-verify header) and are rotated by a manual runbook, not by a rotation
+Lambda: the app acknowledges the rotation findings with the reasons its providers impose.
+(Provider webhooks need no shared secret here: TrueLayer signs them with its own private
+key and the service verifies them against TrueLayer's published key set.)
 
 The AI provider settings are a plain SSM ``String`` parameter holding non-secret JSON
 (e.g. model name): CloudFormation cannot create ``SecureString`` parameters, so any
@@ -35,6 +36,9 @@ from constructs_lib.opt_outs import OptOut, SecureDefaultError, reject_unknown_o
 __all__ = ["AppSecret", "AppSecrets"]
 
 MIN_ORIGIN_VERIFY_LENGTH = 32
+AUDIT_FIRST_KEY_ID = "k1"
+AUDIT_KEY_LENGTH = 64
+"""Characters of the generated audit HMAC key (alphanumeric: about 381 bits)."""
 OPT_OUT_SETTINGS = ("AppSecrets.removal_policy", "AppSecrets.replica_key")
 DEFAULT_AI_SETTINGS: Mapping[str, str | int | float | bool] = MappingProxyType(
     # The EU cross-Region inference profile of Claude 3.7 Sonnet (requests stay in EU
@@ -54,11 +58,11 @@ class AppSecret(StrEnum):
     """The secrets and parameters the service reads, by role."""
 
     BANK_CLIENT = "bank_client"
-    WEBHOOK_SIGNING = "webhook_signing"
     ORIGIN_VERIFY = "origin_verify"
     AI_SETTINGS = "ai_settings"
     CHAT_API_KEY = "chat_api_key"
     """API key of an OpenAI-compatible chat endpoint (when the AI settings choose one)."""
+    AUDIT_KEY = "audit_key"
 
 
 class AppSecrets(Construct):
@@ -153,12 +157,6 @@ class AppSecrets(Construct):
                     password_length=48,
                 ),
             ),
-            AppSecret.WEBHOOK_SIGNING: generated(
-                "WebhookSigning", "webhook-signing",
-                "Key verifying signatures of provider webhooks",
-                secretsmanager.SecretStringGenerator(
-                    exclude_punctuation=True, include_space=False, password_length=64),
-            ),
             AppSecret.ORIGIN_VERIFY: generated(
                 "OriginVerify", "origin-verify",
                 "Value CloudFront sends as X-Origin-Verify; the API rejects requests without it",
@@ -172,6 +170,19 @@ class AppSecrets(Construct):
                 "provider issued (unused while the AI settings choose Bedrock)",
                 secretsmanager.SecretStringGenerator(
                     exclude_punctuation=True, include_space=False, password_length=48),
+            ),
+            AppSecret.AUDIT_KEY: generated(
+                "AuditKey", "audit-key",
+                "HMAC keys of the audit chain: {\"current\": id, id: key}; a rotation adds "
+                "keys under \"keys\" and moves \"current\"",
+                # Secrets Manager can only generate a top-level field, so the first key
+                # sits beside "current" (the service reads that form as well as "keys").
+                secretsmanager.SecretStringGenerator(
+                    secret_string_template=json.dumps({"current": AUDIT_FIRST_KEY_ID}),
+                    generate_string_key=AUDIT_FIRST_KEY_ID,
+                    exclude_punctuation=True, include_space=False,
+                    password_length=AUDIT_KEY_LENGTH,
+                ),
             ),
         }
         if replicas:
@@ -235,14 +246,14 @@ class AppSecrets(Construct):
         return self._secrets[AppSecret.BANK_CLIENT]
 
     @property
-    def webhook_signing_secret(self) -> secretsmanager.ISecret:
-        """Webhook signature verification key (plain string)."""
-        return self._secrets[AppSecret.WEBHOOK_SIGNING]
-
-    @property
     def origin_verify_secret(self) -> secretsmanager.ISecret:
         """Value of the ``X-Origin-Verify`` header CloudFront adds (plain string)."""
         return self._secrets[AppSecret.ORIGIN_VERIFY]
+
+    @property
+    def audit_key_secret(self) -> secretsmanager.ISecret:
+        """HMAC keys of the audit chain (JSON: ``current`` and the key material)."""
+        return self._secrets[AppSecret.AUDIT_KEY]
 
     @property
     def chat_api_key_secret(self) -> secretsmanager.ISecret:

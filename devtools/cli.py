@@ -16,6 +16,8 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from flask import Flask
 
 DEMO_OWNER = "demo.owner@example.com"
@@ -52,55 +54,91 @@ def dev_token(email: str, expires_in: int) -> None:
 
 @cli.command("run-dev")
 @click.option("--port", default=5000, show_default=True)
+@click.option("--bank-port", default=5001, show_default=True,
+              help="Port of the local sandbox bank (TrueLayer Data API v3 wire format).")
+@click.option("--bank-webhooks/--no-bank-webhooks", default=True, show_default=True,
+              help="Let the sandbox bank send its signed webhooks to this API.")
 @click.option("--no-seed", is_flag=True, help="Do not seed the demo family.")
 @with_appcontext
-def run_dev(port: int, no_seed: bool) -> None:
-    """Serve on 127.0.0.1 with embedded PostgreSQL (or DATABASE_URL) and demo data.
+def run_dev(port: int, bank_port: int, bank_webhooks: bool, no_seed: bool) -> None:
+    """Serve on 127.0.0.1 with embedded PostgreSQL (or DATABASE_URL), demo data, the sandbox
+    bank and the interactive API docs.
 
-    Migrations run as the database owner; the server runs as the application role.
+    Migrations run as the database owner; the server runs as the application role. The
+    sandbox bank's webhook key set is trusted by this local API only.
     """
-    from flask import current_app
+    from dataclasses import replace
+
     from werkzeug.serving import run_simple
 
-    from devtools.demo import seed_demo
-    from service.db.migrations import owner_database, upgrade
+    from devtools.docs_ui import InteractiveDocs
+    from devtools.sandbox_bank import SandboxBank, SandboxBankServer
+    from service import create_app
     from service.http.context import current_services
 
-    services = current_services()
-    if services.settings.is_lambda or services.dev_issuer is None:
+    settings = current_services().settings
+    if settings.is_lambda or not settings.dev_issuer:
         raise click.ClickException("run-dev is for local runs with the dev issuer only")
+    bank = SandboxBankServer(SandboxBank(), port=bank_port).start()
+    base = f"http://127.0.0.1:{port}"
+    if bank_webhooks:
+        bank.bank.webhooks.url = f"{base}/v1/webhooks/truelayer"
+    # The app served: local settings pointed at the sandbox bank, its jku allow-listed.
+    app = create_app(replace(settings, bank_base_url=bank.base_url,
+                             truelayer_jku_allowlist=(*settings.truelayer_jku_allowlist,
+                                                      bank.jku)))
+    family_id = _prepare_database(app, seed=not no_seed)
+    services = app.extensions["service.services"]
+    token = services.dev_issuer.issue(DEMO_OWNER, expires_in=12 * 3600)
+    click.echo(ready_message(base=base, bank_url=bank.base_url, token=token,
+                             family_id=family_id))
+    try:
+        run_simple("127.0.0.1", port, InteractiveDocs(app), use_reloader=False, threaded=True)
+    finally:
+        bank.stop()
+
+
+def _prepare_database(app: Flask, *, seed: bool) -> UUID | None:
+    """Migrate as the owner and seed the demo family; returns its id (``None`` unseeded)."""
+    from devtools.demo import seed_demo
+    from service.db.migrations import owner_database, upgrade
+
+    services = app.extensions["service.services"]
     owner = owner_database(services.settings)
     try:
         applied = upgrade(owner)
     finally:
         owner.close()
     click.echo(f"database ready ({len(applied)} migration(s) applied)")
-    if not no_seed:
-        seed_demo(services.database, services.keyring, signer=services.audit_signer,
-                  owner_email=DEMO_OWNER)
-    token = services.dev_issuer.issue(DEMO_OWNER, expires_in=12 * 3600)
-    base = f"http://127.0.0.1:{port}"
-    click.echo(
-        "\n".join(
-            [
-                "",
-                f"API docs:     {base}/docs   (OpenAPI: {base}/openapi.json)",
-                "Get a token:  python -m devtools dev-token EMAIL",
-                f"Demo owner token ({DEMO_OWNER}{', no demo data' if no_seed else ''}):",
-                f"  export TOKEN={token}",
-                "Try:",
-                f"  curl -s {base}/health",
-                f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/me',
-                f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/families/<fid>/accounts',
-                f'  curl -s -H "Authorization: Bearer $TOKEN" \\\n'
-                f'       "{base}/v1/families/<fid>/transactions?limit=20"',
-                "",
-            ]
-        )
-    )
-    # Flask.run refuses to start under the `flask` CLI; serve with Werkzeug directly.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    run_simple("127.0.0.1", port, app, use_reloader=False, threaded=True)
+    if not seed:
+        return None
+    return seed_demo(services.database, services.keyring, signer=services.audit_signer,
+                     owner_email=DEMO_OWNER)
+
+
+def ready_message(*, base: str, bank_url: str, token: str, family_id: UUID | None) -> str:
+    """What ``make dev`` prints once serving: links, the token and ready-to-paste curls."""
+    lines = [
+        "",
+        f"API docs:     {base}/docs   (interactive; OpenAPI: {base}/openapi.json)",
+        f"Sandbox bank: {bank_url}   (TrueLayer Data API v3 wire format, signs its webhooks)",
+        "Get a token:  python -m devtools dev-token EMAIL",
+        f"Demo owner token ({DEMO_OWNER}{', no demo data' if family_id is None else ''}):",
+        f"  export TOKEN={token}",
+        "Try:",
+        f"  curl -s {base}/health",
+        f'  curl -s -H "Authorization: Bearer $TOKEN" {base}/v1/me',
+    ]
+    if family_id is not None:
+        family = f"{base}/v1/families/{family_id}"
+        lines += [
+            f"  export FID={family_id}",
+            f'  curl -s -H "Authorization: Bearer $TOKEN" {family}/accounts',
+            f'  curl -s -H "Authorization: Bearer $TOKEN" "{family}/transactions?limit=20"',
+            "Connect the sandbox bank (open the returned link in a browser):",
+            f'  curl -s -X POST -H "Authorization: Bearer $TOKEN" {family}/connections',
+        ]
+    return "\n".join([*lines, ""])
 
 
 @cli.command("local-data-api", context_settings={"ignore_unknown_options": True})

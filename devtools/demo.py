@@ -10,7 +10,6 @@ Idempotent: a second call finds the family and does nothing.
 from __future__ import annotations
 
 import random
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -23,8 +22,8 @@ from service.domain.models import AccountType, Role, TransactionStatus, Visibili
 from service.domain.principal import Principal
 from service.repositories import accounts, balances, families, transactions, users
 from service.repositories.transactions import NewTransaction
-from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
+from service.use_cases import insights as insights_uc
 from service.use_cases import invitations as invitations_uc
 from service.use_cases import me as me_uc
 
@@ -85,8 +84,8 @@ def seed_demo(
     owner_email: str = "demo.owner@example.com",
     issuer: str | None = None, subject_for: Callable[[str], str] | None = None,
     today: date | None = None,
-) -> None:
-    """Create the demo family unless the owner already has it.
+) -> UUID:
+    """Create the demo family unless the owner already has it; return its id.
 
     Parameters
     ----------
@@ -109,8 +108,9 @@ def seed_demo(
         "adult": _principal(f"demo.adult@{domain}", issuer, subject_for),
         "child": _principal(f"demo.child@{domain}", issuer, subject_for),
     }
-    if _existing_demo_family(db, people["owner"]) is not None:
-        return
+    existing = _existing_demo_family(db, people["owner"])
+    if existing is not None:
+        return existing
     family = families_uc.create_family(db, signer, people["owner"], name=DEMO_FAMILY_NAME)
     for name, role in (("adult", Role.ADULT), ("child", Role.CHILD)):
         issued = invitations_uc.invite(db, signer, people["owner"], family.id,
@@ -119,20 +119,19 @@ def seed_demo(
     for name, display in (("owner", "Olivia Demo"), ("adult", "Adam Demo"),
                           ("child", "Chloe Demo")):
         me_uc.update_me(db, people[name], display_name=display)
-    connection = connections_uc.record_consent(
-        db, signer, keyring, people["owner"], family.id, provider="demo-bank",
-        # Random stand-ins: the demo bank is fake, but tokens are still treated as secrets.
-        tokens=connections_uc.ConsentTokens(access_token=secrets.token_urlsafe(32),
-                                            refresh_token=secrets.token_urlsafe(32)),
-        consent_expires_at=datetime.now(UTC) + timedelta(days=90),
-    )
-    _seed_accounts(db, family.id, connection.id, people, today or datetime.now(UTC).date())
+    # The demo history has no bank connection behind it (connections are made through the
+    # consent flow against the sandbox bank); its accounts are unconnected.
+    del keyring
+    seeded = _seed_accounts(db, family.id, None, people, today or datetime.now(UTC).date())
+    # What a sync's post-processing does: categories, recurring series (runway reads them).
+    insights_uc.refresh_after_sync(db, family_id=family.id, account_ids=seeded, as_of=today)
+    return family.id
 
 
 def _seed_accounts(
-    db: Database, family_id: UUID, connection_id: UUID, people: dict[str, Principal],
+    db: Database, family_id: UUID, connection_id: UUID | None, people: dict[str, Principal],
     today: date,
-) -> None:
+) -> list[UUID]:
     rng = random.Random(20250101)  # noqa: S311 - demo data, not security
     plan = (
         # label, holder, type, visibility, opening pence, salary pence, everyday share
@@ -143,6 +142,7 @@ def _seed_accounts(
         ("Chloe's Pocket Money", "child", AccountType.CURRENT, Visibility.FAMILY, 4_500, 0, 0.1),
     )
     start = today - timedelta(days=DAYS - 1)
+    seeded: list[UUID] = []
     with db.transaction() as tx:
         for label, holder, type_, visibility, opening, salary, share in plan:
             holder_id = users.ensure_user(tx, people[holder]).id
@@ -157,6 +157,8 @@ def _seed_accounts(
             transactions.insert_transactions(tx, family_id, account.id, items)
             balances.insert_balances(tx, family_id, account.id,
                                      _daily_balances(opening, items, start, today))
+            seeded.append(account.id)
+    return seeded
 
 
 def _history(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,11 +32,15 @@ if TYPE_CHECKING:
     from service.audit import AnchorStore, AuditKeys, AuditSigner
     from service.auth.jwks import JwksFetch
     from service.auth.verifier import JwtVerifier
+    from service.banking.port import ProviderRegistry
     from service.chat import Assistant, ChatModel
     from service.chat.config import ChatConfig
     from service.crypto import DataKeyProvider, FamilyKeyring, FamilyKeyStore
     from service.db.port import Database
     from service.secrets import SecretLoader
+    from service.webhooks import JwksDocumentFetch, WebhookEvents, WebhookVerifier
+    from service.workflows.launcher import SyncLauncher
+    from service.workflows.store import RunStore
 
 T = TypeVar("T")
 MASTER_KEY_FILE = "master.key"
@@ -57,6 +62,7 @@ class AwsClients:
     secretsmanager: SecretsManagerClient | None = None
     ssm: SSMClient | None = None
     s3: S3Client | None = None
+    stepfunctions: Any = None
 
 
 class Services:
@@ -72,6 +78,17 @@ class Services:
         Ready-made dependencies (tests, benches); built from settings when omitted.
     jwks_fetch
         Fetches the Cognito JWKS; defaults to HTTPS from the user pool.
+    webhook_events
+        What verified webhook events do (:class:`~service.webhooks.WebhookEvents`): the
+        composition root wires the bank-sync hooks here; by default every event is
+        acknowledged once and otherwise ignored.
+    webhook_jwks_fetch
+        Fetches a TrueLayer key set by URL (only allow-listed URLs reach it); HTTPS with
+        timeouts by default.
+    bank_providers, sync_launcher
+        The Open Banking providers and the run launcher (tests point them at the sandbox).
+    workflow_sleep
+        The in-process runner's backoff sleep (tests record it instead of waiting).
     clients
         boto3 clients for the adapters built here (:class:`AwsClients`).
     """
@@ -90,6 +107,11 @@ class Services:
         jwks_fetch: JwksFetch | None = None,
         clients: AwsClients | None = None,
         chat_model: ChatModel | None = None,
+        webhook_events: WebhookEvents | None = None,
+        webhook_jwks_fetch: JwksDocumentFetch | None = None,
+        bank_providers: ProviderRegistry | None = None,
+        sync_launcher: SyncLauncher | None = None,
+        workflow_sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.settings = settings
         self._built: dict[str, Any] = {
@@ -103,10 +125,15 @@ class Services:
                 ("audit_keys", audit_keys),
                 ("anchor_store", anchor_store),
                 ("chat_model", chat_model),
+                ("webhook_events", webhook_events),
+                ("bank_providers", bank_providers),
+                ("sync_launcher", sync_launcher),
             )
             if value is not None
         }
         self._jwks_fetch = jwks_fetch
+        self._webhook_jwks_fetch = webhook_jwks_fetch
+        self._workflow_sleep = workflow_sleep
         self.clients = clients or AwsClients()
         self._lock = threading.RLock()
 
@@ -186,15 +213,55 @@ class Services:
         return self._once("assistant", self._build_assistant)
 
     @property
+    def webhook_verifier(self) -> WebhookVerifier:
+        """Verifies TrueLayer webhooks against the allow-listed, cached key sets."""
+        return self._once("webhook_verifier", self._build_webhook_verifier)
+
+    @property
+    def webhook_events(self) -> WebhookEvents:
+        """Handlers of verified webhook events (injected; none wired by default)."""
+        return self._once("webhook_events", self._build_webhook_events)
+
+    @property
     def dev_issuer(self) -> DevIssuer | None:
         """The local dev issuer, or ``None`` when disabled (always in Lambda)."""
         return self._once("dev_issuer", self._build_dev_issuer)
+
+    @property
+    def bank_providers(self) -> ProviderRegistry:
+        """The Open Banking providers (TrueLayer; locally the sandbox bank)."""
+        return self._once("bank_providers", self._build_bank_providers)
+
+    @property
+    def run_store(self) -> RunStore:
+        """Workflow run records in the database."""
+        return self._once("run_store", self._build_run_store)
+
+    @property
+    def sync_launcher(self) -> SyncLauncher:
+        """Starts bank syncs: the state machine when configured, else in this process."""
+        return self._once("sync_launcher", self._build_sync_launcher)
 
     def close(self) -> None:
         """Release the database if it was opened."""
         database = self._built.get("database")
         if database is not None:
             database.close()
+
+    def _build_webhook_verifier(self) -> WebhookVerifier:
+        from datetime import timedelta
+
+        from service.webhooks import SigningKeyCache, WebhookVerifier
+
+        keys = SigningKeyCache(self.settings.truelayer_jku_allowlist,
+                               fetch=self._webhook_jwks_fetch)
+        return WebhookVerifier(keys,
+                               max_age=timedelta(seconds=self.settings.webhook_max_age_seconds))
+
+    def _build_webhook_events(self) -> WebhookEvents:
+        from service.webhooks import WebhookEvents
+
+        return WebhookEvents()
 
     def _build_database(self) -> Database:
         from service.db import connect
@@ -352,3 +419,62 @@ class Services:
         from devtools.dev_issuer import DevIssuer
 
         return DevIssuer(self.settings.local_dir)
+
+    # -- bank sync ---------------------------------------------------------------------------
+    def _build_bank_providers(self) -> ProviderRegistry:
+        import json
+
+        import httpx
+
+        from service.banking.port import ProviderRegistry
+        from service.banking.truelayer import TrueLayerConfig, TrueLayerHttp, TrueLayerProvider
+
+        settings = self.settings
+        if settings.bank_provider_environment == "local":
+            config = TrueLayerConfig.local_sandbox(
+                settings.bank_base_url or "http://127.0.0.1:8766")
+        else:
+            if not settings.bank_client_secret_arn:
+                raise RuntimeError("BANK_CLIENT_SECRET_ARN is required for TrueLayer")
+            creds = json.loads(self.secrets.get_secret(settings.bank_client_secret_arn))
+            make = (TrueLayerConfig.live if settings.bank_provider_environment == "live"
+                    else TrueLayerConfig.sandbox)
+            config = make(client_id=str(creds["client_id"]),
+                          client_secret=str(creds["client_secret"]))
+        client = httpx.Client(follow_redirects=False)
+        return ProviderRegistry(TrueLayerProvider(config, http=TrueLayerHttp(config,
+                                                                             client=client)))
+
+    def _build_run_store(self) -> RunStore:
+        from service.repositories.sync_runs import DatabaseRunStore
+
+        return DatabaseRunStore(self.database)
+
+    def bank_sync_steps(self) -> Any:
+        """Step name -> function of the bank sync on this container's adapters."""
+        from service.repositories.bank_ingestion import DatabaseIngestion
+        from service.workflows.bank_sync import BankSyncDeps, bank_sync_steps
+        from service.workflows.insights_hook import insights_post_sync_hook
+        from service.workflows.targets import DatabaseSyncTargets
+
+        deps = BankSyncDeps(providers=self.bank_providers,
+                            targets=DatabaseSyncTargets(self.database, self.keyring),
+                            ingestion=DatabaseIngestion(self.database),
+                            hooks=(insights_post_sync_hook(self.database),))
+        return bank_sync_steps(deps)
+
+    def _build_sync_launcher(self) -> SyncLauncher:
+        from service.workflows.bank_sync import BANK_SYNC
+        from service.workflows.launcher import InProcessLauncher, StepFunctionsLauncher
+        from service.workflows.runner import InProcessRunner
+
+        settings = self.settings
+        if settings.bank_sync_state_machine_arn:
+            client = self.clients.stepfunctions or self._new_client("stepfunctions")
+            return StepFunctionsLauncher(client, settings.bank_sync_state_machine_arn,
+                                         definition=BANK_SYNC, store=self.run_store)
+        if settings.is_lambda:
+            raise RuntimeError("BANK_SYNC_STATE_MACHINE_ARN is required in Lambda")
+        runner = InProcessRunner(BANK_SYNC, self.bank_sync_steps(), store=self.run_store,
+                                 sleep=self._workflow_sleep or time.sleep)
+        return InProcessLauncher(runner, self.run_store)

@@ -14,9 +14,13 @@ __all__ = [
     "AI_SETTINGS_PARAMETER_NAME",
     "API_HANDLER",
     "AUDIT_ANCHOR_BUCKET",
+    "AUDIT_ANCHOR_HANDLER",
     "AUDIT_ANCHOR_INTERVAL_MINUTES",
     "AUDIT_KEY_SECRET_ARN",
     "BANK_CLIENT_SECRET_ARN",
+    "BANK_PROVIDER_ENVIRONMENT",
+    "BANK_REDIRECT_URI",
+    "BANK_SYNC_STATE_MACHINE_ARN",
     "CHAT_API_KEY_SECRET_ARN",
     "CHAT_BASE_URL",
     "CHAT_DAILY_MESSAGES",
@@ -42,9 +46,11 @@ __all__ = [
     "POWERTOOLS_SERVICE_NAME",
     "PUBLIC_ROUTES",
     "SERVICE_RUNTIME",
+    "SYNC_MANIFEST_BUCKET",
     "TOKEN_ENCRYPTION_CONTEXT_KEYS",
     "TOKEN_KMS_KEY_ARN",
-    "WEBHOOK_SIGNING_SECRET_ARN",
+    "TRUELAYER_JKU_ALLOWLIST",
+    "WORKER_HANDLER",
     "PublicRoute",
 ]
 
@@ -63,7 +69,6 @@ COGNITO_CLIENT_ID: Final = "COGNITO_CLIENT_ID"
 COGNITO_REGION: Final = "COGNITO_REGION"
 ORIGIN_VERIFY_SECRET_ARN: Final = "ORIGIN_VERIFY_SECRET_ARN"
 BANK_CLIENT_SECRET_ARN: Final = "BANK_CLIENT_SECRET_ARN"
-WEBHOOK_SIGNING_SECRET_ARN: Final = "WEBHOOK_SIGNING_SECRET_ARN"
 AI_SETTINGS_PARAMETER_NAME: Final = "AI_SETTINGS_PARAMETER_NAME"
 DB_ROLE_NAME: Final = "DB_ROLE_NAME"
 """The role whose password the rotation function changes (rotation function only)."""
@@ -74,6 +79,18 @@ AUDIT_ANCHOR_BUCKET: Final = "AUDIT_ANCHOR_BUCKET"
 AUDIT_ANCHOR_INTERVAL_MINUTES: Final = "AUDIT_ANCHOR_INTERVAL_MINUTES"
 LOG_LEVEL: Final = "LOG_LEVEL"
 POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+
+# -- bank sync workflows (issue 8: infrastructure) ------------------------------------------
+BANK_SYNC_STATE_MACHINE_ARN: Final = "BANK_SYNC_STATE_MACHINE_ARN"
+"""The bank-sync state machine (the API and the worker start runs on it)."""
+SYNC_MANIFEST_BUCKET: Final = "SYNC_MANIFEST_BUCKET"
+"""Bucket the worker's ``manifest`` action writes the daily fan-out's item list to."""
+BANK_PROVIDER_ENVIRONMENT: Final = "BANK_PROVIDER_ENVIRONMENT"
+"""``"sandbox"`` or ``"live"``: which TrueLayer environment the stage talks to."""
+BANK_REDIRECT_URI: Final = "BANK_REDIRECT_URI"
+"""The consent callback URL (``GET /v1/connections/callback`` on the stage's domain)."""
+TRUELAYER_JKU_ALLOWLIST: Final = "TRUELAYER_JKU_ALLOWLIST"
+"""Comma-separated ``jku`` URLs whose keys may sign TrueLayer webhooks."""
 
 # -- chat (issue 11). In AWS the AI-settings parameter (AI_SETTINGS_PARAMETER_NAME) is the
 # source of provider and model; these names serve local runs and the guardrail/secret ids.
@@ -97,8 +114,12 @@ CHAT_DAILY_MESSAGES: Final = "CHAT_DAILY_MESSAGES"
 API_HANDLER: Final = "service.lambda_handler.handler"
 MIGRATION_HOOK_HANDLER: Final = "service.db.migrate_hook.handler"
 """Applies pending migrations as the owner: CodeDeploy's ``BeforeAllowTraffic`` hook."""
+AUDIT_ANCHOR_HANDLER: Final = "service.audit.scheduled.handler"
+"""Anchors the audit chain heads (the schedule's target, every AUDIT_ANCHOR_INTERVAL_MINUTES)."""
 DB_ROLE_ROTATION_HANDLER: Final = "service.db.role_rotation.handler"
 """Secrets Manager rotation of the application role's password through the Data API."""
+WORKER_HANDLER: Final = "service.workflows.worker_handler.handler"
+"""The workflow worker: ``create``/``step``/``fail``/``manifest`` actions of the state machines."""
 DB_APP_ROLE: Final = "app_runtime"
 """The least-privilege PostgreSQL role the API runs as (created by the migrations)."""
 
@@ -123,7 +144,15 @@ PUBLIC_ROUTES: Final[tuple[PublicRoute, ...]] = (
     PublicRoute("GET /openapi.json", "The API description is public by design and holds no "
                                      "data."),
     PublicRoute("GET /docs", "Static API documentation page; holds no data."),
+    PublicRoute("GET /v1/connections/callback",
+                "The bank redirects the user's browser here without a bearer token; the "
+                "single-use, expiring consent state (only its digest is stored, bound to the "
+                "user and family) authorises it, and anything else answers 400."),
     PublicRoute("POST /v1/webhooks/truelayer",
                 "TrueLayer webhooks carry no user token; the service verifies the provider's "
-                "signature (Tl-Signature) before it reads the body.", planned=True),
+                "signature (Tl-Signature, allow-listed jku, fresh timestamp) before it acts "
+                "on the body."),
+    PublicRoute("GET /v1/connections/callback",
+                "Consent callback: the browser carries no bearer token; the single-use state "
+                "alone authorises it."),
 )

@@ -22,9 +22,11 @@ from service.domain.errors import (
     ConflictError,
     DomainError,
     FeatureUnavailableError,
+    InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
     QuotaExceededError,
+    UpstreamUnavailableError,
     ValidationFailedError,
 )
 
@@ -40,6 +42,8 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (ValidationFailedError, 422),
     (QuotaExceededError, 429),
     (FeatureUnavailableError, 503),
+    (InvalidRequestError, 400),
+    (UpstreamUnavailableError, 503),
 )
 
 

@@ -93,6 +93,27 @@ class Settings:
         The Bedrock guardrail applied to every call.
     chat_retention_days, chat_daily_messages
         Days a conversation lives after its last message; messages per member per day.
+    truelayer_jku_allowlist
+        The exact ``jku`` URLs whose key sets may verify TrueLayer webhooks
+        (``TRUELAYER_JKU_ALLOWLIST``, comma-separated); https only in Lambda. Empty: every
+        webhook is refused.
+    webhook_max_age_seconds
+        How old a webhook's signed timestamp may be.
+    bank_client_secret_arn
+        Secret holding the provider's client credentials (``{"client_id", "client_secret"}``).
+    bank_provider_environment
+        ``"sandbox"`` or ``"live"`` (TrueLayer's hosts); ``"local"`` (laptops and tests) talks
+        to the sandbox bank at ``bank_base_url`` with its fixed local credentials.
+    bank_redirect_uri
+        The consent callback URL; locally derived from the request's host when unset.
+    bank_base_url
+        The local sandbox bank (``BANK_BASE_URL``, 127.0.0.1 only; local mode) the TrueLayer
+        adapter calls instead of TrueLayer (``TrueLayerConfig.local_sandbox``); refused in
+        Lambda.
+    bank_sync_state_machine_arn
+        Runs start as executions of this state machine; unset, they run in-process.
+    sync_manifest_bucket
+        Where the worker writes the daily fan-out's manifest.
     """
 
     runtime: Runtime = "local"
@@ -112,7 +133,11 @@ class Settings:
     dev_issuer: bool = True
     origin_verify_secret_arn: str | None = None
     bank_client_secret_arn: str | None = None
-    webhook_signing_secret_arn: str | None = None
+    bank_provider_environment: str = "local"
+    bank_redirect_uri: str | None = None
+    bank_base_url: str | None = None
+    bank_sync_state_machine_arn: str | None = None
+    sync_manifest_bucket: str | None = None
     ai_settings_parameter_name: str | None = None
     log_level: str = "INFO"
     service_name: str = "family-finance-api"
@@ -134,6 +159,8 @@ class Settings:
     chat_retention_days: int = 30
     chat_daily_messages: int = 50
     chat_timeout_seconds: float = 20.0
+    truelayer_jku_allowlist: tuple[str, ...] = ()
+    webhook_max_age_seconds: int = 300
 
     @property
     def is_lambda(self) -> bool:
@@ -150,6 +177,33 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read settings from environment variables (``os.environ`` by default)."""
+        settings = cls._read(environ)
+        settings.check()
+        return settings
+
+    @classmethod
+    def for_migrations(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings of the migration runner (the owner role only), from the environment.
+
+        The migration function has only the cluster, the owner secret and the database
+        name: what :func:`service.db.migrations.owner_database` needs.
+
+        Raises
+        ------
+        SettingsError
+            A cluster without the owner secret, or (in Lambda) no cluster at all.
+        """
+        settings = cls._read(environ)
+        missing = [name for name, value in (
+            (contract.DB_CLUSTER_ARN, settings.db_cluster_arn),
+            (contract.DB_OWNER_SECRET_ARN, settings.db_owner_secret_arn),
+        ) if not value]
+        if missing and (settings.db_cluster_arn or settings.is_lambda):
+            raise SettingsError(f"migrations are missing settings: {', '.join(missing)}")
+        return settings
+
+    @classmethod
+    def _read(cls, environ: Mapping[str, str] | None) -> Settings:
         env = os.environ if environ is None else environ
         is_lambda = running_in_lambda(env)
 
@@ -158,7 +212,7 @@ class Settings:
             return value or None
 
         dev_issuer_default = "false" if is_lambda else "true"
-        settings = cls(
+        return cls(
             runtime="lambda" if is_lambda else "local",
             database_url=get("DATABASE_URL"),
             db_cluster_arn=get(contract.DB_CLUSTER_ARN),
@@ -176,7 +230,12 @@ class Settings:
             dev_issuer=(get("DEV_ISSUER") or dev_issuer_default).lower() in {"1", "true", "yes"},
             origin_verify_secret_arn=get(contract.ORIGIN_VERIFY_SECRET_ARN),
             bank_client_secret_arn=get(contract.BANK_CLIENT_SECRET_ARN),
-            webhook_signing_secret_arn=get(contract.WEBHOOK_SIGNING_SECRET_ARN),
+            bank_provider_environment=(get(contract.BANK_PROVIDER_ENVIRONMENT)
+                                       or ("sandbox" if is_lambda else "local")).lower(),
+            bank_redirect_uri=get(contract.BANK_REDIRECT_URI),
+            bank_base_url=get("BANK_BASE_URL"),
+            bank_sync_state_machine_arn=get(contract.BANK_SYNC_STATE_MACHINE_ARN),
+            sync_manifest_bucket=get(contract.SYNC_MANIFEST_BUCKET),
             ai_settings_parameter_name=get(contract.AI_SETTINGS_PARAMETER_NAME),
             log_level=(get(contract.LOG_LEVEL) or "INFO").upper(),
             service_name=get(contract.POWERTOOLS_SERVICE_NAME) or "family-finance-api",
@@ -196,9 +255,11 @@ class Settings:
             chat_retention_days=int(get(contract.CHAT_RETENTION_DAYS) or 30),
             chat_daily_messages=int(get(contract.CHAT_DAILY_MESSAGES) or 50),
             chat_timeout_seconds=float(get("CHAT_TIMEOUT_SECONDS") or 20.0),
+            truelayer_jku_allowlist=tuple(
+                url.strip() for url in (get(contract.TRUELAYER_JKU_ALLOWLIST) or "").split(",")
+                if url.strip()
+            ),
         )
-        settings.check()
-        return settings
 
     def check(self) -> None:
         """Refuse unsafe combinations at startup.
@@ -234,6 +295,23 @@ class Settings:
             ]
             if missing:
                 raise SettingsError(f"Lambda runtime is missing settings: {', '.join(missing)}")
+            if self.bank_base_url:
+                raise SettingsError("BANK_BASE_URL is for local runs; Lambda calls TrueLayer.")
+            insecure = [url for url in self.truelayer_jku_allowlist
+                        if not url.startswith("https://")]
+            if insecure:
+                raise SettingsError(
+                    f"{contract.TRUELAYER_JKU_ALLOWLIST} may list only https URLs in Lambda "
+                    f"(a local sandbox key set is never trusted there): {', '.join(insecure)}"
+                )
+        if self.bank_provider_environment not in ("local", "sandbox", "live"):
+            raise SettingsError("BANK_PROVIDER_ENVIRONMENT must be 'sandbox' or 'live'.")
+        if self.is_lambda and self.bank_provider_environment == "local":
+            raise SettingsError("Lambda talks to TrueLayer: BANK_PROVIDER_ENVIRONMENT must be "
+                                "'sandbox' or 'live'.")
+        if self.bank_provider_environment == "local" and self.bank_base_url and not (
+                self.bank_base_url.startswith("http://127.0.0.1")):
+            raise SettingsError("BANK_BASE_URL is the local sandbox bank on 127.0.0.1 only.")
         if bool(self.db_cluster_arn) != bool(self.db_secret_arn):
             raise SettingsError("DB_CLUSTER_ARN and DB_SECRET_ARN must be set together.")
         if self.chat_provider not in (None, *CHAT_PROVIDERS):

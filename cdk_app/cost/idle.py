@@ -77,6 +77,8 @@ FREE: dict[str, str] = {
     "AWS::RDS::DBParameterGroup": "configuration",
     "AWS::RDS::DBSubnetGroup": "configuration",
     "AWS::S3::BucketPolicy": "configuration",
+    "AWS::Scheduler::Schedule": ("billed per invocation (the first 14 million a month are free); "
+                                 "the daily sync it starts is billed per state transition"),
     "AWS::SNS::Subscription": "billed per notification",
     "AWS::SNS::Topic": "billed per message",
     "AWS::SNS::TopicPolicy": "configuration",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import secrets
 import threading
 import time
@@ -136,6 +137,7 @@ class DataApiBackend:
         self._idle: dict[_PoolKey, list[Connection]] = {}
         self._transactions: dict[str, _Transaction] = {}
         self._injected: list[tuple[str, str]] = []
+        self._injected_rate: tuple[str, float, random.Random] | None = None
         self._lock = threading.Lock()
         self._type_names: dict[int, str] = {}
 
@@ -402,10 +404,21 @@ class DataApiBackend:
         with self._lock:
             self._injected.extend([(code, message or DEFAULT_MESSAGES.get(code, code))] * count)
 
-    def take_injected(self) -> DataApiError | None:
-        """The next injected error, if any (consumed)."""
+    def inject_rate(self, code: str | None, rate: float, seed: int) -> None:
+        """From now on a share ``rate`` of calls fail with ``code`` (``None``: stop)."""
         with self._lock:
-            if not self._injected:
-                return None
-            code, message = self._injected.pop(0)
-        return DataApiError(code, message)
+            self._injected_rate = (
+                None if code is None else (code, rate, random.Random(seed))  # noqa: S311
+            )
+
+    def take_injected(self) -> DataApiError | None:
+        """The next injected error, if any (consumed), else one drawn at the injected rate."""
+        with self._lock:
+            if self._injected:
+                code, message = self._injected.pop(0)
+                return DataApiError(code, message)
+            if self._injected_rate is not None:
+                code, rate, rng = self._injected_rate
+                if rng.random() < rate:
+                    return DataApiError(code, DEFAULT_MESSAGES.get(code, code))
+        return None

@@ -156,6 +156,13 @@ class LocalDataApi:
             raise ValueError(f"unknown error code {code!r}; one of {sorted(STATUS)}")
         self.backend.inject(code, count, message)
 
+    def inject_error_rate(self, code: str | None, *, rate: float = 0.0, seed: int = 0) -> None:
+        """Test hook: a share ``rate`` of the following calls fail with ``code`` (before any
+        SQL runs), drawn from a seeded generator; ``None`` stops it."""
+        if code is not None and code not in STATUS:
+            raise ValueError(f"unknown error code {code!r}; one of {sorted(STATUS)}")
+        self.backend.inject_rate(code, rate, seed)
+
     def release_database(self, database: str) -> None:
         """Close pooled connections to ``database`` (call before dropping it)."""
         self.backend.release_database(database)

@@ -12,5 +12,7 @@ from __future__ import annotations
 
 from devtools.sandbox_bank.models import Quirks, SandboxBank, SandboxConnection
 from devtools.sandbox_bank.server import SandboxBankServer
+from devtools.sandbox_bank.webhooks import SignedDelivery, WebhookSender, WebhookSigner
 
-__all__ = ["Quirks", "SandboxBank", "SandboxBankServer", "SandboxConnection"]
+__all__ = ["Quirks", "SandboxBank", "SandboxBankServer", "SandboxConnection", "SignedDelivery",
+           "WebhookSender", "WebhookSigner"]

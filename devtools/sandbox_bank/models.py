@@ -17,6 +17,11 @@ Quirks, per connection (``connection.quirks``) or for every call (``bank.switche
 * ``slow_seconds`` — answers are delayed (to exercise the adapter's read timeout).
 * ``polls_before_ready`` — a transactions request stays pending for that many reads.
 * ``malformed_items`` — transaction pages carry an item that breaks the wire format.
+
+Webhooks (``bank.webhooks``, :mod:`devtools.sandbox_bank.webhooks`): with a URL configured, a
+transactions request completes as soon as it is created and the bank sends a signed
+``transactions_request_completed``; :meth:`SandboxBank.user_revokes` sends
+``data_connection_revoked``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from urllib.parse import urlencode
 from devtools.households import HouseholdAccount, HouseholdTransaction
 from devtools.sandbox_bank import exceptions as exc
 from devtools.sandbox_bank.households import HISTORY_DAYS, household_until
+from devtools.sandbox_bank.webhooks import WebhookSender, WebhookSigner
 
 CONSENT_DAYS = 90
 TOKEN_SECONDS = 3600
@@ -90,6 +96,7 @@ class TransactionsRequest:
     offset: int
     id_epoch: int
     reads: int = 0
+    ready: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,8 @@ class SandboxBank:
         The bank's "now" (UTC); tests move it to let pending transactions book.
     client_id, client_secret
         The only client credentials the token endpoint accepts.
+    history_days
+        How far back the household's history goes (benchmarks ask for a century of it).
     """
 
     def __init__(
@@ -123,6 +132,7 @@ class SandboxBank:
         client_id: str = "sandbox-client",
         client_secret: str = "sandbox-secret",  # noqa: S107 - a local test double's credential
         fault_seed: int = 0,
+        history_days: int = HISTORY_DAYS,
     ) -> None:
         self.household_seed = household_seed
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -133,12 +143,14 @@ class SandboxBank:
         self.default_quirks = Quirks()
         self.public_url = "http://127.0.0.1"
         self.calls: list[Call] = []
-        self.history_start = self._clock().date() - timedelta(days=HISTORY_DAYS)
+        self.history_start = self._clock().date() - timedelta(days=history_days)
         self._rng = random.Random(fault_seed)  # noqa: S311 - fault injection, not security
         self._lock = threading.RLock()
         self._tokens: dict[str, datetime] = {}
         self._connections: dict[str, SandboxConnection] = {}
         self._requests: dict[str, TransactionsRequest] = {}
+        self.webhooks = WebhookSender(WebhookSigner())
+        self._window_cache: dict[tuple[object, ...], list[dict[str, Any]]] = {}
 
     # -- time --------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -279,6 +291,25 @@ class SandboxBank:
         """``DELETE /v3/data-connections/{id}``."""
         self.connection(connection_id).status = "revoked"
 
+    def user_revokes(self, connection_id: str) -> int | None:
+        """The user withdraws consent at the bank: revoked, and a webhook if switched on."""
+        self.revoke(connection_id)
+        return self.webhooks.send(self.webhooks.event(
+            "data_connection_revoked", connection_id=connection_id,
+            revoked_at=self.now().isoformat()))
+
+    def complete_request(self, request_id: str) -> int | None:
+        """Finish an asynchronous transactions request now and notify (webhooks on)."""
+        with self._lock:
+            req = self._requests.get(request_id)
+            if req is None:
+                raise exc.not_found("no such transactions request")
+            req.ready = True
+        return self.webhooks.send(self.webhooks.event(
+            "transactions_request_completed", connection_id=req.connection_id,
+            account_id=req.account_id, request_id=req.id,
+            completed_at=self.now().isoformat()))
+
     def _status(self, conn: SandboxConnection) -> str:
         if conn.status == "revoked":
             return "inactive"
@@ -407,7 +438,7 @@ class SandboxBank:
             if req is None or req.connection_id != conn.id or req.account_id != account_id:
                 raise exc.not_found("no such transactions request")
             req.reads += 1
-            if req.reads <= conn.quirks.polls_before_ready:
+            if not req.ready and req.reads <= conn.quirks.polls_before_ready:
                 return {"id": req.id, "status": "pending"}
         items = self._window_items(conn, req)
         size = conn.quirks.page_size
@@ -423,6 +454,21 @@ class SandboxBank:
         }
 
     def _window_items(
+        self, conn: SandboxConnection, req: TransactionsRequest
+    ) -> list[dict[str, Any]]:
+        # Every page of a request chain reads the same window: build it once per bank state.
+        quirks = conn.quirks
+        key = (conn.id, req.account_id, req.start, req.end, req.id_epoch, self.now().date(),
+               quirks.pending_books_later, quirks.pending_lag_days, quirks.changed_id_every)
+        with self._lock:
+            cached = self._window_cache.get(key)
+        if cached is None:
+            cached = self._build_window_items(conn, req)
+            with self._lock:
+                self._window_cache = {key: cached}  # one window kept: memory stays bounded
+        return cached  # callers slice it and never mutate its items
+
+    def _build_window_items(
         self, conn: SandboxConnection, req: TransactionsRequest
     ) -> list[dict[str, Any]]:
         today = self.now().date()

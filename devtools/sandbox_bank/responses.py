@@ -42,7 +42,7 @@ class SandboxBankApp:
         adapter = url_map.bind_to_environ(request.environ)
         try:
             endpoint, args = adapter.match()
-            if not str(endpoint).startswith("consent_"):
+            if not str(endpoint).startswith(("consent_", "public_")):
                 self.bank.before_call(
                     Call(
                         request.method,
@@ -140,7 +140,15 @@ class SandboxBankApp:
             self._body(request),
             request.headers.get(USER_IP_HEADER),
         )
-        return _json({"id": req.id, "status": "pending"}, 202)
+        response = _json({"id": req.id, "status": "pending"}, 202)
+        if self.bank.webhooks.enabled:
+            # Notify after the client has its 202, as the real bank's request finishes later.
+            response.call_on_close(lambda: self.bank.complete_request(req.id))
+        return response
+
+    # -- webhook key set ---------------------------------------------------------------------
+    def on_public_jwks(self, request: Request) -> Response:
+        return _json(self.bank.webhooks.signer.jwks())
 
     def on_get_transactions_request(
         self, request: Request, account_id: str, request_id: str

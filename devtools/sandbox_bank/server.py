@@ -9,6 +9,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from devtools.sandbox_bank.models import SandboxBank
 from devtools.sandbox_bank.responses import SandboxBankApp
+from devtools.sandbox_bank.webhooks import JWKS_PATH
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -38,6 +39,11 @@ class SandboxBankServer:
             raise RuntimeError("the sandbox bank is not running")
         return f"http://127.0.0.1:{self._server.server_port}"
 
+    @property
+    def jku(self) -> str:
+        """The URL of the bank's webhook key set (allow-list it locally only)."""
+        return f"{self.base_url}{JWKS_PATH}"
+
     def start(self) -> SandboxBankServer:
         """Bind to 127.0.0.1 and serve in a daemon thread."""
         self._server = make_server(
@@ -48,6 +54,7 @@ class SandboxBankServer:
             request_handler=_QuietHandler,
         )
         self.bank.public_url = self.base_url
+        self.bank.webhooks.signer.jku = self.jku
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},  # so stop() returns quickly

@@ -24,6 +24,7 @@ url_map = Map(
             methods=["GET"],
             endpoint="get_transactions_request",
         ),
+        Rule("/.well-known/jwks", methods=["GET"], endpoint="public_jwks"),
         Rule("/sandbox/consent/<connection_id>", methods=["GET"], endpoint="consent_page"),
         Rule("/sandbox/consent/<connection_id>", methods=["POST"], endpoint="consent_decision"),
     ]

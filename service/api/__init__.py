@@ -21,11 +21,13 @@ def register_blueprints(app: Flask) -> None:
     from service.api.chat import bp as chat
     from service.api.connections import bp as connections
     from service.api.families import bp as families
+    from service.api.insights import bp as insights
     from service.api.invitations import bp as invitations
     from service.api.me import bp as me
     from service.api.members import bp as members
     from service.api.transactions import bp as transactions
+    from service.api.webhooks import bp as webhooks
 
     for blueprint in (me, families, invitations, members, accounts, transactions, audit,
-                      connections, chat):
+                      connections, insights, webhooks, chat):
         app.register_blueprint(blueprint)

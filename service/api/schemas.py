@@ -8,6 +8,7 @@ fields and reject control characters in text (PostgreSQL cannot store NUL).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -299,26 +300,269 @@ class AuditQuery(QueryIn):
 
 # -- connections -------------------------------------------------------------------------
 
-class ConnectionIn(In):
-    """Record an Open Banking consent; tokens are stored only envelope-encrypted."""
+class ConnectionStartIn(In):
+    """Start connecting a bank: the service creates the connection and returns the consent
+    link. No provider credential is ever sent or returned."""
 
-    provider: Provider
-    access_token: Token
-    refresh_token: Token | None = None
-    consent_expires_at: UtcDatetime | None = None
+    provider: Provider = "truelayer"
+    visibility: VisibilityName = Visibility.FAMILY
 
 
 class ConnectionOut(Out):
-    """A consent (tokens are never returned)."""
+    """A connection (its provider credentials are never returned)."""
 
     id: UUID
     provider: str
     status: ConnectionStatus
+    visibility: VisibilityName
     consent_expires_at: datetime | None
+    last_synced_at: datetime | None
+    next_unattended_sync_at: datetime | None = Field(
+        description="A scheduled sync does not run before this (banks limit unattended "
+                    "calls); a sync you start yourself may.")
+    status_reason: str | None
     created_at: datetime
+
+
+class ConnectionStartOut(Out):
+    """A pending connection and the bank's consent page to send the user to."""
+
+    connection: ConnectionOut
+    authorization_url: str
+
+
+class ConnectionCompletedOut(Out):
+    """The completed connection and its first sync run."""
+
+    connection: ConnectionOut
+    sync_run_id: str | None
+
+
+_CallbackText = Annotated[str, StringConstraints(max_length=512, pattern=_NO_CONTROL)]
+
+
+class ConnectionCallbackQuery(QueryIn):
+    """What the bank's redirect carries back (TrueLayer Data API v3)."""
+
+    state: _CallbackText | None = None
+    connection_id: _CallbackText | None = None
+    error: _CallbackText | None = None
+    error_description: _CallbackText | None = None
+
+
+class ConnectionDeleteQuery(QueryIn):
+    """Whether the connection's accounts, balances and transactions are kept."""
+
+    data: Literal["keep", "delete"] = "keep"
+
+
+class SyncStartedOut(Out):
+    """A sync run that was started (read it for progress)."""
+
+    run_id: str
+    status: str
+
+
+class SyncStepOut(Out):
+    """One step of a sync run."""
+
+    name: str
+    status: str
+    attempts: int
+    counts: dict[str, int]
+    last_error: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class SyncRunOut(Out):
+    """A sync run: status, counts and errors per step."""
+
+    run_id: str
+    workflow: str
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    resume_at: datetime | None
+    last_error: str | None
+    steps: list[SyncStepOut]
 
 
 class ConnectionList(Out):
     """The family's consents."""
 
     items: list[ConnectionOut]
+
+
+# -- insights ----------------------------------------------------------------------------
+
+_MajorAmount = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=17, decimal_places=2,
+                                        ge=0)]
+RuleText = Annotated[str, _text(100)]
+
+
+class CategoryOut(Out):
+    """A taxonomy category."""
+
+    id: str = Field(examples=["groceries"])
+    label: str = Field(examples=["Groceries"])
+
+
+class CategoryList(Out):
+    """The taxonomy, in the order the product lists it."""
+
+    items: list[CategoryOut]
+
+
+class RuleIn(In):
+    """A categorisation rule: transactions matching every given condition get ``category``.
+
+    ``merchant`` matches the normalised merchant's leading words, ``text`` is a
+    case-insensitive substring of description or merchant, ``min_amount``/``max_amount``
+    bound the absolute amount (GBP, inclusive). The highest ``priority`` wins, ties to the
+    oldest rule; a member's own choice for a transaction always beats rules.
+    """
+
+    category: CategoryId
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    merchant: RuleText | None = None
+    text: RuleText | None = None
+    min_amount: _MajorAmount | None = Field(default=None, examples=["5.00"])
+    max_amount: _MajorAmount | None = Field(default=None, examples=["50.00"])
+    direction: Literal["inflow", "outflow"] | None = None
+
+
+class RuleOut(Out):
+    """A family's categorisation rule."""
+
+    id: UUID
+    category: str
+    priority: int
+    merchant: str | None
+    text: str | None
+    min_amount: str | None
+    max_amount: str | None
+    direction: Literal["inflow", "outflow"] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RuleList(Out):
+    """The family's rules, highest priority first."""
+
+    items: list[RuleOut]
+
+
+class SeriesOut(Out):
+    """A recurring payment or income (amounts signed: negative is money out)."""
+
+    id: str = Field(examples=["rs_0123456789abcdef"])
+    direction: Literal["inflow", "outflow"]
+    merchant: str
+    category: str | None
+    frequency: Literal["weekly", "fortnightly", "four_weekly", "monthly", "quarterly",
+                       "annual"]
+    average_amount: MoneyOut
+    last_amount: MoneyOut
+    last_date: date
+    next_date: date | None
+    next_amount: MoneyOut | None
+    annual_amount: MoneyOut | None = Field(description="What it costs (or brings) a year "
+                                           "while active.")
+    status: Literal["active", "ended"]
+    decision: Literal["confirmed", "dismissed"] | None
+    internal_transfer: bool = Field(description="Money moved between the family's own "
+                                    "accounts: not income, not spending, not in runway.")
+    explanation: str
+    transaction_ids: list[str]
+    detected_on: date
+
+
+class SeriesList(Out):
+    """Recurring series the caller may see, active first."""
+
+    items: list[SeriesOut]
+
+
+class SeriesPatch(In):
+    """Confirm or dismiss a series (``null`` withdraws the decision); kept across
+    re-detection."""
+
+    decision: Literal["confirmed", "dismissed"] | None
+
+
+class RunwayQuery(QueryIn):
+    """Runway parameters."""
+
+    scenario: Annotated[str, _text(500)] | None = Field(
+        default=None, description="Comma-separated: income_stops, cancel:<series id>, "
+        "expense:<YYYY-MM-DD>:<amount>.", examples=["income_stops,expense:2026-03-01:450.00"])
+    buffer: _MajorAmount | None = Field(default=None, description="Report the first day "
+                                        "the balance is below this amount (GBP).")
+    horizon: int = Field(default=365, ge=1, le=730, description="Days to project.")
+
+
+class RunwayDayOut(Out):
+    """The projected balance at the end of a day."""
+
+    date: date
+    balance: str = Field(examples=["1234.56"])
+
+
+class RunwayOut(Out):
+    """How long the caller-visible current and savings accounts last."""
+
+    as_of: date
+    currency: str
+    account_count: int
+    balance: MoneyOut
+    horizon_days: int
+    runway_days: int | None = Field(description="Days until the balance first drops below "
+                                    "zero; null if not within the horizon.")
+    zero_date: date | None
+    below_buffer_date: date | None
+    buffer: MoneyOut | None
+    discretionary_daily: MoneyOut
+    scenario: str | None
+    series_ids: list[str]
+    daily: list[RunwayDayOut]
+
+
+class SpendingQuery(QueryIn):
+    """Spending report parameters."""
+
+    period: Literal["week", "month", "quarter", "year"] = "month"
+    by: Literal["category"] = "category"
+    start: date | None = None
+    end: date | None = None
+
+
+class CategorySpendingOut(Out):
+    """One category over one period (``net`` = received - spent)."""
+
+    category: str | None
+    label: str
+    spent: MoneyOut
+    received: MoneyOut
+    net: MoneyOut
+    count: int
+
+
+class SpendingPeriodOut(Out):
+    """One period of a spending report."""
+
+    start: date
+    end: date
+    categories: list[CategorySpendingOut]
+    total_spent: list[MoneyOut]
+    total_received: list[MoneyOut]
+
+
+class SpendingOut(Out):
+    """Spending by category per period (transfers between the family's accounts left out)."""
+
+    period: Literal["week", "month", "quarter", "year"]
+    by: Literal["category"]
+    start: date
+    end: date
+    periods: list[SpendingPeriodOut]

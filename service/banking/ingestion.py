@@ -1,6 +1,6 @@
 """The ingestion port the bank-sync workflow writes through, and its in-memory implementation.
 
-The database-backed implementation (integration work) applies the same
+The database-backed implementation (:mod:`service.repositories.bank_ingestion`) applies the same
 :func:`~service.banking.ingest_plan.plan_ingest` decisions in batched statements: one read of
 the window's rows, one batch of inserts, one of updates; reconcile is one delete. The in-memory
 one here is what the workflow tests and the sandbox demo run on, and the contract both must

@@ -33,3 +33,11 @@ class QuotaExceededError(DomainError):
 
 class FeatureUnavailableError(DomainError):
     """The feature is not configured on this server; ``detail`` says how to turn it on: 503."""
+
+
+class InvalidRequestError(DomainError):
+    """The request cannot be honoured as sent (a forged, stale or replayed state): 400."""
+
+
+class UpstreamUnavailableError(DomainError):
+    """A provider the request depends on is unavailable or refused for now: 503."""

@@ -46,9 +46,11 @@ class TransactionStatus(StrEnum):
 
 
 class ConnectionStatus(StrEnum):
-    """State of an Open Banking consent."""
+    """State of an Open Banking connection (created by the service, completed by the user)."""
 
+    PENDING = "pending"
     ACTIVE = "active"
+    REAUTH_REQUIRED = "reauth_required"
     EXPIRED = "expired"
     REVOKED = "revoked"
 
@@ -120,7 +122,7 @@ class Invitation:
 
 @dataclass(frozen=True, slots=True)
 class Connection:
-    """An Open Banking consent (token ciphertexts are not part of this value)."""
+    """An Open Banking connection (the sealed provider id is not part of this value)."""
 
     id: UUID
     family_id: UUID
@@ -128,6 +130,11 @@ class Connection:
     status: ConnectionStatus
     consent_expires_at: datetime | None
     created_at: datetime
+    visibility: Visibility = Visibility.FAMILY
+    created_by: UUID | None = None
+    last_synced_at: datetime | None = None
+    next_unattended_sync_at: datetime | None = None
+    status_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

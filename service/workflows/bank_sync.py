@@ -28,7 +28,7 @@ from service.workflows.runner import StepContext, StepFunction
 
 # Errors worth another attempt; everything else (reauth_required, unsupported, rejected, bugs)
 # fails the step at once with its reason.
-TRANSIENT = ("ProviderUnavailableError", "RateLimitedError")
+TRANSIENT = ("ProviderUnavailableError", "RateLimitedError", "TransientDatabaseError")
 _PROVIDER_CALL = RetryPolicy(max_attempts=4, initial_delay=2, max_delay=60, retry_on=TRANSIENT)
 
 BANK_SYNC = WorkflowDefinition(
@@ -97,7 +97,8 @@ class SyncTarget:
 
 
 class SyncTargets(Protocol):
-    """Resolves a connection reference to its provider connection (the DB adapter comes later)."""
+    """Resolves a connection reference to its provider connection
+    (:class:`service.workflows.targets.DatabaseSyncTargets` over the database)."""
 
     def load(self, connection_ref: str) -> SyncTarget:
         """The target, or :class:`ReauthRequiredError` if the connection is gone or revoked."""
@@ -130,8 +131,8 @@ class PostSyncEvent:
 
 PostSyncHook = Callable[[PostSyncEvent], None]
 
-# The insights work registers its hooks here (categorise, detect recurring, project runway);
-# each must be idempotent, because the step retries as a whole.
+# No hooks by default: the composition root (service.bootstrap) passes the insights refresh
+# (service.workflows.insights_hook). Each hook must be idempotent: the step retries as a whole.
 POST_PROCESSING_HOOKS: tuple[PostSyncHook, ...] = ()
 
 

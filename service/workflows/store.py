@@ -1,4 +1,5 @@
-"""Run records and the port that keeps them (in memory here; the database one comes later).
+"""Run records and the port that keeps them (in memory here; the database one is
+:class:`service.repositories.sync_runs.DatabaseRunStore`).
 
 A run records its status, input, the small JSON state steps hand to each other (ids and
 cursors, never payloads) and, per step, status, attempts, counts and the last error.

@@ -48,7 +48,7 @@ def test_every_public_route_has_a_reason() -> None:
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_only_the_tagged_api_role_may_use_the_tokens_key_directly(
+def test_only_the_tagged_api_and_worker_roles_may_use_the_tokens_key_directly(
     gate_run: GateRun, stage: str
 ) -> None:
     data = gate_run.template(stage, "Data")
@@ -64,8 +64,13 @@ def test_only_the_tagged_api_role_may_use_the_tokens_key_directly(
     api = gate_run.template(stage, "Api")
     tagged = [r for r in api["Resources"].values() if r["Type"] == "AWS::IAM::Role"
               and {"Key": tag, "Value": value} in r["Properties"].get("Tags", [])]
-    assert len(tagged) == 1
-    assert "lambda.amazonaws.com" in str(tagged[0]["Properties"]["AssumeRolePolicyDocument"])
+    functions = {r["Properties"]["Role"]["Fn::GetAtt"][0]: r["Properties"]["Description"]
+                 for r in api["Resources"].values() if r["Type"] == "AWS::Lambda::Function"}
+    tagged_ids = {k for k, r in api["Resources"].items() if r["Type"] == "AWS::IAM::Role"
+                  and {"Key": tag, "Value": value} in r["Properties"].get("Tags", [])}
+    assert len(tagged) == 2
+    assert sorted(functions[k].split(" (")[0] for k in tagged_ids) == [
+        "Bank sync workflow worker", "Family finance platform API"]
 
 
 @pytest.mark.parametrize("stage", STAGES)

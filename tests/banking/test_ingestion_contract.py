@@ -1,8 +1,9 @@
 """The ingestion contract: by provider id and fingerprint, no duplicate, no loss, pending
 replaced by booked.
 
-Every test takes a fresh store from ``make_store``; a database-backed ``IngestionPort`` joins by
-adding its factory to ``STORES`` (it must also offer ``transactions()`` and ``accounts()`` reads).
+Every test takes a fresh store from ``make_store``: the in-memory one, and the database adapter
+on real PostgreSQL through psycopg and through the Data API (boto3 against the local Data API),
+each on a fresh migrated database (a store also offers ``transactions()`` and ``accounts()``).
 """
 
 from __future__ import annotations
@@ -17,13 +18,27 @@ from hypothesis import strategies as st
 
 from service.banking import DateWindow, ProviderAccount, ProviderTransaction, TransactionState
 from service.banking.ingestion import InMemoryIngestion
+from tests.banking.db_store import ContractDbStore
 
-STORES = {"memory": InMemoryIngestion}
+STORES = ["memory", "postgres", "data_api"]
 
 
-@pytest.fixture(params=sorted(STORES))
+@pytest.fixture(params=STORES)
 def make_store(request: pytest.FixtureRequest):
-    return STORES[request.param]
+    if request.param == "memory":
+        return InMemoryIngestion
+    app_db = request.getfixturevalue(f"app_{request.param}_db")
+    owner_db = request.getfixturevalue("owner_postgres_db")
+    stores: list[ContractDbStore] = []
+
+    def make() -> ContractDbStore:
+        # Hypothesis calls this once per example on the same database: start empty.
+        store = ContractDbStore(app_db, owner_db)
+        store.reset()
+        stores.append(store)
+        return store
+
+    return make
 
 
 W = DateWindow(date(2026, 11, 1), date(2026, 11, 30))

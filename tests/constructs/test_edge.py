@@ -18,7 +18,9 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from constructs_lib.acceptance import accept
 from constructs_lib.edge import (
     MANAGED_RULE_GROUPS,
+    ORIGIN_REQUEST_POLICY_ID,
     ORIGIN_VERIFY_HEADER,
+    VIEWER_ADDRESS_HEADER,
     EdgeDistribution,
     EdgeProtection,
 )
@@ -211,8 +213,12 @@ def test_https_only_tls12_custom_domain_http3_waf(cdn_template: Template) -> Non
     assert set(behavior["AllowedMethods"]) == {
         "GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
     assert behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CachingDisabled
-    # AllViewerExceptHostHeader (managed): forwards Authorization, not Host.
+    # AllViewerExceptHostHeader (managed): forwards Authorization and the CloudFront headers
+    # (CloudFront-Viewer-Address: the user's IP), not Host; no custom policy narrows it.
     assert behavior["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    assert behavior["OriginRequestPolicyId"] == ORIGIN_REQUEST_POLICY_ID
+    assert VIEWER_ADDRESS_HEADER == "CloudFront-Viewer-Address"
+    assert not cdn_template.find_resources("AWS::CloudFront::OriginRequestPolicy")
     assert config["ViewerCertificate"] == {
         "AcmCertificateArn": CERT_ARN,
         "MinimumProtocolVersion": "TLSv1.2_2021",

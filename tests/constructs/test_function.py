@@ -246,7 +246,7 @@ def test_names_ids_and_arns_pass_the_environment_check() -> None:
         "TOKEN_KMS_KEY_ARN":
             "arn:aws:kms:eu-west-2:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         "ORIGIN_VERIFY_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:111111111111:secret:ov-Ab12",
-        "WEBHOOK_SIGNING_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:111111111111:secret:wh",
+        "AUDIT_KEY_SECRET_ARN": "arn:aws:secretsmanager:eu-west-2:111111111111:secret:ak",
         "COGNITO_REGION": "eu-west-2",
         "DB_CLUSTER_ARN": "arn:aws:rds:eu-west-2:111111111111:cluster:ffp-staging-db",
     }

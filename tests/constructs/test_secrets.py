@@ -34,8 +34,9 @@ def test_secrets_are_generated_encrypted_and_retained(app: cdk.App) -> None:
     template = Template.from_stack(stack)
     key_arn = {"Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]}  # type: ignore[arg-type]
     secrets = _secrets_by_name(template)
-    assert set(secrets) == {"ffp-test/bank-client", "ffp-test/webhook-signing",
-                            "ffp-test/origin-verify", "ffp-test/chat-api-key"}
+    # No webhook secret: TrueLayer signs webhooks with its own key (verified against its JWKS).
+    assert set(secrets) == {"ffp-test/bank-client", "ffp-test/audit-key", "ffp-test/origin-verify",
+                            "ffp-test/chat-api-key"}
     for secret in secrets.values():
         props = secret["Properties"]
         assert props["KmsKeyId"] == key_arn
@@ -151,6 +152,6 @@ def test_compliance_findings_are_only_manual_rotation(app: cdk.App, nag_findings
         "HIPAA.Security-SecretsManagerRotationEnabled",
         "PCI.DSS.321-SecretsManagerRotationEnabled",
     }
-    assert {path for _, path in findings} <= {"BankClient", "WebhookSigning", "OriginVerify",
+    assert {path for _, path in findings} <= {"BankClient", "OriginVerify", "AuditKey",
                                               "ChatApiKey"}
     assert ("AwsSolutions-SMG4", "OriginVerify") in findings

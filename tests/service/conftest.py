@@ -10,12 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from devtools.dev_issuer import DevIssuer
+from devtools.sandbox_bank import SandboxBank, SandboxBankServer
 from service import create_app
+from service.banking.port import ProviderRegistry
+from service.banking.truelayer import TrueLayerConfig, TrueLayerHttp, TrueLayerProvider
 from service.bootstrap import Services
 from service.http.context import SERVICES_KEY
 from service.settings import Settings
@@ -37,10 +41,31 @@ def settings(postgres_url: str, local_dir: Path) -> Settings:
                     dev_issuer=True, log_level="WARNING")
 
 
+@pytest.fixture(scope="session")
+def sandbox_bank() -> Iterator[SandboxBankServer]:
+    """One sandbox bank per worker on 127.0.0.1 (tests that change quirks start their own)."""
+    server = SandboxBankServer(SandboxBank()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def sandbox_providers(server: SandboxBankServer) -> ProviderRegistry:
+    """The TrueLayer adapter pointed at a sandbox bank (backoff sleeps skipped)."""
+    config = TrueLayerConfig(auth_url=server.base_url, api_url=server.base_url,
+                             client_id="sandbox-client", client_secret="sandbox-secret")
+    http = TrueLayerHttp(config, client=httpx.Client(), sleep=lambda _: None)
+    return ProviderRegistry(TrueLayerProvider(config, http=http))
+
+
 @pytest.fixture
-def app(settings: Settings) -> Iterator[Flask]:
-    """The real application (every blueprint registered) on a fresh migrated database."""
-    application = create_app(settings)
+def app(settings: Settings, sandbox_bank: SandboxBankServer) -> Iterator[Flask]:
+    """The real application (every blueprint registered) on a fresh migrated database, its
+    bank provider the sandbox bank (backoff sleeps skipped)."""
+    services = Services(settings, bank_providers=sandbox_providers(sandbox_bank),
+                        workflow_sleep=lambda _: None)
+    application = create_app(services=services)
     application.config["TESTING"] = True
     yield application
     services: Services = application.extensions[SERVICES_KEY]

@@ -74,6 +74,17 @@ class TrueLayerConfig:
         )
 
     @classmethod
+    def local_sandbox(cls, base_url: str) -> TrueLayerConfig:
+        """The local sandbox bank (``devtools.sandbox_bank``) at ``base_url``, with its fixed
+        test credentials (``Settings.bank_base_url``; laptops and tests only)."""
+        return cls(
+            auth_url=base_url,
+            api_url=base_url,
+            client_id="sandbox-client",
+            client_secret="sandbox-secret",  # noqa: S106 - the local test double's credential
+        )
+
+    @classmethod
     def live(cls, *, client_id: str, client_secret: str) -> TrueLayerConfig:
         """TrueLayer's production environment."""
         return cls(

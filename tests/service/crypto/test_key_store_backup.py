@@ -11,21 +11,24 @@ import uuid
 from collections.abc import Iterator
 from uuid import UUID
 
+import boto3
 import pytest
 
 from devtools.embedded import with_database
 from service.audit import verify_chain
-from service.crypto import FamilyKeyring, KeyUnavailable, KmsDataKeyProvider
+from service.crypto import FamilyKeyring, KeyUnavailable, KmsDataKeyProvider, open_sealed
 from service.crypto.family_key_store import DynamoDbFamilyKeyStore
 from service.db.port import Database, DatabaseError
 from service.db.postgres import PostgresDatabase
+from service.domain.errors import NotFoundError
 from service.domain.principal import Principal
-from service.repositories import families as family_repo
+from service.repositories import connections as connection_repo
 from service.repositories import users as user_repo
-from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
+from service.workflows.targets import provider_ref_aad
 from tests.fixtures.postgres import _create_database, _drop_database, database_name
-from tests.service.domain.helpers import local_signer, principal
+from tests.service.crypto.conftest import REGION
+from tests.service.domain.helpers import add_connection, local_signer, principal
 
 SIGNER = local_signer()  # one random audit key per test module
 
@@ -39,20 +42,17 @@ def keyring(kms_provider: KmsDataKeyProvider,
 
 def _seed(db: Database, keyring: FamilyKeyring, owner: Principal) -> tuple[UUID, UUID]:
     family = families_uc.create_family(db, SIGNER, owner, name="Backed up")
-    conn = connections_uc.record_consent(db, SIGNER, keyring, owner, family.id, provider="bank",
-        tokens=connections_uc.ConsentTokens("access-secret", "refresh-secret"),
-        consent_expires_at=None,
-    )
+    conn = add_connection(db, SIGNER, keyring, owner, family.id, provider_ref="conn-secret")
     return family.id, conn.id
 
 
-def _read_tokens(db: Database, keyring: FamilyKeyring, owner: Principal, family_id: UUID,
-                 connection_id: UUID) -> connections_uc.ConsentTokens:
-    with db.transaction() as tx:
-        user = user_repo.ensure_user(tx, owner)
-        scope = family_repo.find_membership(tx, user.id, family_id)
-        assert scope is not None
-        return connections_uc.read_consent_tokens(tx, keyring, scope, connection_id)
+def _read_ref(db: Database, keyring: FamilyKeyring, family_id: UUID,
+              connection_id: UUID) -> str:
+    """Open the sealed provider connection id as the sync does (KeyUnavailable if shredded)."""
+    view = connection_repo.sync_view(db, connection_id)
+    assert view is not None and view.provider_ref is not None
+    return open_sealed(keyring.opening_key(family_id), view.provider_ref,
+                       provider_ref_aad(family_id, connection_id))
 
 
 @pytest.fixture
@@ -82,14 +82,13 @@ def test_backup_taken_before_deletion_cannot_decrypt_tokens(
     live = PostgresDatabase(postgres_url)
     try:
         # The restored backup works: before deletion its tokens open with the live key.
-        assert _read_tokens(backup, keyring, owner, family_id, connection_id).access_token \
-            == "access-secret"
+        assert _read_ref(backup, keyring, family_id, connection_id) == "conn-secret"
 
         families_uc.delete_family(live, SIGNER, keyring, owner, family_id)
 
         # The backup still has the sealed tokens, but no key material at all ...
         assert backup.fetch_one(
-            "SELECT access_token_ciphertext IS NOT NULL AS sealed FROM connections "
+            "SELECT provider_ref_ciphertext IS NOT NULL AS sealed FROM connections "
             "WHERE id = :id", {"id": connection_id}) == {"sealed": True}
         assert backup.fetch_all("SELECT * FROM family_keys") == []
         wrapped_hex = item.wrapped.hex()
@@ -101,7 +100,7 @@ def test_backup_taken_before_deletion_cannot_decrypt_tokens(
 
         # ... so reading them from the restored backup fails: the key store forgot the key.
         with pytest.raises(KeyUnavailable):
-            _read_tokens(backup, keyring, owner, family_id, connection_id)
+            _read_ref(backup, keyring, family_id, connection_id)
         # Nor does any binary value in the backup unwrap under the family's KMS context.
         columns = backup.fetch_all(
             """SELECT table_name AS t, column_name AS c FROM information_schema.columns
@@ -116,18 +115,23 @@ def test_backup_taken_before_deletion_cannot_decrypt_tokens(
                     kms_provider.decrypt_data_key(
                         bytes(row["v"]), key_id=item.key_id,
                         context=families_uc.family_key_context(family_id))
-        assert tried >= 4  # two ciphertexts and two nonces at least
+        assert tried >= 2  # the sealed connection id and its nonce at least
     finally:
         backup.close()
         live.close()
 
 
-def test_failed_database_part_leaves_tokens_unreadable_and_retry_audits(
+def _actions(db: Database, family_id: UUID) -> list[str]:
+    return [r["action"] for r in db.fetch_all(
+        "SELECT action FROM audit_log WHERE family_id = :f ORDER BY seq", {"f": family_id})]
+
+
+def test_failed_database_part_changes_nothing_and_keeps_the_key(
     postgres_db: Database, owner_postgres_db: Database, keyring: FamilyKeyring,
 ) -> None:
     owner = principal("owner")
     family_id, connection_id = _seed(postgres_db, keyring, owner)
-    # Make the deletion's database transaction fail after the key was destroyed.
+    # Make the deletion's database statement fail.
     owner_postgres_db.execute(
         """CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
            $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$""")
@@ -137,13 +141,11 @@ def test_failed_database_part_leaves_tokens_unreadable_and_retry_audits(
     with pytest.raises(DatabaseError):
         families_uc.delete_family(postgres_db, SIGNER, keyring, owner, family_id)
 
-    assert keyring.store.get(family_id) is None
+    # All or nothing: the family, its key (tokens still open) and its chain are intact.
+    assert keyring.store.get(family_id) is not None
     assert families_uc.get_family(postgres_db, owner, family_id)[0].name == "Backed up"
-    with pytest.raises(KeyUnavailable):
-        _read_tokens(postgres_db, keyring, owner, family_id, connection_id)
-    # The entries are written with the deletion (one statement): none of them yet.
-    actions = [r["action"] for r in postgres_db.fetch_all(
-        "SELECT action FROM audit_log WHERE family_id = :f ORDER BY seq", {"f": family_id})]
+    assert _read_ref(postgres_db, keyring, family_id, connection_id) == "conn-secret"
+    actions = _actions(postgres_db, family_id)
     assert "family.key.destroy" not in actions and "family.delete" not in actions
     assert verify_chain(postgres_db, SIGNER.keys, family_id=family_id).ok
 
@@ -152,7 +154,35 @@ def test_failed_database_part_leaves_tokens_unreadable_and_retry_audits(
     families_uc.delete_family(postgres_db, SIGNER, keyring, owner, family_id)
     assert postgres_db.fetch_all("SELECT id FROM connections WHERE family_id = :f",
                                  {"f": family_id}) == []
-    actions = [r["action"] for r in postgres_db.fetch_all(
-        "SELECT action FROM audit_log WHERE family_id = :f ORDER BY seq", {"f": family_id})]
-    assert actions[-2:] == ["family.key.destroy", "family.delete"]
+    assert keyring.store.get(family_id) is None
+    assert _actions(postgres_db, family_id)[-2:] == ["family.delete", "family.key.destroy"]
 
+
+def test_the_chain_records_the_deletion_before_the_key_is_shredded(
+    postgres_db: Database, keyring: FamilyKeyring, kms_provider: KmsDataKeyProvider,
+    dynamodb_store: DynamoDbFamilyKeyStore,
+) -> None:
+    owner, stranger = principal("owner"), principal("stranger")
+    family_id, _ = _seed(postgres_db, keyring, owner)
+    user_repo.ensure_user(postgres_db, stranger)  # a known user, not a member
+    # A key store that cannot be reached (its table does not exist): shredding fails.
+    unreachable = FamilyKeyring(kms_provider, DynamoDbFamilyKeyStore(
+        "no-such-table", boto3.client("dynamodb", region_name=REGION)))
+
+    with pytest.raises(Exception):  # noqa: B017 - whatever the store raises
+        families_uc.delete_family(postgres_db, SIGNER, unreachable, owner, family_id)
+
+    # The deletion is committed and recorded although the key still exists ...
+    assert _actions(postgres_db, family_id)[-2:] == ["family.delete", "family.key.destroy"]
+    assert keyring.store.get(family_id) is not None
+    with pytest.raises(NotFoundError):
+        families_uc.get_family(postgres_db, owner, family_id)
+    assert verify_chain(postgres_db, SIGNER.keys, family_id=family_id).ok
+    # ... nobody but the owner who deleted it can ask again ...
+    with pytest.raises(NotFoundError):
+        families_uc.delete_family(postgres_db, SIGNER, keyring, stranger, family_id)
+    assert keyring.store.get(family_id) is not None
+    # ... and the owner's retry shreds the key without a second record.
+    families_uc.delete_family(postgres_db, SIGNER, keyring, owner, family_id)
+    assert keyring.store.get(family_id) is None
+    assert _actions(postgres_db, family_id).count("family.delete") == 1

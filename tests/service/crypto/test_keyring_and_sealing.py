@@ -17,11 +17,15 @@ from service.crypto import (
 )
 from service.crypto.family_key_store import DynamoDbFamilyKeyStore
 from service.db.port import Database
-from service.repositories import families as family_repo
-from service.repositories import users as user_repo
-from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
-from tests.service.domain.helpers import local_key_provider, local_keyring, local_signer, principal
+from service.workflows.targets import DatabaseSyncTargets, provider_ref_aad
+from tests.service.domain.helpers import (
+    add_connection,
+    local_key_provider,
+    local_keyring,
+    local_signer,
+    principal,
+)
 
 SIGNER = local_signer()  # one random audit key per test module
 
@@ -76,39 +80,31 @@ def _shred_scenario(db: Database, keyring: FamilyKeyring) -> None:
     owner = principal("owner")
     family = families_uc.create_family(db, SIGNER, owner, name="Shred me")
     assert keyring.store.get(family.id) is None  # created on first use, not before
-    conn = connections_uc.record_consent(db, SIGNER, keyring, owner, family.id, provider="bank",
-        tokens=connections_uc.ConsentTokens("access-123", "refresh-456"),
-        consent_expires_at=None,
-    )
+    conn = add_connection(db, SIGNER, keyring, owner, family.id, provider_ref="conn-ref-123")
     stored = keyring.store.get(family.id)
     assert stored is not None and stored.context == {"family": str(family.id)}
-    row = db.fetch_one("SELECT c::text AS r, access_token_ciphertext, access_token_nonce "
+    row = db.fetch_one("SELECT c::text AS r, provider_ref_ciphertext, provider_ref_nonce "
                        "FROM connections c WHERE id = :id", {"id": conn.id})
     assert row is not None
-    assert "access-123" not in row["r"] and "refresh-456" not in row["r"]
-    backup = SealedValue(ciphertext=bytes(row["access_token_ciphertext"]),
-                         nonce=bytes(row["access_token_nonce"]))
+    assert "conn-ref-123" not in row["r"]
+    backup = SealedValue(ciphertext=bytes(row["provider_ref_ciphertext"]),
+                         nonce=bytes(row["provider_ref_nonce"]))
 
-    with db.transaction() as tx:
-        user = user_repo.ensure_user(tx, owner)
-        scope = family_repo.find_membership(tx, user.id, family.id)
-        assert scope is not None
-        tokens = connections_uc.read_consent_tokens(tx, keyring, scope, conn.id)
-        assert (tokens.access_token, tokens.refresh_token) == ("access-123", "refresh-456")
+    target = DatabaseSyncTargets(db, keyring).load(str(conn.id))
+    assert target.connection.provider_connection_id == "conn-ref-123"
 
     families_uc.delete_family(db, SIGNER, keyring, owner, family.id)
 
     assert keyring.store.get(family.id) is None
     assert db.fetch_one("SELECT 1 AS x FROM connections WHERE family_id = :f",
                         {"f": family.id}) is None
-    assert _audit_actions(db, family.id)[-2:] == ["family.key.destroy", "family.delete"]
+    assert _audit_actions(db, family.id)[-2:] == ["family.delete", "family.key.destroy"]
     with pytest.raises(KeyUnavailable):
         keyring.opening_key(family.id)
     # A fresh key for the same family and context does not open old ciphertext.
     other_key = keyring.provider.generate_data_key(families_uc.family_key_context(family.id))
     with pytest.raises(KeyUnavailable):
-        open_sealed(other_key.plaintext, backup,
-                    connections_uc.token_aad(family.id, conn.id, "access_token"))
+        open_sealed(other_key.plaintext, backup, provider_ref_aad(family.id, conn.id))
 
 
 def test_crypto_shredding_with_local_key(postgres_db: Database) -> None:

@@ -5,23 +5,28 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from devtools.dev_issuer import DEV_ISSUER, DevIssuer
 from service.audit import AuditKeys, AuditSigner
-from service.crypto import FamilyKeyring, LocalDataKeyProvider
+from service.banking.consent_state import issue_state
+from service.crypto import FamilyKeyring, LocalDataKeyProvider, seal
 from service.crypto.family_key_store import PostgresFamilyKeyStore
 from service.db.port import Database
-from service.domain.models import AccountType, Role, TransactionStatus, Visibility
+from service.domain.models import AccountType, Connection, Role, TransactionStatus, Visibility
 from service.domain.principal import Principal
 from service.repositories import accounts as account_repo
+from service.repositories import audit as audit_sql
 from service.repositories import balances as balance_repo
+from service.repositories import connections as connection_repo
+from service.repositories import families as family_repo
 from service.repositories import transactions as tx_repo
 from service.repositories.transactions import NewTransaction
-from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
 from service.use_cases import invitations as invitations_uc
 from service.use_cases import me as me_uc
+from service.use_cases._common import event, found, require_role
+from service.workflows.targets import provider_ref_aad
 
 
 def principal(name: str) -> Principal:
@@ -137,18 +142,17 @@ def build_world(
         txns[label] = [UUID(str(r["id"])) for r in db.fetch_all(
             "SELECT id FROM transactions WHERE account_id = :a ORDER BY booked_on DESC, id DESC",
             {"a": account.id})]
-    connection = connections_uc.record_consent(
-        db, signer, keys, principal("owner"), fam_a.id, provider="test-bank",
-        tokens=connections_uc.ConsentTokens(access_token="access-A", refresh_token="refresh-A"),
-        consent_expires_at=None,
-    )
+    connection = add_connection(db, signer, keys, principal("owner"), fam_a.id,
+                                provider_ref="provider-conn-A")
     return World(db=db, keys=keys, signer=signer, family=fam_a.id, other_family=fam_b.id,
                  memberships=memberships, accounts=accounts, transactions=txns,
                  connection=connection.id)
 
 
 TABLES = ("users", "families", "memberships", "invitations", "family_keys", "connections",
-          "accounts", "balances", "transactions", "audit_log", "audit_heads")
+          "consent_states", "sync_runs", "sync_run_steps", "accounts", "balances",
+          "transactions", "audit_log", "audit_heads", "category_rules", "recurring_series",
+          "recurring_decisions")
 
 
 def count_rows(db: Database) -> dict[str, int]:
@@ -161,3 +165,39 @@ def snapshot(db: Database) -> dict[str, list[str]]:
     """Every row of every domain table as text (to prove nothing changed at all)."""
     return {t: [r["r"] for r in db.fetch_all(f"SELECT x::text AS r FROM {t} x ORDER BY 1")]
             for t in TABLES}
+
+
+def add_connection(
+    db: Database, signer: AuditSigner, keyring: FamilyKeyring, who: Principal,
+    family_id: UUID, *, provider: str = "truelayer", provider_ref: str = "provider-conn-1",
+    consent_expires_at: datetime | None = None,
+) -> Connection:
+    """An active connection made through the repositories the consent flow uses (no bank):
+    pending with its state and audit entry, then completed. Raises like the use case does
+    (404 outside the caller's families, 403 for children)."""
+    now = datetime.now(UTC)
+    connection_id = uuid4()
+    with db.transaction() as tx:
+        scope, head = found(family_repo.lock_scope(tx, who, family_id))
+        require_role(scope, Role.OWNER, Role.ADULT, to="connect bank accounts")
+        sealed = seal(keyring.sealing_key(family_id), provider_ref,
+                      provider_ref_aad(family_id, connection_id))
+        state = issue_state(now)
+        created = connection_repo.create_pending(
+            tx, who, scope, connection_id=connection_id, provider=provider,
+            visibility=Visibility.FAMILY, provider_ref=sealed, state_digest=state.digest,
+            state_expires_at=state.expires_at, purpose="connect", replaces_id=None,
+            entries=signer.seal(head, [event(scope.user_id, "connection.create",
+                                             ("connection", connection_id))]),
+        )
+        assert created is not None
+        head = audit_sql.lock_head(tx, family_id)
+        done = connection_repo.complete(
+            tx, connection_id=connection_id, family_id=family_id,
+            consent_expires_at=consent_expires_at or now + timedelta(days=90),
+            completed_at=now,
+            entries=signer.seal(head, [event(scope.user_id, "connection.complete",
+                                             ("connection", connection_id))]),
+        )
+        assert done is not None
+        return done

@@ -20,10 +20,9 @@ from service.crypto.family_key_store import PostgresFamilyKeyStore
 from service.db.postgres import PostgresDatabase
 from service.domain.errors import NotFoundError
 from service.domain.models import Role
-from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
 from service.use_cases import invitations as invitations_uc
-from tests.service.domain.helpers import local_key_provider, principal
+from tests.service.domain.helpers import add_connection, local_key_provider, principal
 
 ROUNDS = 7
 WRITERS = 12
@@ -47,10 +46,8 @@ def test_deletion_racing_consent_writes_leaves_nothing_behind(
         def consent(n: int) -> str:
             start.wait()
             try:
-                connections_uc.record_consent(
-                    db, SIGNER, keyring, adult if n % 2 else owner, family.id,
-                    provider="bank", consent_expires_at=None,
-                    tokens=connections_uc.ConsentTokens(access_token=f"at-{n}"))
+                add_connection(db, SIGNER, keyring, adult if n % 2 else owner, family.id,
+                               provider_ref=f"ref-{n}")
             except NotFoundError:
                 return "refused"
             return "written"
@@ -78,7 +75,7 @@ def test_deletion_racing_consent_writes_leaves_nothing_behind(
         actions = [r["action"] for r in db.fetch_all(
             "SELECT action FROM audit_log WHERE family_id = :f ORDER BY chain_index",
             {"f": family.id})]
-        assert actions[-1] == "family.delete"
+        assert actions[-2:] == ["family.delete", "family.key.destroy"]
         assert actions.count("connection.create") == outcomes.count("written")
     finally:
         db.close()

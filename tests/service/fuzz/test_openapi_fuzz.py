@@ -53,6 +53,7 @@ from devtools.demo import DEMO_FAMILY_NAME, seed_demo
 from devtools.dev_issuer import DEV_ISSUER, DevIssuer
 from devtools.embedded import with_database, with_user
 from devtools.llm_doubles import KeywordModel, openai_double
+from devtools.sandbox_bank import SandboxBankServer
 from service import create_app
 from service.bootstrap import Services
 from service.db.port import Database
@@ -62,11 +63,11 @@ from service.errors import PROBLEM_JSON
 from service.http.context import SERVICES_KEY
 from service.settings import Settings
 from service.use_cases import chat as chat_uc
-from service.use_cases import connections as connections_uc
 from service.use_cases import families as families_uc
 from service.use_cases import invitations as invitations_uc
 from tests.fixtures.postgres import _create_database, _drop_database
-from tests.service.domain.helpers import TABLES
+from tests.service.conftest import sandbox_providers
+from tests.service.domain.helpers import TABLES, add_connection
 
 # One seed per module and worker: each worker that runs some of these tests seeds its own
 # database, so the tests stay independent however pytest-xdist distributes them.
@@ -115,11 +116,9 @@ def _seed(db: Database, services: Services) -> dict[tuple[str, str], list[dict[s
                                        email=f"{name}@example.com", role=role)
         invitations_uc.accept_invitation(db, signer, _principal(f"{name}@example.com"),
                                          issued.token)
-    spare_connection = connections_uc.record_consent(
+    spare_connection = add_connection(
         db, signer, services.keyring, owner, fid, provider="spare-bank",
-        tokens=connections_uc.ConsentTokens(access_token=uuid.uuid4().hex,
-                                            refresh_token=uuid.uuid4().hex),
-        consent_expires_at=datetime.now(UTC) + timedelta(days=30),
+        provider_ref=uuid.uuid4().hex, consent_expires_at=datetime.now(UTC) + timedelta(days=30),
     )
     # Another family invites the owner (accept succeeds once) and one invitation for
     # someone else (the owner may not accept it).
@@ -302,7 +301,8 @@ def fuzz_database_url(pg_admin_url: str, pg_template: str, app_role: str,
 
 
 @pytest.fixture(scope="module")
-def seeded(fuzz_database_url: str, local_dir: Path) -> Iterator[Seeded]:
+def seeded(fuzz_database_url: str, local_dir: Path,
+           sandbox_bank: SandboxBankServer) -> Iterator[Seeded]:
     # Chat on, against the keyword model of the laptop double (its 503 "off" answer is
     # covered by tests/service/chat).
     model_server = openai_double(KeywordModel(), model_name="fuzz")
@@ -310,7 +310,8 @@ def seeded(fuzz_database_url: str, local_dir: Path) -> Iterator[Seeded]:
     settings_ = Settings(runtime="local", database_url=fuzz_database_url, local_dir=local_dir,
                          dev_issuer=True, log_level="CRITICAL", chat_provider="openai",
                          chat_model="fuzz", chat_base_url=model_server.url + "/v1")
-    app = create_app(settings_)
+    app = create_app(services=Services(settings_, bank_providers=sandbox_providers(sandbox_bank),
+                                       workflow_sleep=lambda _: None))
     services: Services = app.extensions[SERVICES_KEY]
     documented_by = APP_UNDER_TEST.app
     try:

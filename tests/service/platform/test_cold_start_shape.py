@@ -53,7 +53,11 @@ def test_the_route_table_matches_the_endpoint_declarations() -> None:
 
 
 def test_public_routes_are_the_platform_ones() -> None:
-    assert sorted(r.rule for r in public_routes()) == ["/docs", "/health", "/openapi.json"]
+    # The provider webhook authenticates by its Tl-Signature (service/webhooks), the consent
+    # callback by its single-use state; neither carries a user token.
+    assert sorted(r.rule for r in public_routes()) == [
+        "/docs", "/health", "/openapi.json", "/v1/connections/callback",
+        "/v1/webhooks/truelayer"]
 
 
 def test_the_route_table_imports_neither_flask_nor_cdk() -> None:

@@ -16,6 +16,7 @@ from moto import mock_aws
 from pydantic import BaseModel, ConfigDict
 
 from devtools.local_data_api import LocalDataApi
+from devtools.sandbox_bank import SandboxBankServer
 from service import create_app, lambda_handler
 from service.bootstrap import AwsClients, Services
 from service.http import current_principal, endpoint
@@ -26,6 +27,7 @@ from tests.fixtures.postgres import (
     database_name,
     rds_data_client,
 )
+from tests.service.conftest import sandbox_providers
 from tests.service.platform.conftest import (
     COGNITO_CLIENT,
     COGNITO_POOL,
@@ -271,6 +273,7 @@ def test_family_deletion_through_handler_shreds_the_dynamodb_key(
     lambda_env: None,
     monkeypatch: pytest.MonkeyPatch,
     fake_cognito: FakeCognito,
+    sandbox_bank: SandboxBankServer,
     local_data_api_server: LocalDataApi,
     postgres_url: str,
 ) -> None:
@@ -298,6 +301,7 @@ def test_family_deletion_through_handler_shreds_the_dynamodb_key(
             Settings.from_env(),
             jwks_fetch=fake_cognito.jwks,
             clients=AwsClients(rds_data=rds_data_client(local_data_api_server.endpoint_url)),
+            bank_providers=sandbox_providers(sandbox_bank),
         )
         lambda_handler.use_app(create_app(services=services))
 
@@ -316,8 +320,7 @@ def test_family_deletion_through_handler_shreds_the_dynamodb_key(
             assert created["statusCode"] == 201, created.get("body")
             fid = _json_body(created)["id"]
             assert key_item(fid) is None  # created on first use
-            consent = call("POST", f"/v1/families/{fid}/connections",
-                           {"provider": "bank-x", "access_token": "at-1", "refresh_token": "rt-1"})
+            consent = call("POST", f"/v1/families/{fid}/connections", {"provider": "truelayer"})
             assert consent["statusCode"] == 201, consent.get("body")
             item = key_item(fid)
             assert item is not None and item["provider"] == {"S": "kms"}

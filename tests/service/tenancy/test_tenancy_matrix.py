@@ -8,8 +8,10 @@ their role may not act; a denied request writes nothing (row counts, audit inclu
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 import pytest
@@ -17,7 +19,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from devtools.llm_doubles import KeywordModel, openai_double
+from service.api.routes import public_routes
 from service.http.context import SERVICES_KEY
+from service.repositories import insights as insights_repo
+from service.repositories.insights import StoredSeries
 from service.settings import Settings
 from tests.service.conftest import AuthHeader
 from tests.service.domain.helpers import World, build_world, count_rows, snapshot
@@ -92,8 +97,27 @@ READS = [
          lambda w: f"/v1/families/{w.family}/conversations", _family_a(200, 200, 200)),
     Case("adults-conversation", "GET", "/v1/conversations/<cid>",
          lambda w: f"/v1/conversations/{w.extra['conversation']}", {**_all(404), "adult": 200}),
+    # Children see no connections (they never connect), so their runs are not found either.
+    Case("sync-run", "GET", f"{FA}/connections/<cid>/syncs/<rid>",
+         lambda w: f"/v1/families/{w.family}/connections/{w.connection}/syncs/"
+                   f"{w.extra['run_id']}", _family_a(200, 200, 404)),
+    # Public: a state that was never issued authorises nothing, whoever follows the link.
+    Case("callback-forged", "GET", "/v1/connections/callback",
+         lambda w: "/v1/connections/callback?state=forged&connection_id=x", _all(400)),
     Case("connections", "GET", f"{FA}/connections",
          lambda w: f"/v1/families/{w.family}/connections", _family_a(200, 200, 200)),
+    Case("categories", "GET", f"{FA}/categories",
+         lambda w: f"/v1/families/{w.family}/categories", _family_a(200, 200, 200)),
+    Case("rules", "GET", f"{FA}/rules", lambda w: f"/v1/families/{w.family}/rules",
+         _family_a(200, 200, 403)),
+    Case("recurring", "GET", f"{FA}/recurring", lambda w: f"/v1/families/{w.family}/recurring",
+         _family_a(200, 200, 200)),
+    Case("runway", "GET", f"{FA}/runway", lambda w: f"/v1/families/{w.family}/runway",
+         _family_a(200, 200, 200)),
+    Case("spending", "GET", f"{FA}/spending", lambda w: f"/v1/families/{w.family}/spending",
+         _family_a(200, 200, 200)),
+    Case("rules-other-family", "GET", f"{FA}/rules",
+         lambda w: f"/v1/families/{w.other_family}/rules", {**_all(404), "outsider": 200}),
 ]
 
 _ADULT_ONLY_200 = {**_all(404), "adult": 200}
@@ -155,10 +179,16 @@ WRITES = [
          body=lambda w: {"category": "other"}),
     Case("connect", "POST", f"{FA}/connections",
          lambda w: f"/v1/families/{w.family}/connections", _family_a(201, 201, 403),
-         body=lambda w: {"provider": "bank-x", "access_token": "at", "refresh_token": "rt"}),
+         body=lambda w: {"provider": "truelayer"}),
+    Case("reconfirm", "POST", f"{FA}/connections/<cid>/reconfirm",
+         lambda w: f"/v1/families/{w.family}/connections/{w.connection}/reconfirm",
+         _family_a(201, 201, 404)),
+    Case("sync", "POST", f"{FA}/connections/<cid>/syncs",
+         lambda w: f"/v1/families/{w.family}/connections/{w.connection}/syncs",
+         _family_a(202, 202, 404)),
     Case("revoke", "DELETE", f"{FA}/connections/<cid>",
          lambda w: f"/v1/families/{w.family}/connections/{w.connection}",
-         _family_a(204, 204, 403)),
+         _family_a(204, 204, 404)),
     # chat (issue 11): a conversation is the adult's alone, owners included get 404
     Case("start-conversation", "POST", f"{FA}/conversations",
          lambda w: f"/v1/families/{w.family}/conversations", _family_a(201, 201, 201)),
@@ -168,6 +198,22 @@ WRITES = [
     Case("delete-adults-conversation", "DELETE", "/v1/conversations/<cid>",
          lambda w: f"/v1/conversations/{w.extra['conversation']}",
          {**_all(404), "adult": 204}),
+    Case("create-rule", "POST", f"{FA}/rules", lambda w: f"/v1/families/{w.family}/rules",
+         _family_a(201, 201, 403), body=lambda w: {"category": "bills", "text": "energy"}),
+    Case("replace-rule", "PUT", f"{FA}/rules/<rid>",
+         lambda w: f"/v1/families/{w.family}/rules/{w.extra['rule']}", _family_a(200, 200, 403),
+         body=lambda w: {"category": "bills", "merchant": "Octopus", "priority": 2}),
+    Case("delete-rule", "DELETE", f"{FA}/rules/<rid>",
+         lambda w: f"/v1/families/{w.family}/rules/{w.extra['rule']}", _family_a(204, 204, 403)),
+    Case("decide-joint", "PATCH", "/v1/recurring/<sid>",
+         lambda w: f"/v1/recurring/{w.extra['series-joint']}", _family_a(200, 200, 404),
+         body=lambda w: {"decision": "dismissed"}),
+    Case("decide-private", "PATCH", "/v1/recurring/<sid>",
+         lambda w: f"/v1/recurring/{w.extra['series-private']}", _family_a(404, 200, 404),
+         body=lambda w: {"decision": "confirmed"}),
+    Case("decide-pocket", "PATCH", "/v1/recurring/<sid>",
+         lambda w: f"/v1/recurring/{w.extra['series-pocket']}", _family_a(200, 200, 403),
+         body=lambda w: {"decision": "confirmed"}),
 ]
 
 
@@ -182,6 +228,24 @@ def model_server() -> Iterator[str]:
 def settings(settings: Settings, model_server: str) -> Settings:
     return replace(settings, chat_provider="openai", chat_model="matrix",
                    chat_base_url=model_server)
+
+
+def _plant_series(w: World, label: str) -> str:
+    """A stored series seen on one account (the refresh's trusted write path)."""
+    series_id = "rs_" + hashlib.sha256(label.encode()).hexdigest()[:16]
+    stored = StoredSeries(
+        id=series_id, direction="outflow", merchant=f"Club {label}", category="entertainment",
+        frequency="monthly", currency="GBP", average_amount_minor=-999,
+        min_amount_minor=-999, max_amount_minor=-999, last_amount_minor=-999,
+        first_date=date(2025, 1, 5), last_date=date(2025, 3, 5), next_date=date(2025, 4, 5),
+        next_amount_minor=-999, schedule_shift="none", schedule_anchor=None, schedule_day=5,
+        schedule_position=2025 * 12 + 2, status="active", explanation="Monthly.",
+        internal_transfer=False, transaction_ids=(str(w.transactions[label][1]),),
+        account_ids=(str(w.accounts[label]),), detected_on=date(2025, 3, 31))
+    family = w.other_family if label == "other" else w.family
+    with w.db.transaction() as tx:
+        insights_repo.write_series(tx, family, [stored], [])
+    return series_id
 
 
 @pytest.fixture
@@ -200,6 +264,16 @@ def world(app: Flask, client: FlaskClient, auth_header: AuthHeader) -> World:
                        headers=auth_header("adult@example.com"))
     assert resp.status_code == 201
     w.extra["conversation"] = resp.get_json()["id"]
+    rule = client.post(f"/v1/families/{w.family}/rules",
+                       json={"category": "bills", "text": "energy"}, headers=owner)
+    assert rule.status_code == 201
+    w.extra["rule"] = rule.get_json()["id"]
+    for label in ("joint", "private", "pocket"):
+        w.extra[f"series-{label}"] = _plant_series(w, label)
+    run = client.post(f"/v1/families/{w.family}/connections/{w.connection}/syncs",
+                      headers=owner)
+    assert run.status_code == 202, run.get_json()
+    w.extra["run_id"] = run.get_json()["run_id"]
     return w
 
 
@@ -239,7 +313,9 @@ def test_writes(case: Case, persona: str, world: World, client: FlaskClient,
     if resp.status_code >= 400:
         assert after == before
     else:
-        assert len(after["audit_log"]) > len(before["audit_log"]) or case.id == "patch-me"
+        # Starting a sync records a run, not an audit entry.
+        assert len(after["audit_log"]) > len(before["audit_log"]) or case.id in (
+            "patch-me", "sync")
 
 
 def test_matrix_covers_every_v1_route(app: Flask) -> None:
@@ -249,7 +325,10 @@ def test_matrix_covers_every_v1_route(app: Flask) -> None:
         for rule in app.url_map.iter_rules() if rule.rule.startswith("/v1/")
         for method in rule.methods or () if method not in {"HEAD", "OPTIONS"}
     }
-    assert routes - covered == set()
+    # Public routes act for no family member (the provider's webhook authenticates by its
+    # signature and carries no tenant input); their own tests cover them.
+    public = {(r.method, r.rule) for r in public_routes()}
+    assert routes - covered - public == set()
 
 
 VISIBLE = {
@@ -289,3 +368,13 @@ def test_list_contents_follow_visibility(persona: str, world: World, client: Fla
                           query_string={"account_id": str(world.accounts[label])},
                           headers=headers)
         assert resp.status_code == 200 and resp.get_json()["items"] == []
+
+
+@pytest.mark.parametrize("persona", sorted(VISIBLE))
+def test_recurring_series_follow_visibility(persona: str, world: World, client: FlaskClient,
+                                            auth_header: AuthHeader) -> None:
+    listed = client.get(f"/v1/families/{world.family}/recurring",
+                        headers=auth_header(f"{persona}@example.com")).get_json()["items"]
+    planted = {world.extra[f"series-{label}"] for label in ("joint", "private", "pocket")
+               if label in VISIBLE[persona]}
+    assert {s["id"] for s in listed} == planted
