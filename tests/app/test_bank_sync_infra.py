@@ -73,8 +73,11 @@ def test_the_daily_fan_out_uses_the_stages_concurrency_and_schedule(
     assert mapped["MaxConcurrency"] == config.sync.max_concurrency
     assert mapped["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
     assert "ItemReader" in mapped and "ItemsPath" not in mapped
+    # The daily sync's schedule (the audit anchoring has one of its own).
     [schedule] = [r["Properties"] for r in _resources(
-        gate_run, stage, "AWS::Scheduler::Schedule").values()]
+        gate_run, stage, "AWS::Scheduler::Schedule").values()
+        if "DailySync" in json.dumps(r["Properties"]["Target"])
+        or "daily-sync" in json.dumps(r["Properties"]["Target"])]
     assert schedule["ScheduleExpression"] == (
         f"cron({config.sync.schedule_minute} {config.sync.schedule_hour} * * ? *)")
     assert "WorkflowState" in json.dumps(schedule["KmsKeyArn"])
@@ -95,8 +98,10 @@ def test_the_worker_is_its_own_aliased_function_with_the_contracts_environment(
     assert {contract.SYNC_MANIFEST_BUCKET, contract.BANK_CLIENT_SECRET_ARN,
             contract.DB_SECRET_ARN, contract.BANK_SYNC_STATE_MACHINE_ARN} <= set(env)
     assert contract.DB_OWNER_SECRET_ARN not in env
+    # Its own deployment group, beside the API's and the audit anchor's.
     groups = _resources(gate_run, stage, "AWS::CodeDeploy::DeploymentGroup")
-    assert len(groups) == 2  # the API's and the worker's
+    assert len(groups) == 3
+    assert any("BankSync/Worker" in r["Metadata"]["aws:cdk:path"] for r in groups.values())
     aliases = [r for r in _resources(gate_run, stage, "AWS::Lambda::Alias").values()
                if worker_id in json.dumps(r["Properties"]["FunctionName"])]
     assert len(aliases) == 1
