@@ -224,12 +224,12 @@ def test_events_for_connections_that_are_not_ours_are_recorded_and_ignored(
 def test_a_finished_request_resumes_the_deferred_run_which_ingests(
     wired: Wired, bearer: AuthHeader
 ) -> None:
-    fid, cid, run_id, provider_id = deferred_connection(wired, bearer)
+    fid, _cid, run_id, _provider_id = deferred_connection(wired, bearer)
     assert transaction_count(wired, fid) == 0
     requests = requests_of(wired, run_id)
     wired.bank.bank.webhooks.url = f"https://api.example.test{PATH}"
 
-    account, request = requests[0]
+    _account, request = requests[0]
     assert wired.bank.bank.complete_request(request) == 200
     assert wired.launcher.wait_idle(timeout=30)
 
