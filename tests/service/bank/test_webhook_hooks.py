@@ -24,14 +24,17 @@ from devtools.sandbox_bank.models import Call
 from service import create_app
 from service.banking.port import ProviderRegistry
 from service.bootstrap import Services
+from service.db.port import Database
 from service.settings import Settings
 from service.workflows.bank_sync import BANK_SYNC
 from service.workflows.launcher import InProcessLauncher
 from service.workflows.runner import InProcessRunner
 from service.workflows.store import RunStatus
+from tests.fixtures.postgres import database_name, make_data_api_database
 from tests.service.bank.conftest import AuthHeader, Bank, connect, family_of
 
 PATH = "/v1/webhooks/truelayer"
+BOTH_DATABASES = pytest.mark.parametrize("wired", ["postgres", "data_api"], indirect=True)
 
 
 class RecordingLauncher(InProcessLauncher):
@@ -81,11 +84,21 @@ class Wired:
 
 
 @pytest.fixture
-def wired(bank_settings: Settings, bank: Bank, postgres_owner_url: str) -> Iterator[Wired]:
+def wired(request: pytest.FixtureRequest, bank_settings: Settings, bank: Bank,
+          postgres_owner_url: str) -> Iterator[Wired]:
+    """The app on PostgreSQL directly, or (``indirect`` param ``"data_api"``) through the
+    Data API adapter and the local Data API, as in Lambda."""
     settings = dataclasses.replace(bank_settings, truelayer_jku_allowlist=(bank.server.jku,))
+    database: Database | None = None
+    if getattr(request, "param", "postgres") == "data_api":
+        server = request.getfixturevalue("local_data_api_server")
+        name = database_name(postgres_owner_url)
+        database = make_data_api_database(request.getfixturevalue("local_rds_data_client"),
+                                          name)
+        request.addfinalizer(lambda: server.release_database(name))
     # The steps come from a first container; the app's container shares its database and
     # bank, and gets the recording launcher over those steps.
-    base = Services(settings, bank_providers=ProviderRegistry(bank.provider()))
+    base = Services(settings, database=database, bank_providers=ProviderRegistry(bank.provider()))
     runner = InProcessRunner(BANK_SYNC, base.bank_sync_steps(), store=base.run_store,
                              sleep=bank.sleeps.append)
     launcher = RecordingLauncher(runner, base.run_store)
@@ -168,6 +181,7 @@ def test_the_digest_is_stored_with_the_sealed_id_and_destroyed_with_it(
                      "WHERE id = %s", cid) == [(None, None)]
 
 
+@BOTH_DATABASES
 def test_a_revoked_consent_marks_the_connection_audits_it_and_starts_nothing(
     wired: Wired, bearer: AuthHeader
 ) -> None:
@@ -221,6 +235,7 @@ def test_events_for_connections_that_are_not_ours_are_recorded_and_ignored(
     assert wired.launcher.resumed == []
 
 
+@BOTH_DATABASES
 def test_a_finished_request_resumes_the_deferred_run_which_ingests(
     wired: Wired, bearer: AuthHeader
 ) -> None:
@@ -261,6 +276,7 @@ def test_a_running_run_is_not_resumed_a_second_time(wired: Wired, bearer: AuthHe
     assert len(wired.bank.bank.calls) == calls
 
 
+@BOTH_DATABASES
 def test_concurrent_deliveries_resume_the_run_once(wired: Wired, bearer: AuthHeader) -> None:
     """The same event twice at once (the bank's retry racing its first try), and the other
     accounts' events at the same moment: one claim, one resumption."""
