@@ -155,12 +155,13 @@ def run(url: str, name: str, local_dir: Path) -> None:
     services.close()
     tid = db.fetch_one("SELECT id FROM transactions WHERE family_id = :f LIMIT 1",
                        {"f": fid})["id"]  # type: ignore[index]
-    data_api(url, name, local_dir, path, headers, f"/v1/transactions/{tid}")
+    data_api(url, name, local_dir, path, headers, f"/v1/transactions/{tid}",
+             f"/v1/families/{fid}")
     db.close()
 
 
 def data_api(url: str, name: str, local_dir: Path, path: str,
-             headers: dict[str, str], write_path: str) -> None:
+             headers: dict[str, str], write_path: str, family_path: str) -> None:
     try:
         from devtools.local_data_api import LocalDataApi  # noqa: PLC0415
     except ImportError:
@@ -196,6 +197,12 @@ def data_api(url: str, name: str, local_dir: Path, path: str,
             with calls.measure() as made:
                 request()
             print(f"Data API calls per request, {label}: {len(made)} ({', '.join(made)})")
+        with calls.measure() as made:  # last: it deletes the seeded family
+            resp = client.delete(family_path, headers=headers)
+            assert resp.status_code == 204, resp.get_json()
+        print(f"Data API calls per request, write DELETE /v1/families/{{fid}}: {len(made)} "
+              f"({', '.join(made)}; locally the family key store is a table, so shredding "
+              "is the last statement; in AWS it is one DynamoDB DeleteItem after the commit)")
         app.extensions[SERVICES_KEY].close()
 
 

@@ -35,6 +35,22 @@ _ORIGIN_VERIFY = (
     "disagree and lock clients out. It is rotated by the runbook: put a new value, then "
     "deploy the Api stack; new Lambda containers load it on cold start."
 )
+_AUDIT_KEY = (
+    "The audit chain's HMAC keys are rotated by adding a key and moving \"current\"; "
+    "older keys must stay to verify entries sealed with them. A Secrets Manager rotation "
+    "replaces the secret's value, so it is the runbook (put the JSON with one more key); "
+    "the service reads the secret once per container."
+)
+_ANCHOR_OBJECTS = (
+    "The anchor function may only s3:PutObject under the anchor prefix of the Object Lock "
+    "(compliance mode) bucket; anchors are named by the time they are taken, so the object "
+    "name cannot be known in advance. It cannot read, delete or change retention."
+)
+# The anchor bucket's ARN reaches the Api stack as a cross-stack output of the Data stack.
+_ANCHOR_BUCKET_ARN = (
+    '{{"Fn::GetStackOutput":{{"StackName":"{stage}-Data","Region":"{{region}}",'
+    '"OutputName":"PublishOutputFnGetAttAuditAnchorsBucket8CB21977Arn008DA607"}}}}'
+)
 
 ACKNOWLEDGEMENTS: tuple[AppAcknowledgement, ...] = (
     *(AppAcknowledgement(rule_id=rule, path=path, reason=_PROVIDER_ISSUED, stages=_STAGES)
@@ -43,7 +59,16 @@ ACKNOWLEDGEMENTS: tuple[AppAcknowledgement, ...] = (
     *(AppAcknowledgement(rule_id=rule, path="Data/Secrets/OriginVerify/Resource",
                          reason=_ORIGIN_VERIFY, stages=_STAGES)
       for rule in _ROTATION_RULES),
+    *(AppAcknowledgement(rule_id=rule, path="Data/Secrets/AuditKey/Resource",
+                         reason=_AUDIT_KEY, stages=_STAGES)
+      for rule in _ROTATION_RULES),
     *(AppAcknowledgement(rule_id=rule, path=f"{PIPELINE_STACK_ID}/SmokeUser/Resource",
                          reason=_SMOKE_USER, stages=(TOP_LEVEL_STAGE,))
       for rule in _ROTATION_RULES),
+    *(AppAcknowledgement(
+        rule_id=("AwsSolutions-IAM5[Resource::"
+                 + _ANCHOR_BUCKET_ARN.format(stage=stage) + "/audit-anchors/*]"),
+        path="Api/AuditAnchoring/Function/Role/DefaultPolicy/Resource",
+        reason=_ANCHOR_OBJECTS, stages=(stage,))
+      for stage in _STAGES),
 )

@@ -124,6 +124,14 @@ class SyncConfig(_Frozen):
         return self
 
 
+class AuditConfig(_Frozen):
+    """The audit chain's anchoring: how often, and how long each anchor is locked."""
+
+    anchor_interval_minutes: int = Field(ge=1, le=1440)
+    anchor_retention_days: int = Field(ge=1)
+    """Compliance-mode Object Lock of each anchor: nothing can delete it sooner."""
+
+
 class OptOutConfig(_Frozen):
     setting: str
     reason: str
@@ -148,6 +156,7 @@ class StageConfig(_Frozen):
     bank_provider: BankProviderConfig
     worker_function: FunctionConfig
     sync: SyncConfig
+    audit: AuditConfig
     opt_outs: tuple[OptOutConfig, ...] = ()
 
     @model_validator(mode="after")

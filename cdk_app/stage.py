@@ -12,6 +12,8 @@ from cdk_app.stacks.edge_stack import EdgeStack
 from constructs_lib import EDGE_REGION, OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
 from constructs_lib.drift import DriftDetection, DriftedStack
 
+API_STACK_ID = "Api"
+
 
 class PlatformStage(cdk.Stage):
     """Stacks cut by lifecycle: edge protection (us-east-1), data, then API.
@@ -40,9 +42,10 @@ class PlatformStage(cdk.Stage):
             env=home,
             config=config,
             opt_outs=opt_outs,
+            log_stacks=[f"{self.stage_name}-{API_STACK_ID}"],  # its log groups use Data's key
         )
         self.api = ApiStack(
-            self, "Api",
+            self, API_STACK_ID,
             env=home,
             cross_region_references=True,
             config=config,

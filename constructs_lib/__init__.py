@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from constructs_lib.alarms import AlarmNotifications
+    from constructs_lib.audit_anchor_bucket import AuditAnchorBucket
     from constructs_lib.backup import BackupProtection
     from constructs_lib.database import SecureAuroraCluster
     from constructs_lib.database_role import DatabaseRoleSecret
@@ -47,6 +48,7 @@ _EXPORTS = {
     "EDGE_REGION": "constructs_lib.edge",
     "OPT_OUT_METADATA_KEY": "constructs_lib.opt_outs",
     "AlarmNotifications": "constructs_lib.alarms",
+    "AuditAnchorBucket": "constructs_lib.audit_anchor_bucket",
     "BackupProtection": "constructs_lib.backup",
     "CryptoShreddingKeyStore": "constructs_lib.key_store",
     "AppSecret": "constructs_lib.secrets",
@@ -86,6 +88,7 @@ __all__ = [
     "AlarmNotifications",
     "AppSecret",
     "AppSecrets",
+    "AuditAnchorBucket",
     "BackupProtection",
     "CryptoShreddingKeyStore",
     "DataClass",

@@ -27,7 +27,7 @@ from constructs import Construct
 
 from constructs_lib.acceptance import accept
 from constructs_lib.backup import BackupProtection
-from constructs_lib.log_storage import as_retention, retention_days
+from constructs_lib.log_storage import allow_cloudwatch_logs, as_retention, retention_days
 from constructs_lib.network import PrivateNetwork
 from constructs_lib.opt_outs import OptOut, reject_unknown_opt_outs, weaken_if
 
@@ -184,10 +184,12 @@ class SecureAuroraCluster(Construct):
 
         self._security_group, parameter_group = self._closed_network_settings(network, engine)
         # Created here (not by RDS) so that it is CMK-encrypted and has a retention.
+        log_group_name = f"/aws/rds/cluster/{identifier}/postgresql"
+        allow_cloudwatch_logs(log_key, self, log_group_name=log_group_name)
         self._log_group = logs.LogGroup(
             self,
             "PostgresqlLog",
-            log_group_name=f"/aws/rds/cluster/{identifier}/postgresql",
+            log_group_name=log_group_name,
             encryption_key=log_key,
             retention=log_retention,
             removal_policy=cdk.RemovalPolicy.RETAIN,

@@ -246,9 +246,9 @@ class EdgeProtection(Construct):
             description="Edge protection for the platform API - managed rules, per-IP rate limit",
         )
 
-        allow_cloudwatch_logs(log_key, self)
         log_group_name = "aws-waf-logs-" + cdk.Names.unique_resource_name(
             self, max_length=200, separator="-").lower()
+        allow_cloudwatch_logs(log_key, self, log_group_name=log_group_name)
         self._log_group = logs.LogGroup(
             self, "Logs",
             log_group_name=log_group_name,

@@ -10,7 +10,8 @@ data class           who may use the key for cryptography
 ===================  ==========================================================
 ``database``         principals of this account, only through RDS (``kms:ViaService``)
 ``secrets``          principals of this account, only through Secrets Manager
-``logs``             the CloudWatch Logs service, only for this account's log groups
+``logs``             the CloudWatch Logs service, only for this stack's log groups
+                     (and those of ``log_group_prefixes``)
 ``workflow_state``   principals of this account, only through Step Functions, SQS,
                      DynamoDB, EventBridge Scheduler and S3 (workflow manifests); and
                      CloudWatch Logs delivery of this account (encrypted state machines)
@@ -35,6 +36,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from constructs_lib.log_storage import log_group_arn_pattern, stack_log_groups
 from constructs_lib.opt_outs import OptOut, reject_unknown_opt_outs, weaken_if
 
 __all__ = ["DataClass", "DirectKeyUse", "EncryptionKeys"]
@@ -149,6 +151,11 @@ class EncryptionKeys(Construct):
         For the directly-used class (``tokens``): the tagged principals and the
         encryption context that direct use requires (:class:`DirectKeyUse`). Without
         it nobody may use that key outside its AWS services (default).
+    log_group_prefixes:
+        Names (prefixes, no ``*``) of log groups outside this stack that may use the
+        ``logs`` key, e.g. ``"<other stack name>-"`` for the unnamed log groups of a stack
+        that shares this key. By default only this stack's unnamed log groups may;
+        constructs add their explicitly named groups (``allow_cloudwatch_logs``).
     opt_outs:
         Explicit, recorded weakenings of the defaults above.
     """
@@ -165,10 +172,14 @@ class EncryptionKeys(Construct):
         pending_window: cdk.Duration | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         direct_use: DirectKeyUse | None = None,
+        log_group_prefixes: Sequence[str] = (),
         opt_outs: Sequence[OptOut] = (),
     ) -> None:
         super().__init__(scope, id_)
         self._direct_use = direct_use
+        self._log_group_prefixes = tuple(log_group_prefixes)
+        if any(not p or "*" in p for p in self._log_group_prefixes):
+            raise ValueError("log_group_prefixes must be non-empty names without '*'")
         reject_unknown_opt_outs(opt_outs, OPT_OUT_SETTINGS)
         wanted = tuple(dict.fromkeys(DataClass(c) for c in classes))
         if not wanted:
@@ -242,12 +253,13 @@ class EncryptionKeys(Construct):
                 conditions={**condition, "Bool": {"kms:GrantIsForAWSResource": "true"}},
             ))
         if data_class is DataClass.LOGS:
-            log_groups = stack.format_arn(
-                service="logs", resource="log-group", resource_name="*",
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-            )
+            # Only this stack's log groups (and those named by ``log_group_prefixes``),
+            # never every log group of the account.
+            log_groups = [log_group_arn_pattern(self, stack_log_groups(self)),
+                          *(log_group_arn_pattern(self, f"{prefix}*")
+                            for prefix in self._log_group_prefixes)]
             statements.append(iam.PolicyStatement(
-                sid="CloudWatchLogsForThisAccountsLogGroups",
+                sid="CloudWatchLogsForTheseLogGroups",
                 principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
                 actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*",
                          "kms:GenerateDataKey*", "kms:Describe*"],

@@ -20,7 +20,9 @@ __all__ = [
     "allow_cloudfront_log_delivery",
     "allow_cloudwatch_logs",
     "as_retention",
+    "log_group_arn_pattern",
     "retention_days",
+    "stack_log_groups",
 ]
 
 _RETENTION_BY_DAYS: dict[int, str] = {
@@ -77,25 +79,47 @@ def _own_key(key: kms.IKey, scope: Construct, marker: str) -> kms.Key | None:
     return key
 
 
-def allow_cloudwatch_logs(key: kms.IKey, scope: Construct) -> None:
-    """Let CloudWatch Logs in this region use ``key`` for log groups of this account.
+def log_group_arn_pattern(scope: Construct, name_pattern: str) -> str:
+    """``arn:<partition>:logs:<region>:<account>:log-group:<name_pattern>`` of ``scope``'s stack."""
+    stack = cdk.Stack.of(scope)
+    return f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{name_pattern}"
 
-    Only possible (and only needed here) for a key defined in the same stack; an
-    imported or cross-stack key must already carry this statement.
+
+def stack_log_groups(scope: Construct) -> str:
+    """Pattern of the log groups CloudFormation names for ``scope``'s stack (``<stack>-*``).
+
+    A log group created without a name is named ``<stack name>-<logical id>-<suffix>``.
     """
-    own = _own_key(key, scope, _LOGS_GRANT_MARKER)
+    return f"{cdk.Stack.of(scope).stack_name}-*"
+
+
+def allow_cloudwatch_logs(
+    key: kms.IKey, scope: Construct, *, log_group_name: str | None = None
+) -> None:
+    """Let CloudWatch Logs in this region use ``key`` for log groups of this stack only.
+
+    Without ``log_group_name``: the log groups CloudFormation names for the stack
+    (:func:`stack_log_groups`); with it, exactly that (explicitly named) log group.
+    Only possible (and only needed here) for a key defined in the same stack; an
+    imported or cross-stack key must already carry such a statement (``EncryptionKeys``
+    takes the prefixes of other stacks' log groups as ``log_group_prefixes``).
+    """
+    marker = _LOGS_GRANT_MARKER
+    if log_group_name is not None:
+        marker += "-" + "".join(c for c in log_group_name if c.isalnum())[-180:]
+    own = _own_key(key, scope, marker)
     if own is None:
         return
     stack = cdk.Stack.of(scope)
     own.add_to_resource_policy(iam.PolicyStatement(
-        sid="AllowCloudWatchLogsOfThisAccount",
+        sid=None if log_group_name else "AllowCloudWatchLogsOfThisStack",
         principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
         actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
                  "kms:Describe*"],
         resources=["*"],
         conditions={"ArnLike": {
             "kms:EncryptionContext:aws:logs:arn":
-                f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*",
+                log_group_arn_pattern(scope, log_group_name or stack_log_groups(scope)),
         }},
     ))
 

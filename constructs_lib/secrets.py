@@ -36,6 +36,9 @@ from constructs_lib.opt_outs import OptOut, SecureDefaultError, reject_unknown_o
 __all__ = ["AppSecret", "AppSecrets"]
 
 MIN_ORIGIN_VERIFY_LENGTH = 32
+AUDIT_FIRST_KEY_ID = "k1"
+AUDIT_KEY_LENGTH = 64
+"""Characters of the generated audit HMAC key (alphanumeric: about 381 bits)."""
 OPT_OUT_SETTINGS = ("AppSecrets.removal_policy", "AppSecrets.replica_key")
 DEFAULT_AI_SETTINGS: Mapping[str, str | int | float | bool] = MappingProxyType(
     {"provider": "bedrock", "model": "anthropic.claude-sonnet", "max_output_tokens": 1024}
@@ -54,6 +57,7 @@ class AppSecret(StrEnum):
     BANK_CLIENT = "bank_client"
     ORIGIN_VERIFY = "origin_verify"
     AI_SETTINGS = "ai_settings"
+    AUDIT_KEY = "audit_key"
 
 
 class AppSecrets(Construct):
@@ -155,6 +159,19 @@ class AppSecrets(Construct):
                     exclude_punctuation=True, include_space=False,
                     password_length=origin_verify_length),
             ),
+            AppSecret.AUDIT_KEY: generated(
+                "AuditKey", "audit-key",
+                "HMAC keys of the audit chain: {\"current\": id, id: key}; a rotation adds "
+                "keys under \"keys\" and moves \"current\"",
+                # Secrets Manager can only generate a top-level field, so the first key
+                # sits beside "current" (the service reads that form as well as "keys").
+                secretsmanager.SecretStringGenerator(
+                    secret_string_template=json.dumps({"current": AUDIT_FIRST_KEY_ID}),
+                    generate_string_key=AUDIT_FIRST_KEY_ID,
+                    exclude_punctuation=True, include_space=False,
+                    password_length=AUDIT_KEY_LENGTH,
+                ),
+            ),
         }
         if replicas:
             cfn = self._secrets[AppSecret.ORIGIN_VERIFY].node.default_child
@@ -220,6 +237,11 @@ class AppSecrets(Construct):
     def origin_verify_secret(self) -> secretsmanager.ISecret:
         """Value of the ``X-Origin-Verify`` header CloudFront adds (plain string)."""
         return self._secrets[AppSecret.ORIGIN_VERIFY]
+
+    @property
+    def audit_key_secret(self) -> secretsmanager.ISecret:
+        """HMAC keys of the audit chain (JSON: ``current`` and the key material)."""
+        return self._secrets[AppSecret.AUDIT_KEY]
 
     @property
     def ai_settings_parameter(self) -> ssm.IStringParameter:

@@ -23,6 +23,7 @@ from service.domain.principal import Principal
 from service.repositories import accounts, balances, families, transactions, users
 from service.repositories.transactions import NewTransaction
 from service.use_cases import families as families_uc
+from service.use_cases import insights as insights_uc
 from service.use_cases import invitations as invitations_uc
 from service.use_cases import me as me_uc
 
@@ -121,14 +122,16 @@ def seed_demo(
     # The demo history has no bank connection behind it (connections are made through the
     # consent flow against the sandbox bank); its accounts are unconnected.
     del keyring
-    _seed_accounts(db, family.id, None, people, today or datetime.now(UTC).date())
+    seeded = _seed_accounts(db, family.id, None, people, today or datetime.now(UTC).date())
+    # What a sync's post-processing does: categories, recurring series (runway reads them).
+    insights_uc.refresh_after_sync(db, family_id=family.id, account_ids=seeded, as_of=today)
     return family.id
 
 
 def _seed_accounts(
     db: Database, family_id: UUID, connection_id: UUID | None, people: dict[str, Principal],
     today: date,
-) -> None:
+) -> list[UUID]:
     rng = random.Random(20250101)  # noqa: S311 - demo data, not security
     plan = (
         # label, holder, type, visibility, opening pence, salary pence, everyday share
@@ -139,6 +142,7 @@ def _seed_accounts(
         ("Chloe's Pocket Money", "child", AccountType.CURRENT, Visibility.FAMILY, 4_500, 0, 0.1),
     )
     start = today - timedelta(days=DAYS - 1)
+    seeded: list[UUID] = []
     with db.transaction() as tx:
         for label, holder, type_, visibility, opening, salary, share in plan:
             holder_id = users.ensure_user(tx, people[holder]).id
@@ -153,6 +157,8 @@ def _seed_accounts(
             transactions.insert_transactions(tx, family_id, account.id, items)
             balances.insert_balances(tx, family_id, account.id,
                                      _daily_balances(opening, items, start, today))
+            seeded.append(account.id)
+    return seeded
 
 
 def _history(

@@ -400,11 +400,13 @@ class Services:
         """Step name -> function of the bank sync on this container's adapters."""
         from service.repositories.bank_ingestion import DatabaseIngestion
         from service.workflows.bank_sync import BankSyncDeps, bank_sync_steps
+        from service.workflows.insights_hook import insights_post_sync_hook
         from service.workflows.targets import DatabaseSyncTargets
 
         deps = BankSyncDeps(providers=self.bank_providers,
                             targets=DatabaseSyncTargets(self.database, self.keyring),
-                            ingestion=DatabaseIngestion(self.database))
+                            ingestion=DatabaseIngestion(self.database),
+                            hooks=(insights_post_sync_hook(self.database),))
         return bank_sync_steps(deps)
 
     def _build_sync_launcher(self) -> SyncLauncher:

@@ -14,6 +14,7 @@ __all__ = [
     "AI_SETTINGS_PARAMETER_NAME",
     "API_HANDLER",
     "AUDIT_ANCHOR_BUCKET",
+    "AUDIT_ANCHOR_HANDLER",
     "AUDIT_ANCHOR_INTERVAL_MINUTES",
     "AUDIT_KEY_SECRET_ARN",
     "BANK_CLIENT_SECRET_ARN",
@@ -88,6 +89,8 @@ TRUELAYER_JKU_ALLOWLIST: Final = "TRUELAYER_JKU_ALLOWLIST"
 API_HANDLER: Final = "service.lambda_handler.handler"
 MIGRATION_HOOK_HANDLER: Final = "service.db.migrate_hook.handler"
 """Applies pending migrations as the owner: CodeDeploy's ``BeforeAllowTraffic`` hook."""
+AUDIT_ANCHOR_HANDLER: Final = "service.audit.scheduled.handler"
+"""Anchors the audit chain heads (the schedule's target, every AUDIT_ANCHOR_INTERVAL_MINUTES)."""
 DB_ROLE_ROTATION_HANDLER: Final = "service.db.role_rotation.handler"
 """Secrets Manager rotation of the application role's password through the Data API."""
 WORKER_HANDLER: Final = "service.workflows.worker_handler.handler"

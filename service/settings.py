@@ -156,6 +156,33 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read settings from environment variables (``os.environ`` by default)."""
+        settings = cls._read(environ)
+        settings.check()
+        return settings
+
+    @classmethod
+    def for_migrations(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings of the migration runner (the owner role only), from the environment.
+
+        The migration function has only the cluster, the owner secret and the database
+        name: what :func:`service.db.migrations.owner_database` needs.
+
+        Raises
+        ------
+        SettingsError
+            A cluster without the owner secret, or (in Lambda) no cluster at all.
+        """
+        settings = cls._read(environ)
+        missing = [name for name, value in (
+            (contract.DB_CLUSTER_ARN, settings.db_cluster_arn),
+            (contract.DB_OWNER_SECRET_ARN, settings.db_owner_secret_arn),
+        ) if not value]
+        if missing and (settings.db_cluster_arn or settings.is_lambda):
+            raise SettingsError(f"migrations are missing settings: {', '.join(missing)}")
+        return settings
+
+    @classmethod
+    def _read(cls, environ: Mapping[str, str] | None) -> Settings:
         env = os.environ if environ is None else environ
         is_lambda = running_in_lambda(env)
 
@@ -164,7 +191,7 @@ class Settings:
             return value or None
 
         dev_issuer_default = "false" if is_lambda else "true"
-        settings = cls(
+        return cls(
             runtime="lambda" if is_lambda else "local",
             database_url=get("DATABASE_URL"),
             db_cluster_arn=get(contract.DB_CLUSTER_ARN),
@@ -202,8 +229,6 @@ class Settings:
                 if url.strip()
             ),
         )
-        settings.check()
-        return settings
 
     def check(self) -> None:
         """Refuse unsafe combinations at startup.

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from cdk_app.config import FunctionConfig, StageConfig
 from cdk_app.service_asset import service_code
+from cdk_app.stacks.audit_anchoring import AuditAnchoring
 from cdk_app.stacks.bank_sync import BankSyncWorkflows
 from cdk_app.stacks.data_stack import TOKENS_KEY_USER_TAG, DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
@@ -37,7 +38,8 @@ _DEPLOYMENTS = {
     "linear_10_percent_every_1_minute": "LINEAR_10_PERCENT_EVERY_1_MINUTE",
 }
 # The secrets the API reads at cold start; the others belong to later workers.
-_API_SECRETS = (AppSecret.ORIGIN_VERIFY, AppSecret.BANK_CLIENT, AppSecret.AI_SETTINGS)
+_API_SECRETS = (AppSecret.ORIGIN_VERIFY, AppSecret.BANK_CLIENT, AppSecret.AI_SETTINGS,
+                AppSecret.AUDIT_KEY)
 
 
 class ApiStack(cdk.Stack):
@@ -66,8 +68,15 @@ class ApiStack(cdk.Stack):
         self.api_function = self._api_function(config.api_function, config, data, opt_outs)
         self.bank_sync = BankSyncWorkflows(self, "BankSync", config=config, data=data,
                                            alarm_topic=self.alerts.topic,
-                                           migrations=self.migrations.function, opt_outs=opt_outs)
+                                           migrations=self.migrations.function,
+                                           runtime_environment=self._runtime_environment(
+                                               config, data),
+                                           opt_outs=opt_outs)
         self.bank_sync.grant_start_sync(self.api_function, config)
+        self.audit_anchoring = AuditAnchoring(
+            self, "AuditAnchoring", config=config, data=data,
+            environment=self._runtime_environment(config, data), alarm_topic=self.alerts.topic,
+            migrations=self.migrations.function, opt_outs=opt_outs)
         self.http_api = PlatformHttpApi(
             self, "HttpApi",
             handler=self.api_function.alias,
@@ -137,12 +146,9 @@ class ApiStack(cdk.Stack):
                                                            http.certificate_arn)
         return http.domain_name, certificate
 
-    def _api_function(
-        self, fn_config: FunctionConfig, config: StageConfig, data: DataStack,
-        opt_outs: Sequence[OptOut],
-    ) -> ServiceFunction:
-        secrets = data.secrets
-        environment = {
+    def _runtime_environment(self, config: StageConfig, data: DataStack) -> dict[str, str]:
+        """What ``Settings.from_env`` requires in Lambda mode: names, ids and ARNs only."""
+        return {
             contract.SERVICE_RUNTIME: "lambda",
             contract.DB_CLUSTER_ARN: data.database.cluster_arn,
             contract.DB_SECRET_ARN: data.app_role.secret.secret_arn,
@@ -154,6 +160,18 @@ class ApiStack(cdk.Stack):
             contract.LOG_LEVEL: "INFO",
             contract.POWERTOOLS_SERVICE_NAME: "family-finance-api",
             contract.FAMILY_KEYS_TABLE_NAME: data.family_keys.table_name,
+            contract.AUDIT_KEY_SECRET_ARN: data.secrets.audit_key_secret.secret_arn,
+            contract.AUDIT_ANCHOR_BUCKET: data.audit_anchors.bucket_name,
+            contract.AUDIT_ANCHOR_INTERVAL_MINUTES: str(config.audit.anchor_interval_minutes),
+        }
+
+    def _api_function(
+        self, fn_config: FunctionConfig, config: StageConfig, data: DataStack,
+        opt_outs: Sequence[OptOut],
+    ) -> ServiceFunction:
+        secrets = data.secrets
+        environment = {
+            **self._runtime_environment(config, data),
             contract.ORIGIN_VERIFY_SECRET_ARN: secrets.origin_verify_secret.secret_arn,
             contract.BANK_CLIENT_SECRET_ARN: secrets.bank_client_secret.secret_arn,
             contract.AI_SETTINGS_PARAMETER_NAME: secrets.ai_settings_parameter.parameter_name,

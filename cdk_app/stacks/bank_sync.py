@@ -9,7 +9,7 @@ through :func:`~service.workflows.definition.step_functions_spec`; nothing here 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_codedeploy as codedeploy
@@ -55,9 +55,13 @@ class BankSyncWorkflows(Construct):
         data: DataStack,
         alarm_topic: sns.ITopic,
         migrations: lambda_.IFunction,
+        runtime_environment: Mapping[str, str],
         opt_outs: Sequence[OptOut],
     ) -> None:
+        """``runtime_environment``: what ``Settings.from_env`` requires in Lambda mode (names
+        and ARNs only; the worker reads none of those secrets, so it gets no grant on them)."""
         super().__init__(scope, id_)
+        self._runtime_environment = dict(runtime_environment)
         spec = WorkflowSpec.from_mapping(step_functions_spec(BANK_SYNC))
         longest = max(step.timeout_seconds for step in spec.steps)
         if config.worker_function.timeout_seconds < longest:
@@ -128,12 +132,7 @@ class BankSyncWorkflows(Construct):
                 migrations: lambda_.IFunction, opt_outs: Sequence[OptOut]) -> ServiceFunction:
         fn_config = config.worker_function
         environment = {
-            contract.SERVICE_RUNTIME: "lambda",
-            contract.DB_CLUSTER_ARN: data.database.cluster_arn,
-            contract.DB_SECRET_ARN: data.app_role.secret.secret_arn,
-            contract.DB_NAME: data.database.database_name,
-            contract.TOKEN_KMS_KEY_ARN: data.keys.tokens.key_arn,
-            contract.FAMILY_KEYS_TABLE_NAME: data.family_keys.table_name,
+            **self._runtime_environment,
             contract.BANK_CLIENT_SECRET_ARN: data.secrets.bank_client_secret.secret_arn,
             contract.SYNC_MANIFEST_BUCKET: self.manifests.bucket.bucket_name,
             contract.BANK_PROVIDER_ENVIRONMENT: config.bank_provider.environment,

@@ -12,6 +12,7 @@ from cdk_app.config import StageConfig
 from cdk_app.service_asset import service_code
 from constructs_lib import (
     AppSecrets,
+    AuditAnchorBucket,
     BackupProtection,
     CryptoShreddingKeyStore,
     DatabaseRoleSecret,
@@ -38,6 +39,7 @@ class DataStack(cdk.Stack):
         *,
         config: StageConfig,
         opt_outs: Sequence[OptOut],
+        log_stacks: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, termination_protection=config.database.deletion_protection,
@@ -51,6 +53,8 @@ class DataStack(cdk.Stack):
             direct_use=DirectKeyUse(
                 principal_tag=TOKENS_KEY_USER_TAG, principal_tag_value=config.resource_prefix,
                 context_keys=contract.TOKEN_ENCRYPTION_CONTEXT_KEYS),
+            # The logs key serves this stack's log groups and those of ``log_stacks``.
+            log_group_prefixes=[f"{name}-" for name in log_stacks],
             opt_outs=opt_outs,
         )
         self.network = PrivateNetwork(
@@ -102,6 +106,11 @@ class DataStack(cdk.Stack):
         # Wrapped per-family data keys live outside Aurora (and its backups) so that
         # deleting a family's key shreds its consent tokens for good.
         self.family_keys = CryptoShreddingKeyStore(self, "FamilyKeys", key=self.keys.tokens)
+        # Audit chain heads, copied outside the database every few minutes (write once).
+        self.audit_anchors = AuditAnchorBucket(
+            self, "AuditAnchors", key=self.keys.artifacts,
+            retention=cdk.Duration.days(config.audit.anchor_retention_days),
+        )
         self.secrets = AppSecrets(
             self, "Secrets",
             key=self.keys.secrets,

@@ -20,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
     from service.api.audit import bp as audit
     from service.api.connections import bp as connections
     from service.api.families import bp as families
+    from service.api.insights import bp as insights
     from service.api.invitations import bp as invitations
     from service.api.me import bp as me
     from service.api.members import bp as members
@@ -27,5 +28,5 @@ def register_blueprints(app: Flask) -> None:
     from service.api.webhooks import bp as webhooks
 
     for blueprint in (me, families, invitations, members, accounts, transactions, audit,
-                      connections, webhooks):
+                      connections, insights, webhooks):
         app.register_blueprint(blueprint)

@@ -37,6 +37,6 @@ def get_family(*, fid: UUID) -> dict[str, object]:
 @endpoint(bp, "DELETE", "/families/<fid>", status=204, summary="Delete a family",
           tags=["families"], responses={403: "Only owners may delete", 404: "Not a member"})
 def delete_family(*, fid: UUID) -> None:
-    """Delete the family (owners only): its data key is destroyed first (crypto-shredding),
-    then its members, accounts, transactions, consents and invitations are deleted."""
+    """Delete the family (owners only): its members, accounts, transactions, consents and
+    invitations are deleted and audited, then its data key is destroyed (crypto-shredding)."""
     uc.delete_family(current_database(), audit_signer(), keyring(), current_principal(), fid)

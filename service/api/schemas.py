@@ -8,6 +8,7 @@ fields and reject control characters in text (PostgreSQL cannot store NUL).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -391,3 +392,177 @@ class ConnectionList(Out):
     """The family's consents."""
 
     items: list[ConnectionOut]
+
+
+# -- insights ----------------------------------------------------------------------------
+
+_MajorAmount = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=17, decimal_places=2,
+                                        ge=0)]
+RuleText = Annotated[str, _text(100)]
+
+
+class CategoryOut(Out):
+    """A taxonomy category."""
+
+    id: str = Field(examples=["groceries"])
+    label: str = Field(examples=["Groceries"])
+
+
+class CategoryList(Out):
+    """The taxonomy, in the order the product lists it."""
+
+    items: list[CategoryOut]
+
+
+class RuleIn(In):
+    """A categorisation rule: transactions matching every given condition get ``category``.
+
+    ``merchant`` matches the normalised merchant's leading words, ``text`` is a
+    case-insensitive substring of description or merchant, ``min_amount``/``max_amount``
+    bound the absolute amount (GBP, inclusive). The highest ``priority`` wins, ties to the
+    oldest rule; a member's own choice for a transaction always beats rules.
+    """
+
+    category: CategoryId
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    merchant: RuleText | None = None
+    text: RuleText | None = None
+    min_amount: _MajorAmount | None = Field(default=None, examples=["5.00"])
+    max_amount: _MajorAmount | None = Field(default=None, examples=["50.00"])
+    direction: Literal["inflow", "outflow"] | None = None
+
+
+class RuleOut(Out):
+    """A family's categorisation rule."""
+
+    id: UUID
+    category: str
+    priority: int
+    merchant: str | None
+    text: str | None
+    min_amount: str | None
+    max_amount: str | None
+    direction: Literal["inflow", "outflow"] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RuleList(Out):
+    """The family's rules, highest priority first."""
+
+    items: list[RuleOut]
+
+
+class SeriesOut(Out):
+    """A recurring payment or income (amounts signed: negative is money out)."""
+
+    id: str = Field(examples=["rs_0123456789abcdef"])
+    direction: Literal["inflow", "outflow"]
+    merchant: str
+    category: str | None
+    frequency: Literal["weekly", "fortnightly", "four_weekly", "monthly", "quarterly",
+                       "annual"]
+    average_amount: MoneyOut
+    last_amount: MoneyOut
+    last_date: date
+    next_date: date | None
+    next_amount: MoneyOut | None
+    annual_amount: MoneyOut | None = Field(description="What it costs (or brings) a year "
+                                           "while active.")
+    status: Literal["active", "ended"]
+    decision: Literal["confirmed", "dismissed"] | None
+    internal_transfer: bool = Field(description="Money moved between the family's own "
+                                    "accounts: not income, not spending, not in runway.")
+    explanation: str
+    transaction_ids: list[str]
+    detected_on: date
+
+
+class SeriesList(Out):
+    """Recurring series the caller may see, active first."""
+
+    items: list[SeriesOut]
+
+
+class SeriesPatch(In):
+    """Confirm or dismiss a series (``null`` withdraws the decision); kept across
+    re-detection."""
+
+    decision: Literal["confirmed", "dismissed"] | None
+
+
+class RunwayQuery(QueryIn):
+    """Runway parameters."""
+
+    scenario: Annotated[str, _text(500)] | None = Field(
+        default=None, description="Comma-separated: income_stops, cancel:<series id>, "
+        "expense:<YYYY-MM-DD>:<amount>.", examples=["income_stops,expense:2026-03-01:450.00"])
+    buffer: _MajorAmount | None = Field(default=None, description="Report the first day "
+                                        "the balance is below this amount (GBP).")
+    horizon: int = Field(default=365, ge=1, le=730, description="Days to project.")
+
+
+class RunwayDayOut(Out):
+    """The projected balance at the end of a day."""
+
+    date: date
+    balance: str = Field(examples=["1234.56"])
+
+
+class RunwayOut(Out):
+    """How long the caller-visible current and savings accounts last."""
+
+    as_of: date
+    currency: str
+    account_count: int
+    balance: MoneyOut
+    horizon_days: int
+    runway_days: int | None = Field(description="Days until the balance first drops below "
+                                    "zero; null if not within the horizon.")
+    zero_date: date | None
+    below_buffer_date: date | None
+    buffer: MoneyOut | None
+    discretionary_daily: MoneyOut
+    scenario: str | None
+    series_ids: list[str]
+    daily: list[RunwayDayOut]
+
+
+class SpendingQuery(QueryIn):
+    """Spending report parameters."""
+
+    period: Literal["week", "month", "quarter", "year"] = "month"
+    by: Literal["category"] = "category"
+    start: date | None = None
+    end: date | None = None
+
+
+class CategorySpendingOut(Out):
+    """One category over one period (``net`` = received - spent)."""
+
+    category: str | None
+    label: str
+    spent: MoneyOut
+    received: MoneyOut
+    net: MoneyOut
+    count: int
+
+
+class SpendingPeriodOut(Out):
+    """One period of a spending report."""
+
+    start: date
+    end: date
+    categories: list[CategorySpendingOut]
+    total_spent: list[MoneyOut]
+    total_received: list[MoneyOut]
+
+
+class SpendingOut(Out):
+    """Spending by category per period (transfers between the family's accounts left out)."""
+
+    period: Literal["week", "month", "quarter", "year"]
+    by: Literal["category"]
+    start: date
+    end: date
+    periods: list[SpendingPeriodOut]

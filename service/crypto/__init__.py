@@ -19,25 +19,26 @@ Design
 
 Guarantee (Lambda)
 ------------------
-Deleting a family first deletes its item from the key store (``DeleteItem``), *before*
-the database transaction that deletes the family's rows. From that moment:
+Deleting a family deletes its item from the key store (``DeleteItem``) right *after*
+the database transaction that deletes the family's rows and records ``family.delete``
+and ``family.key.destroy`` in its audit chain has committed. From that moment:
 
 * No copy of the wrapped data key exists anywhere: the key table is never backed up,
   and the Aurora database (live, snapshots, 35-day point-in-time recovery) never
   contained it. The KMS key is shared by all families and stays enabled, but it
   only unwraps a wrapped key someone still holds, and none is left.
-* Therefore every token ciphertext of that family - in the live database if the
-  deletion's database part failed, or in any Aurora backup or restore, of any age -
-  is permanently undecryptable (:class:`KeyUnavailable`).
+* Therefore every token ciphertext of that family - in any Aurora backup or restore,
+  of any age - is permanently undecryptable (:class:`KeyUnavailable`).
 
 What backups still contain: the ciphertexts, nonces and token metadata of the
 family's connections (and the rest of its non-token data) until they age out. They
 do not contain any key material.
-If the database part of a deletion fails after the key was destroyed, the family
-stays but its tokens are unreadable (consents must be redone); the audit trail records
-the key destruction (``family.key.destroy``) separately from the deletion
-(``family.delete``). If a first use raced the deletion and created a new key, it
-is destroyed again once the deletion commits.
+If the database part of a deletion fails, nothing changed: the family, its key and
+its chain are as they were. If the shredding fails after the commit, the family is
+gone for everyone and the owner's retry (recognised by its ``family.delete`` entry)
+destroys the key again. A first use cannot race the deletion: keys are created only
+by writes holding the live family row ``FOR SHARE``, which the deletion's
+``FOR UPDATE`` waits for, and afterwards no write finds the family.
 
 Providers: :class:`KmsDataKeyProvider` (AWS KMS, used in Lambda; tests use moto) and
 :class:`LocalDataKeyProvider` (a local 256-bit master key wrapping data keys with

@@ -15,8 +15,9 @@ Invocations
     returned, and a failed migration raises.
 
 Identity
-    The Data API is called with the *owner* role's secret (:data:`OWNER_SECRET_ENV`),
-    never the application role's: only this function may change the schema.
+    The Data API is called with the *owner* role's secret (``DB_OWNER_SECRET_ARN``, read by
+    :meth:`service.settings.Settings.for_migrations`), never the application role's:
+    only this function may change the schema.
 
 Safety
     :func:`service.db.migrations.upgrade` serialises runners on a transaction-scoped
@@ -31,63 +32,20 @@ Safety
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service.settings import SettingsError
+from service.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from service.db.port import Database
-
-# Environment of the migration function (the stack imports these names).
-CLUSTER_ARN_ENV = "DB_CLUSTER_ARN"
-OWNER_SECRET_ENV = "DB_OWNER_SECRET_ARN"  # noqa: S105 (a variable name, not a secret)
-DB_NAME_ENV = "DB_NAME"
-RDS_DATA_ENDPOINT_ENV = "RDS_DATA_ENDPOINT_URL"
 
 SUCCEEDED = "Succeeded"
 FAILED = "Failed"
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, kw_only=True)
-class HookSettings:
-    """Where the migrations go, read from the function's environment."""
-
-    cluster_arn: str
-    owner_secret_arn: str
-    database_name: str = "app"
-    rds_data_endpoint_url: str | None = None
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> HookSettings:
-        """Read :data:`CLUSTER_ARN_ENV`, :data:`OWNER_SECRET_ENV` and :data:`DB_NAME_ENV`.
-
-        Raises
-        ------
-        SettingsError
-            If the cluster or the owner secret is not configured.
-        """
-        env = os.environ if environ is None else environ
-
-        def get(name: str) -> str | None:
-            return env.get(name, "").strip() or None
-
-        cluster_arn, owner_secret_arn = get(CLUSTER_ARN_ENV), get(OWNER_SECRET_ENV)
-        if not (cluster_arn and owner_secret_arn):
-            missing = [n for n, v in ((CLUSTER_ARN_ENV, cluster_arn),
-                                      (OWNER_SECRET_ENV, owner_secret_arn)) if not v]
-            raise SettingsError(f"migration hook is missing settings: {', '.join(missing)}")
-        return cls(
-            cluster_arn=cluster_arn,
-            owner_secret_arn=owner_secret_arn,
-            database_name=get(DB_NAME_ENV) or "app",
-            rds_data_endpoint_url=get(RDS_DATA_ENDPOINT_ENV),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,11 +152,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """
     import boto3
 
-    from service.db import connect
+    from service.db.migrations import owner_database
 
     codedeploy = boto3.client("codedeploy")
     try:
-        settings = HookSettings.from_env()
+        settings = Settings.for_migrations()
+        if not settings.db_cluster_arn:
+            raise SettingsError("migrations are missing settings: DB_CLUSTER_ARN")
     except SettingsError as error:
         target = HookTarget.from_event(event)
         if target is None:
@@ -207,12 +167,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _report(codedeploy, target, FAILED)
         return _failed(error)
     rds_data = boto3.client("rds-data", endpoint_url=settings.rds_data_endpoint_url)
-    database = connect(
-        cluster_arn=settings.cluster_arn,
-        secret_arn=settings.owner_secret_arn,
-        database_name=settings.database_name,
-        rds_data_client=rds_data,
-    )
+    database = owner_database(settings, rds_data_client=rds_data)
     try:
         return handle(event, database=database, codedeploy=codedeploy)
     finally:

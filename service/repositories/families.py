@@ -109,8 +109,9 @@ def delete_family_data(
 ) -> bool:
     """Delete every row of the family, leave a nameless tombstone and audit it (one statement).
 
-    Call after :func:`lock_scope` with ``exclusive=True`` and after destroying the
-    family's data key. Matches only an owner's scope; ``True`` if the family was deleted.
+    Call after :func:`lock_scope` with ``exclusive=True``; the caller destroys the
+    family's data key once this has committed. Matches only an owner's scope; ``True``
+    if the family was deleted.
     """
     audit, audit_params = append_ctes(entries, after="change")
     owner = """EXISTS (SELECT 1 FROM memberships sm WHERE sm.family_id = :family_id
@@ -133,3 +134,21 @@ def delete_family_data(
         {"family_id": scope.family_id, "user_id": scope.user_id, **audit_params},
     )
     return row is not None and int(row["n"]) == 1
+
+
+def deleters(ex: Executor, principal: Principal, family_id: UUID) -> list[tuple[UUID, str]]:
+    """The caller's user id beside each actor of ``family.delete`` in a deleted family's
+    chain (empty when the family is live or unknown, or the caller has no user row).
+
+    Lets an owner's retry finish a deletion whose key shredding failed after the commit
+    (the memberships are gone with the rest). One statement.
+    """
+    rows = ex.fetch_all(
+        """SELECT u.id AS user_id, a.actor
+           FROM users u
+           JOIN families f ON f.id = :scope_family_id AND f.deleted_at IS NOT NULL
+           JOIN audit_log a ON a.family_id = f.id AND a.action = 'family.delete'
+           WHERE u.issuer = :caller_issuer AND u.subject = :caller_subject""",
+        family_params(principal, family_id),
+    )
+    return [(r["user_id"], r["actor"]) for r in rows]

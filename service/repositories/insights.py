@@ -649,15 +649,18 @@ def write_series(
         )
 
 
-def families_of_accounts(ex: Executor, account_ids: Sequence[str]) -> list[UUID]:
-    """The live families holding these accounts (the sync hook's lookup)."""
+def accounts_by_family(ex: Executor, account_ids: Sequence[str]) -> dict[UUID, list[str]]:
+    """The given accounts grouped by their live family (the sync hook's lookup; unknown
+    ids are left out)."""
     rows = ex.fetch_all(
-        """SELECT DISTINCT a.family_id FROM accounts a
+        """SELECT a.family_id, CAST(a.id AS text) AS account_id FROM accounts a
            JOIN families f ON f.id = a.family_id AND f.deleted_at IS NULL
            WHERE CAST(a.id AS text) IN (
                SELECT jsonb_array_elements_text(CAST(:account_ids AS jsonb)))
-           ORDER BY a.family_id""",
-        {"account_ids": Json(list(account_ids))},
+           ORDER BY a.family_id, a.id""",
+        {"account_ids": Json([str(a) for a in account_ids])},
     )
-    return [r["family_id"] for r in rows]
-
+    grouped: dict[UUID, list[str]] = {}
+    for row in rows:
+        grouped.setdefault(row["family_id"], []).append(row["account_id"])
+    return grouped

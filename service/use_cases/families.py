@@ -13,7 +13,7 @@ from service.domain.errors import NotFoundError
 from service.domain.models import Family, Role
 from service.domain.principal import Principal
 from service.repositories import families, users
-from service.use_cases._common import FAMILY_NOT_FOUND, event, found, require_role
+from service.use_cases._common import FAMILY_NOT_FOUND, actor, event, require_role
 
 __all__ = ["create_family", "delete_family", "family_key_context", "get_family"]
 
@@ -51,28 +51,37 @@ def delete_family(
     db: Database, signer: AuditSigner, keyring: FamilyKeyring, principal: Principal,
     family_id: UUID,
 ) -> None:
-    """Delete a family (owners only): destroy its data key FIRST, then delete its data.
+    """Delete a family (owners only): record and commit the deletion, THEN shred its key.
 
-    One transaction: (1) lock the family row ``FOR UPDATE`` (every write that adds family
-    data holds ``FOR SHARE`` on it until it commits, so none is in flight and none can
-    start) and check the caller is an owner; (2) destroy the family's key in the key
-    store - a separate system, so no database backup or rollback brings it back; (3) in
-    one statement delete the family's rows, leave a nameless tombstone its audit chain
-    refers to, and audit ``family.key.destroy`` and ``family.delete``. Four Data API
-    calls. The key is destroyed once more after the commit (idempotent, not on the Data API).
+    One transaction (four Data API calls: begin, two statements, commit): (1) the lock
+    statement locks the family row ``FOR UPDATE`` (every write that adds family data
+    holds ``FOR SHARE`` on it until it commits, so none is in flight and none can start)
+    and the audit head ``FOR UPDATE`` like every append, and checks the caller is an
+    owner; (2) one statement deletes the family's rows, leaves a nameless tombstone its
+    chain refers to and appends ``family.delete`` and ``family.key.destroy``. Only once
+    that has committed is the family's key destroyed in the key store (a separate
+    system, so no database backup or rollback brings it back).
 
-    If step 3 fails the family and its rows remain but its consent tokens are already
-    unreadable for good (accepted: the owner asked for deletion; retrying is safe and
-    records both entries).
+    So the chain always records a deletion before its key is shredded, and the database
+    part is all or nothing (a failure leaves the family, its key and its chain as they
+    were). If shredding fails after the commit, the family is already gone for everyone
+    and the error reaches the caller; the owner's retry finds the committed
+    ``family.delete`` entry they made and destroys the key again (idempotent).
     """
     with db.transaction() as tx:
-        scope, head = found(families.lock_scope(tx, principal, family_id, exclusive=True))
-        require_role(scope, Role.OWNER, to="delete the family")
-        keyring.destroy(family_id)
-        entries = signer.seal(head, [
-            event(scope.user_id, "family.key.destroy", ("family", family_id)),
-            event(scope.user_id, "family.delete", ("family", family_id)),
-        ])
-        if not families.delete_family_data(tx, scope, entries):
-            raise NotFoundError(FAMILY_NOT_FOUND)
+        locked = families.lock_scope(tx, principal, family_id, exclusive=True)
+        if locked is not None:
+            scope, head = locked
+            require_role(scope, Role.OWNER, to="delete the family")
+            entries = signer.seal(head, [
+                event(scope.user_id, "family.delete", ("family", family_id)),
+                event(scope.user_id, "family.key.destroy", ("family", family_id)),
+            ])
+            if not families.delete_family_data(tx, scope, entries):
+                raise NotFoundError(FAMILY_NOT_FOUND)
+    if locked is None and not any(
+        actor(user_id) == recorded
+        for user_id, recorded in families.deleters(db, principal, family_id)
+    ):
+        raise NotFoundError(FAMILY_NOT_FOUND)
     keyring.destroy(family_id)

@@ -131,8 +131,8 @@ class PostSyncEvent:
 
 PostSyncHook = Callable[[PostSyncEvent], None]
 
-# The insights work registers its hooks here (categorise, detect recurring, project runway);
-# each must be idempotent, because the step retries as a whole.
+# No hooks by default: the composition root (service.bootstrap) passes the insights refresh
+# (service.workflows.insights_hook). Each hook must be idempotent: the step retries as a whole.
 POST_PROCESSING_HOOKS: tuple[PostSyncHook, ...] = ()
 
 

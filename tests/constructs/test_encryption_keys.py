@@ -95,19 +95,34 @@ def test_database_and_secrets_keys_usable_only_through_their_service(app: cdk.Ap
                 assert "Condition" in statement, (alias, sid)
 
 
-def test_logs_key_only_for_this_accounts_log_groups(app: cdk.App) -> None:
+def _logs_statement(stack: cdk.Stack) -> dict[str, Any]:
+    statements = _statements(_keys_by_alias(Template.from_stack(stack))["alias/ffp/test/logs"])
+    assert set(statements) == {"KeyAdministrationByAccount", "CloudWatchLogsForTheseLogGroups"}
+    logs = statements["CloudWatchLogsForTheseLogGroups"]
+    assert logs["Principal"] == {"Service": "logs.eu-west-2.amazonaws.com"}
+    return logs
+
+
+def test_logs_key_only_for_this_stacks_log_groups(app: cdk.App) -> None:
     stack = _stack(app)
     EncryptionKeys(stack, "Keys", alias_prefix="ffp/test", classes=[DataClass.LOGS])
-    statements = _statements(_keys_by_alias(Template.from_stack(stack))["alias/ffp/test/logs"])
-    assert set(statements) == {"KeyAdministrationByAccount",
-                               "CloudWatchLogsForThisAccountsLogGroups"}
-    logs = statements["CloudWatchLogsForThisAccountsLogGroups"]
-    assert logs["Principal"] == {"Service": "logs.eu-west-2.amazonaws.com"}
-    arn = logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
-    assert stack.resolve(arn) == {
-        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
-                          ":logs:eu-west-2:111111111111:log-group:*"]]
-    }
+    arns = _logs_statement(stack)["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    # Not the account's every log group: only those CloudFormation names for this stack.
+    assert [stack.resolve(a) for a in arns] == [
+        {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
+                          f":logs:eu-west-2:111111111111:log-group:{stack.stack_name}-*"]]}]
+
+
+def test_logs_key_accepts_the_named_prefixes_of_sharing_stacks(app: cdk.App) -> None:
+    stack = _stack(app)
+    EncryptionKeys(stack, "Keys", alias_prefix="ffp/test", classes=[DataClass.LOGS],
+                   log_group_prefixes=["staging-Api-"])
+    arns = _logs_statement(stack)["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert [stack.resolve(a)["Fn::Join"][1][-1].split("log-group:")[1] for a in arns] == [
+        f"{stack.stack_name}-*", "staging-Api-*"]
+    with pytest.raises(ValueError, match="without"):
+        EncryptionKeys(stack, "More", alias_prefix="ffp/more", classes=[DataClass.LOGS],
+                       log_group_prefixes=["*"])
 
 
 def test_extra_via_services(app: cdk.App) -> None:

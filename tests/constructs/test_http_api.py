@@ -243,3 +243,14 @@ def test_every_pack_passes_for_function_plus_api() -> None:
     )
     cdk.Validations.of(app).add_plugins(*new_packs())
     app.synth()  # raises ValidationFailed on any unacknowledged finding
+
+
+def test_access_logs_never_carry_the_query_string() -> None:
+    # Search text and amounts travel in query strings: only the path and route are logged
+    # ($context.path is the path alone on an HTTP API).
+    from constructs_lib.http_api import ACCESS_LOG_FORMAT  # noqa: PLC0415
+
+    variables = " ".join(ACCESS_LOG_FORMAT.values()).lower()
+    for leak in ("querystring", "rawquery", "$context.requestoverride", "$input", "header"):
+        assert leak not in variables, leak
+    assert ACCESS_LOG_FORMAT["path"] == "$context.path"

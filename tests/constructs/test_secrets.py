@@ -35,7 +35,7 @@ def test_secrets_are_generated_encrypted_and_retained(app: cdk.App) -> None:
     key_arn = {"Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]}  # type: ignore[arg-type]
     secrets = _secrets_by_name(template)
     # No webhook secret: TrueLayer signs webhooks with its own key (verified against its JWKS).
-    assert set(secrets) == {"ffp-test/bank-client", "ffp-test/origin-verify"}
+    assert set(secrets) == {"ffp-test/bank-client", "ffp-test/audit-key", "ffp-test/origin-verify"}
     for secret in secrets.values():
         props = secret["Properties"]
         assert props["KmsKeyId"] == key_arn
@@ -151,5 +151,5 @@ def test_compliance_findings_are_only_manual_rotation(app: cdk.App, nag_findings
         "HIPAA.Security-SecretsManagerRotationEnabled",
         "PCI.DSS.321-SecretsManagerRotationEnabled",
     }
-    assert {path for _, path in findings} <= {"BankClient", "OriginVerify"}
+    assert {path for _, path in findings} <= {"BankClient", "OriginVerify", "AuditKey"}
     assert ("AwsSolutions-SMG4", "OriginVerify") in findings

@@ -16,20 +16,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devtools.local_data_api import DatabaseCredentials, LocalDataApi
+from service import deployment_contract as contract
 from service.db.data_api import DataApiDatabase
-from service.db.migrate_hook import (
-    CLUSTER_ARN_ENV,
-    DB_NAME_ENV,
-    OWNER_SECRET_ENV,
-    RDS_DATA_ENDPOINT_ENV,
-    HookSettings,
-    handle,
-    handler,
-)
+from service.db.migrate_hook import handle, handler
 from service.db.migrations import DEFAULT_MIGRATIONS_DIR, load_migrations
 from service.db.port import Database
 from service.db.postgres import PostgresDatabase
-from service.settings import SettingsError
+from service.settings import Settings, SettingsError
 from tests.delivery.codedeploy_server import LocalCodeDeploy
 from tests.fixtures.postgres import (
     ADAPTERS,
@@ -40,6 +33,9 @@ from tests.fixtures.postgres import (
     make_data_api_database,
     rds_data_client,
 )
+
+CLUSTER_ARN_ENV, OWNER_SECRET_ENV = contract.DB_CLUSTER_ARN, contract.DB_OWNER_SECRET_ARN
+DB_NAME_ENV, RDS_DATA_ENDPOINT_ENV = contract.DB_NAME, "RDS_DATA_ENDPOINT_URL"
 
 OWNER_SECRET_ARN = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:db-owner-AbCdEf"
 APP_SECRET_ARN = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:db-app-AbCdEf"
@@ -288,11 +284,13 @@ def test_a_misconfigured_hook_function_reports_failed_at_once(
 
 def test_settings_name_what_is_missing() -> None:
     with pytest.raises(SettingsError, match=OWNER_SECRET_ENV):
-        HookSettings.from_env({CLUSTER_ARN_ENV: TEST_CLUSTER_ARN})
-    settings = HookSettings.from_env({
+        Settings.for_migrations({CLUSTER_ARN_ENV: TEST_CLUSTER_ARN})
+    with pytest.raises(SettingsError, match=CLUSTER_ARN_ENV):  # Lambda needs the cluster
+        Settings.for_migrations({"AWS_LAMBDA_FUNCTION_NAME": "migrations"})
+    settings = Settings.for_migrations({
         CLUSTER_ARN_ENV: TEST_CLUSTER_ARN, OWNER_SECRET_ENV: OWNER_SECRET_ARN,
     })
-    assert (settings.owner_secret_arn, settings.database_name) == (OWNER_SECRET_ARN, "app")
+    assert (settings.db_owner_secret_arn, settings.db_name) == (OWNER_SECRET_ARN, "app")
 
 
 def test_the_hook_needs_nothing_the_lambda_asset_lacks() -> None:

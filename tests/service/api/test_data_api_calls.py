@@ -127,6 +127,18 @@ READS: dict[str, Call] = {
                                          headers=h("owner@example.com")),
     "not a member": lambda c, w, h: c.get(f"/v1/families/{w.family}/transactions",
                                           headers=h("outsider@example.com")),
+    "categories": lambda c, w, h: c.get(f"/v1/families/{w.family}/categories",
+                                        headers=h("child@example.com")),
+    "rules": lambda c, w, h: c.get(f"/v1/families/{w.family}/rules",
+                                   headers=h("adult@example.com")),
+    "recurring": lambda c, w, h: c.get(f"/v1/families/{w.family}/recurring",
+                                       headers=h("owner@example.com")),
+    "runway": lambda c, w, h: c.get(
+        f"/v1/families/{w.family}/runway?scenario=income_stops,expense:2030-01-01:10&buffer=5",
+        headers=h("owner@example.com")),
+    "spending": lambda c, w, h: c.get(
+        f"/v1/families/{w.family}/spending?period=month&by=category&start=2025-01-01",
+        headers=h("child@example.com")),
 }
 
 WRITES: dict[str, Call] = {
@@ -157,6 +169,12 @@ WRITES: dict[str, Call] = {
     "accept invitation": lambda c, w, h: c.post(
         "/v1/invitations/accept", json={"token": w.extra["invitation_token"]},
         headers=h("newcomer@example.com")),
+    "create rule": lambda c, w, h: c.post(
+        f"/v1/families/{w.family}/rules", json={"category": "bills", "text": "energy"},
+        headers=h("adult@example.com")),
+    "refused rule": lambda c, w, h: c.post(
+        f"/v1/families/{w.family}/rules", json={"category": "bills", "text": "energy"},
+        headers=h("child@example.com")),
     "refused write": lambda c, w, h: c.patch(f"/v1/accounts/{w.accounts['savings']}",
                                              json={"visibility": "private"},
                                              headers=h("owner@example.com")),
@@ -196,6 +214,27 @@ def test_a_write_makes_at_most_four_data_api_calls(
 # Writes that call the bank provider read first (scope, role, the sealed connection id),
 # call the provider outside any transaction, then write: one call more.
 EXTRA_READS = {"revoke consent": 1}
+
+
+def test_refresh_after_sync_through_the_data_api(
+    data_api_app: tuple[Flask, DataApiCalls], world: World, auth_header: AuthHeader
+) -> None:
+    """The post-sync refresh's SQL (JSON arrays, batches, the advisory lock) runs through the
+    Data API adapter too, and a re-run writes nothing."""
+    from service.use_cases import insights as insights_uc  # noqa: PLC0415
+
+    services = data_api_app[0].extensions["service.services"]
+    accounts = [a for label, a in world.accounts.items() if label != "other"]
+    first = insights_uc.refresh_after_sync(services.database, family_id=world.family,
+                                           account_ids=accounts)
+    assert first.categorised == first.transactions > 0
+    again = insights_uc.refresh_after_sync(services.database, family_id=world.family,
+                                           account_ids=accounts)
+    assert (again.categorised, again.series_written, again.series_removed) == (0, 0, 0)
+    client = data_api_app[0].test_client()
+    page = client.get(f"/v1/families/{world.family}/transactions",
+                      headers=auth_header("owner@example.com")).get_json()
+    assert all(t["category"] is not None for t in page["items"])
 
 
 def test_writes_are_audited_through_the_data_api(

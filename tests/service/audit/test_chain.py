@@ -29,6 +29,7 @@ from service.audit import (
     verify_chain,
 )
 from service.audit.access_log import DATA_ACCESS_LOGGER
+from service.audit.keys import AuditKeyError
 from service.db.port import Database, DatabaseError
 from service.db.postgres import PostgresDatabase
 from service.domain.errors import PermissionDeniedError
@@ -160,7 +161,7 @@ def test_deleted_families_keep_a_chain_that_verifies(world: World, tmp_path: Pat
     actions = [r["action"] for r in world.db.fetch_all(
         "SELECT action FROM audit_log WHERE family_id = :f ORDER BY chain_index",
         {"f": world.other_family})]
-    assert actions[-2:] == ["family.key.destroy", "family.delete"]
+    assert actions[-2:] == ["family.delete", "family.key.destroy"]
 
 
 def test_entries_keyed_before_a_rotation_still_verify(postgres_db: Database) -> None:
@@ -182,6 +183,16 @@ def test_the_secret_format_carries_every_key_version() -> None:
                                                 "b": base64.b64encode(b"b" * 32).decode()}})
     keys = AuditKeys.from_secret_string(text)
     assert keys.current == "b" and set(keys.keys) == {"a", "b"}
+
+
+def test_the_generated_secret_form_is_read_and_short_keys_refused() -> None:
+    generated = "A1b2C3d4" * 8  # what GenerateSecretString produces: 64 alphanumerics
+    keys = AuditKeys.from_secret_string(json.dumps({"current": "k1", "k1": generated}))
+    assert keys.current == "k1" and len(keys.keys["k1"]) >= 32
+    with pytest.raises(AuditKeyError):
+        AuditKeys.from_secret_string(json.dumps({"current": "k1", "k1": "short!"}))
+    with pytest.raises(AuditKeyError):
+        AuditKeys.from_secret_string(json.dumps({"current": "k1"}))
 
 
 def test_s3_anchor_store_keeps_anchors_under_compliance_retention(world: World) -> None:

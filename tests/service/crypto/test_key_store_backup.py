@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from uuid import UUID
 
+import boto3
 import pytest
 
 from devtools.embedded import with_database
@@ -19,11 +20,14 @@ from service.crypto import FamilyKeyring, KeyUnavailable, KmsDataKeyProvider, op
 from service.crypto.family_key_store import DynamoDbFamilyKeyStore
 from service.db.port import Database, DatabaseError
 from service.db.postgres import PostgresDatabase
+from service.domain.errors import NotFoundError
 from service.domain.principal import Principal
 from service.repositories import connections as connection_repo
+from service.repositories import users as user_repo
 from service.use_cases import families as families_uc
 from service.workflows.targets import provider_ref_aad
 from tests.fixtures.postgres import _create_database, _drop_database, database_name
+from tests.service.crypto.conftest import REGION
 from tests.service.domain.helpers import add_connection, local_signer, principal
 
 SIGNER = local_signer()  # one random audit key per test module
@@ -117,12 +121,17 @@ def test_backup_taken_before_deletion_cannot_decrypt_tokens(
         live.close()
 
 
-def test_failed_database_part_leaves_tokens_unreadable_and_retry_audits(
+def _actions(db: Database, family_id: UUID) -> list[str]:
+    return [r["action"] for r in db.fetch_all(
+        "SELECT action FROM audit_log WHERE family_id = :f ORDER BY seq", {"f": family_id})]
+
+
+def test_failed_database_part_changes_nothing_and_keeps_the_key(
     postgres_db: Database, owner_postgres_db: Database, keyring: FamilyKeyring,
 ) -> None:
     owner = principal("owner")
     family_id, connection_id = _seed(postgres_db, keyring, owner)
-    # Make the deletion's database transaction fail after the key was destroyed.
+    # Make the deletion's database statement fail.
     owner_postgres_db.execute(
         """CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
            $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$""")
@@ -132,13 +141,11 @@ def test_failed_database_part_leaves_tokens_unreadable_and_retry_audits(
     with pytest.raises(DatabaseError):
         families_uc.delete_family(postgres_db, SIGNER, keyring, owner, family_id)
 
-    assert keyring.store.get(family_id) is None
+    # All or nothing: the family, its key (tokens still open) and its chain are intact.
+    assert keyring.store.get(family_id) is not None
     assert families_uc.get_family(postgres_db, owner, family_id)[0].name == "Backed up"
-    with pytest.raises(KeyUnavailable):
-        _read_ref(postgres_db, keyring, family_id, connection_id)
-    # The entries are written with the deletion (one statement): none of them yet.
-    actions = [r["action"] for r in postgres_db.fetch_all(
-        "SELECT action FROM audit_log WHERE family_id = :f ORDER BY seq", {"f": family_id})]
+    assert _read_ref(postgres_db, keyring, family_id, connection_id) == "conn-secret"
+    actions = _actions(postgres_db, family_id)
     assert "family.key.destroy" not in actions and "family.delete" not in actions
     assert verify_chain(postgres_db, SIGNER.keys, family_id=family_id).ok
 
@@ -147,7 +154,35 @@ def test_failed_database_part_leaves_tokens_unreadable_and_retry_audits(
     families_uc.delete_family(postgres_db, SIGNER, keyring, owner, family_id)
     assert postgres_db.fetch_all("SELECT id FROM connections WHERE family_id = :f",
                                  {"f": family_id}) == []
-    actions = [r["action"] for r in postgres_db.fetch_all(
-        "SELECT action FROM audit_log WHERE family_id = :f ORDER BY seq", {"f": family_id})]
-    assert actions[-2:] == ["family.key.destroy", "family.delete"]
+    assert keyring.store.get(family_id) is None
+    assert _actions(postgres_db, family_id)[-2:] == ["family.delete", "family.key.destroy"]
 
+
+def test_the_chain_records_the_deletion_before_the_key_is_shredded(
+    postgres_db: Database, keyring: FamilyKeyring, kms_provider: KmsDataKeyProvider,
+    dynamodb_store: DynamoDbFamilyKeyStore,
+) -> None:
+    owner, stranger = principal("owner"), principal("stranger")
+    family_id, _ = _seed(postgres_db, keyring, owner)
+    user_repo.ensure_user(postgres_db, stranger)  # a known user, not a member
+    # A key store that cannot be reached (its table does not exist): shredding fails.
+    unreachable = FamilyKeyring(kms_provider, DynamoDbFamilyKeyStore(
+        "no-such-table", boto3.client("dynamodb", region_name=REGION)))
+
+    with pytest.raises(Exception):  # noqa: B017 - whatever the store raises
+        families_uc.delete_family(postgres_db, SIGNER, unreachable, owner, family_id)
+
+    # The deletion is committed and recorded although the key still exists ...
+    assert _actions(postgres_db, family_id)[-2:] == ["family.delete", "family.key.destroy"]
+    assert keyring.store.get(family_id) is not None
+    with pytest.raises(NotFoundError):
+        families_uc.get_family(postgres_db, owner, family_id)
+    assert verify_chain(postgres_db, SIGNER.keys, family_id=family_id).ok
+    # ... nobody but the owner who deleted it can ask again ...
+    with pytest.raises(NotFoundError):
+        families_uc.delete_family(postgres_db, SIGNER, keyring, stranger, family_id)
+    assert keyring.store.get(family_id) is not None
+    # ... and the owner's retry shreds the key without a second record.
+    families_uc.delete_family(postgres_db, SIGNER, keyring, owner, family_id)
+    assert keyring.store.get(family_id) is None
+    assert _actions(postgres_db, family_id).count("family.delete") == 1

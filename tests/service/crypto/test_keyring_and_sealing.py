@@ -98,7 +98,7 @@ def _shred_scenario(db: Database, keyring: FamilyKeyring) -> None:
     assert keyring.store.get(family.id) is None
     assert db.fetch_one("SELECT 1 AS x FROM connections WHERE family_id = :f",
                         {"f": family.id}) is None
-    assert _audit_actions(db, family.id)[-2:] == ["family.key.destroy", "family.delete"]
+    assert _audit_actions(db, family.id)[-2:] == ["family.delete", "family.key.destroy"]
     with pytest.raises(KeyUnavailable):
         keyring.opening_key(family.id)
     # A fresh key for the same family and context does not open old ciphertext.

@@ -151,7 +151,8 @@ def build_world(
 
 TABLES = ("users", "families", "memberships", "invitations", "family_keys", "connections",
           "consent_states", "sync_runs", "sync_run_steps", "accounts", "balances",
-          "transactions", "audit_log", "audit_heads")
+          "transactions", "audit_log", "audit_heads", "category_rules", "recurring_series",
+          "recurring_decisions")
 
 
 def count_rows(db: Database) -> dict[str, int]:

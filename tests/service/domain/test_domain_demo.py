@@ -51,3 +51,23 @@ def test_demo_logins_see_by_role(app: object, client: FlaskClient,
     assert visible("demo.owner@example.com") == family_visible
     assert visible("demo.adult@example.com") == family_visible | {"Adam's Credit Card"}
     assert visible("demo.child@example.com") == {"Chloe's Pocket Money"}
+
+
+def test_the_demo_family_shows_insights(app: object, client: FlaskClient,
+                                        auth_header: AuthHeader) -> None:
+    services = app.extensions["service.services"]  # type: ignore[attr-defined]
+    seed_demo(services.database, services.keyring, signer=services.audit_signer,
+              today=date(2025, 3, 31))
+    owner = auth_header("demo.owner@example.com")
+    fid = client.get("/v1/me", headers=owner).get_json()["families"][0]["id"]
+    page = client.get(f"/v1/families/{fid}/transactions?limit=200", headers=owner).get_json()
+    assert all(t["category"] is not None for t in page["items"])
+    recurring = client.get(f"/v1/families/{fid}/recurring", headers=owner).get_json()["items"]
+    active = [s for s in recurring if s["status"] == "active"]
+    assert active and all(s["next_date"] > "2025-03-31" for s in active)
+    assert any(s["direction"] == "inflow" for s in active)  # the salary
+    spending = client.get(f"/v1/families/{fid}/spending?period=month&by=category",
+                          headers=owner)
+    assert spending.status_code == 200
+    runway = client.get(f"/v1/families/{fid}/runway?scenario=income_stops", headers=owner)
+    assert runway.status_code == 200 and runway.get_json()["as_of"] == "2025-03-31"

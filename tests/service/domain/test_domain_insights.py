@@ -6,113 +6,32 @@ project's own ingestion repository, members act through the use cases.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from uuid import UUID
 
 import pytest
 
 from service.db.port import Database
 from service.domain.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
-from service.domain.models import TransactionStatus
 from service.domain.queries import TransactionQuery
 from service.insights.taxonomy import CATEGORY_IDS
-from service.repositories import balances as balance_repo
-from service.repositories import families as family_repo
-from service.repositories import transactions as tx_repo
-from service.repositories.transactions import NewTransaction
 from service.use_cases import insights as uc
 from service.use_cases import transactions as tx_uc
-from tests.service.domain.helpers import World, build_world, local_keyring, principal
-
-AS_OF = date(2025, 6, 30)
-MONTHS = range(1, 7)
-
-
-def _seed(db: Database, world: World, label: str,
-          items: list[tuple[str, date, str, str | None, int, str | None]]) -> None:
-    family = world.other_family if label == "other" else world.family
-    with db.transaction() as tx:
-        assert family_repo.find_membership(
-            tx, _holder(db, world, label), family, lock=True) is not None
-        tx_repo.insert_transactions(tx, family, world.accounts[label], [
-            NewTransaction(provider_transaction_id=pid, status=TransactionStatus.BOOKED,
-                           booked_on=day, booked_at=None, description=description,
-                           merchant=merchant, amount_minor=minor, currency="GBP",
-                           category=raw)
-            for pid, day, description, merchant, minor, raw in items
-        ])
-
-
-def _holder(db: Database, world: World, label: str) -> UUID:
-    row = db.fetch_one("SELECT holder_user_id FROM accounts WHERE id = :a",
-                       {"a": world.accounts[label]})
-    assert row is not None
-    return UUID(str(row["holder_user_id"]))
-
-
-def _balance(db: Database, world: World, label: str, minor: int) -> None:
-    with db.transaction() as tx:
-        balance_repo.insert_balances(tx, world.family, world.accounts[label], [
-            (datetime.combine(AS_OF, datetime.min.time(), UTC) + timedelta(hours=23), minor,
-             "GBP")])
-
-
-def _tesco_days() -> list[date]:
-    days, day = [], date(2025, 1, 2)
-    while day <= AS_OF:
-        days.append(day)
-        day += timedelta(days=3 + len(days) % 3)
-    return days
-
-
-def _tesco_amount(n: int) -> int:
-    return -(1500 + (n * 2371) % 6000)
+from tests.service.domain.helpers import World, principal
+from tests.service.domain.insights_world import (
+    AS_OF,
+    MONTHS,
+    build_insights_world,
+    refresh,
+    seed,
+    tesco_amount,
+    tesco_days,
+)
 
 
 @pytest.fixture
 def world(postgres_db: Database) -> World:
-    """Family A with six months of history on the joint account, a transfer to savings each
-    month, a private card subscription and the child's own spending; family B's own."""
-    db = postgres_db
-    w = build_world(db, local_keyring(db), per_account=0)
-    joint: list[tuple[str, date, str, str | None, int, str | None]] = []
-    for month in MONTHS:
-        joint += [
-            (f"salary-{month}", date(2025, month, 25), "ACME LTD SALARY", "ACME Ltd", 250_000,
-             None),
-            (f"rent-{month}", date(2025, month, 1), "HOMELY LETTINGS RENT", None, -120_000,
-             "STANDING_ORDER"),
-            (f"netflix-{month}", date(2025, month, 15), "NETFLIX.COM", "Netflix", -1099, None),
-            (f"to-savings-{month}", date(2025, month, 26), "TRANSFER TO SAVINGS", None,
-             -25_000, "TRANSFER"),
-        ]
-    joint += [(f"tesco-{n}", day, f"TESCO STORES {1000 + n}", None, _tesco_amount(n), None)
-              for n, day in enumerate(_tesco_days())]
-    _seed(db, w, "joint", joint)
-    _seed(db, w, "savings", [
-        (f"from-joint-{month}", date(2025, month, 26), "TRANSFER FROM JOINT", None, 25_000,
-         "TRANSFER") for month in MONTHS])
-    _seed(db, w, "private", [
-        (f"spotify-{month}", date(2025, month, 3), "SPOTIFY P1234", "Spotify", -1199, None)
-        for month in MONTHS])
-    _seed(db, w, "pocket", [("sweets-1", date(2025, 6, 7), "WHSMITH 0412", "WHSmith", -250,
-                             None)] + [
-        (f"pocket-{n}", date(2025, 5, 3) + timedelta(weeks=n), "POCKET MONEY", "Olivia Demo",
-         500, None) for n in range(9)])
-    _seed(db, w, "other", [(f"b-netflix-{m}", date(2025, m, 15), "NETFLIX.COM", "Netflix",
-                            -1099, None) for m in MONTHS])
-    _balance(db, w, "joint", 300_000)
-    _balance(db, w, "savings", 1_000_000)
-    _balance(db, w, "pocket", 4_000)
-    return w
-
-
-def _refresh(world: World, family: UUID | None = None) -> uc.RefreshCounts:
-    family = family or world.family
-    accounts = [a for label, a in world.accounts.items()
-                if (label == "other") == (family == world.other_family)]
-    return uc.refresh_after_sync(world.db, family_id=family, account_ids=accounts, as_of=AS_OF)
+    return build_insights_world(postgres_db)
 
 
 def _transactions(world: World, who: str = "owner", **filters: object) -> dict[str, object]:
@@ -144,7 +63,7 @@ def test_the_database_taxonomy_matches_the_code(world: World) -> None:
 
 def test_refresh_categorises_with_source_and_confidence(world: World) -> None:
     assert all(t.category is None for t in _transactions(world).values())  # type: ignore[attr-defined]
-    counts = _refresh(world)
+    counts = refresh(world)
     assert counts.categorised == counts.transactions - 0  # every transaction was new
     seen = _transactions(world)
     tesco = seen["TESCO STORES 1000"]
@@ -156,7 +75,7 @@ def test_refresh_categorises_with_source_and_confidence(world: World) -> None:
 
 
 def test_refresh_is_idempotent(world: World) -> None:
-    first = _refresh(world)
+    first = refresh(world)
     assert first.categorised > 0 and first.series_written > 0
 
     def state() -> list[list[str]]:
@@ -164,7 +83,7 @@ def test_refresh_is_idempotent(world: World) -> None:
                 for t in ("transactions", "recurring_series")]
 
     before = state()
-    second = _refresh(world)
+    second = refresh(world)
     assert (second.categorised, second.series_written, second.series_removed) == (0, 0, 0)
     assert state() == before
 
@@ -178,13 +97,13 @@ def test_refresh_refuses_accounts_of_another_family(world: World) -> None:
 # -- member choices, learning, rules ---------------------------------------------------------
 
 def test_a_member_choice_is_never_overwritten_and_teaches_the_merchant(world: World) -> None:
-    _refresh(world)
+    refresh(world)
     tesco = _transactions(world)["TESCO STORES 1003"]
     updated = tx_uc.annotate_transaction(
         world.db, world.signer, principal("adult"), tesco.id,  # type: ignore[attr-defined]
         tx_uc.Annotation(fields_set=frozenset({"category"}), category="eating_out"))
     assert (updated.category, updated.category_source) == ("eating_out", "member")
-    counts = _refresh(world)
+    counts = refresh(world)
     assert counts.categorised > 0  # the merchant's other transactions learned it
     seen = _transactions(world)
     assert seen["TESCO STORES 1003"].category_source == "member"  # type: ignore[attr-defined]
@@ -193,7 +112,7 @@ def test_a_member_choice_is_never_overwritten_and_teaches_the_merchant(world: Wo
     # A rule does not beat the member's own choice either.
     uc.create_rule(world.db, world.signer, principal("owner"), world.family,
                    uc.RuleInput(category="shopping", priority=100, merchant="Tesco"))
-    _refresh(world)
+    refresh(world)
     seen = _transactions(world)
     assert seen["TESCO STORES 1003"].category == "eating_out"  # type: ignore[attr-defined]
     assert seen["TESCO STORES 1010"].category == "shopping"  # type: ignore[attr-defined]
@@ -207,12 +126,12 @@ def test_rules_apply_by_priority_and_only_owners_and_adults_change_them(world: W
                                        max_amount_minor=2000, direction="outflow"))
     assert [r.id for r in uc.list_rules(world.db, principal("owner"), world.family)] == [
         high.id, low.id]
-    _refresh(world)
+    refresh(world)
     netflix = _transactions(world)["NETFLIX.COM"]
     assert (netflix.category, netflix.category_source) == ("bills", "rule")  # type: ignore[attr-defined]
     uc.update_rule(world.db, world.signer, principal("owner"), world.family, high.id,
                    rule=uc.RuleInput(category="bills", priority=0, merchant="Netflix"))
-    _refresh(world)
+    refresh(world)
     assert _transactions(world)["NETFLIX.COM"].category == "entertainment"  # type: ignore[attr-defined]
     uc.delete_rule(world.db, world.signer, principal("owner"), world.family, low.id)
     assert [r.id for r in uc.list_rules(world.db, principal("owner"), world.family)] == [high.id]
@@ -242,7 +161,7 @@ def test_bad_rules_are_refused_and_write_nothing(world: World, rule: uc.RuleInpu
 # -- recurring ---------------------------------------------------------------------------------
 
 def test_recurring_series_with_next_dates_and_decisions_that_persist(world: World) -> None:
-    _refresh(world)
+    refresh(world)
     series = _by_merchant(world)
     netflix = series["Netflix"]
     assert (netflix.frequency, netflix.status, netflix.direction) == (
@@ -269,7 +188,7 @@ def test_recurring_series_with_next_dates_and_decisions_that_persist(world: Worl
     assert decided.decision == "dismissed" and decided.explanation.endswith(
         "dismissed by a member.")
     # New data and re-detection keep the series id, so the decision stays.
-    _seed(world.db, world, "joint", [("netflix-7", date(2025, 7, 15), "NETFLIX.COM", "Netflix",
+    seed(world.db, world, "joint", [("netflix-7", date(2025, 7, 15), "NETFLIX.COM", "Netflix",
                                       -1199, None)])
     counts = uc.refresh_after_sync(world.db, family_id=world.family,
                                    account_ids=[world.accounts["joint"]],
@@ -283,7 +202,7 @@ def test_recurring_series_with_next_dates_and_decisions_that_persist(world: Worl
 
 
 def test_child_sees_only_series_of_their_own_accounts(world: World) -> None:
-    _refresh(world)
+    refresh(world)
     assert [s.merchant for s in uc.recurring(world.db, principal("child"), world.family)] == [
         "Olivia Demo"]
     with pytest.raises(NotFoundError):
@@ -297,13 +216,13 @@ def test_child_sees_only_series_of_their_own_accounts(world: World) -> None:
 
 def _expected_daily() -> Decimal:
     since = AS_OF - timedelta(days=90)
-    total = -sum(_tesco_amount(n) for n, day in enumerate(_tesco_days()) if since < day <= AS_OF)
+    total = -sum(tesco_amount(n) for n, day in enumerate(tesco_days()) if since < day <= AS_OF)
     total += 250  # the child's purchase: their account is family-visible and current
     return (Decimal(total) / 100 / 90).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def test_runway_projects_visible_current_and_savings_accounts(world: World) -> None:
-    _refresh(world)
+    refresh(world)
     report = uc.runway(world.db, principal("owner"), world.family, horizon_days=365)
     assert report.as_of == AS_OF
     assert report.account_count == 3  # joint, savings, the child's (family-visible) account
@@ -340,13 +259,13 @@ def test_runway_projects_visible_current_and_savings_accounts(world: World) -> N
 @pytest.mark.parametrize("scenario", ["income_stop", "cancel:rs_0123456789abcdef",
                                       "expense:2025-13-01:10", "expense:2025-06-01:10"])
 def test_runway_refuses_bad_scenarios(world: World, scenario: str) -> None:
-    _refresh(world)
+    refresh(world)
     with pytest.raises(ValidationFailedError):
         uc.runway(world.db, principal("owner"), world.family, scenario=scenario)
 
 
 def test_runway_of_a_child_covers_their_own_account_only(world: World) -> None:
-    _refresh(world)
+    refresh(world)
     report = uc.runway(world.db, principal("child"), world.family)
     assert report.account_count == 1
     assert str(report.balance.amount) == "40.00"
@@ -361,7 +280,7 @@ def test_runway_of_a_child_covers_their_own_account_only(world: World) -> None:
 # -- spending ------------------------------------------------------------------------------
 
 def test_spending_by_month_and_category_leaves_out_internal_transfers(world: World) -> None:
-    _refresh(world)
+    refresh(world)
     report = uc.spending(world.db, principal("owner"), world.family, period="month",
                          start=date(2025, 6, 1), end=date(2025, 6, 30))
     (june,) = report.periods
@@ -369,7 +288,7 @@ def test_spending_by_month_and_category_leaves_out_internal_transfers(world: Wor
     assert "transfers" not in lines  # joint -> savings moved money, spent none
     assert str(lines["entertainment"].spent.amount) == "10.99"
     assert str(lines["income"].received.amount) == "2520.00"  # salary and 4 x pocket money
-    tesco = -sum(_tesco_amount(n) for n, day in enumerate(_tesco_days())
+    tesco = -sum(tesco_amount(n) for n, day in enumerate(tesco_days())
                  if day >= date(2025, 6, 1))
     assert lines["groceries"].spent.amount_minor == tesco
     # WHSmith (books, stationery) on the child's family-visible account
@@ -387,7 +306,7 @@ def test_spending_by_month_and_category_leaves_out_internal_transfers(world: Wor
 
 
 def test_spending_of_a_child_and_of_outsiders(world: World) -> None:
-    _refresh(world)
+    refresh(world)
     report = uc.spending(world.db, principal("child"), world.family, start=date(2025, 6, 1),
                          end=date(2025, 6, 30))
     (june,) = report.periods

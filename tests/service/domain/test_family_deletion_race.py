@@ -75,7 +75,7 @@ def test_deletion_racing_consent_writes_leaves_nothing_behind(
         actions = [r["action"] for r in db.fetch_all(
             "SELECT action FROM audit_log WHERE family_id = :f ORDER BY chain_index",
             {"f": family.id})]
-        assert actions[-1] == "family.delete"
+        assert actions[-2:] == ["family.delete", "family.key.destroy"]
         assert actions.count("connection.create") == outcomes.count("written")
     finally:
         db.close()

@@ -8,8 +8,10 @@ their role may not act; a denied request writes nothing (row counts, audit inclu
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -18,6 +20,8 @@ from flask.testing import FlaskClient
 
 from service.api.routes import public_routes
 from service.http.context import SERVICES_KEY
+from service.repositories import insights as insights_repo
+from service.repositories.insights import StoredSeries
 from tests.service.conftest import AuthHeader
 from tests.service.domain.helpers import World, build_world, count_rows, snapshot
 
@@ -96,6 +100,18 @@ READS = [
          lambda w: "/v1/connections/callback?state=forged&connection_id=x", _all(400)),
     Case("connections", "GET", f"{FA}/connections",
          lambda w: f"/v1/families/{w.family}/connections", _family_a(200, 200, 200)),
+    Case("categories", "GET", f"{FA}/categories",
+         lambda w: f"/v1/families/{w.family}/categories", _family_a(200, 200, 200)),
+    Case("rules", "GET", f"{FA}/rules", lambda w: f"/v1/families/{w.family}/rules",
+         _family_a(200, 200, 403)),
+    Case("recurring", "GET", f"{FA}/recurring", lambda w: f"/v1/families/{w.family}/recurring",
+         _family_a(200, 200, 200)),
+    Case("runway", "GET", f"{FA}/runway", lambda w: f"/v1/families/{w.family}/runway",
+         _family_a(200, 200, 200)),
+    Case("spending", "GET", f"{FA}/spending", lambda w: f"/v1/families/{w.family}/spending",
+         _family_a(200, 200, 200)),
+    Case("rules-other-family", "GET", f"{FA}/rules",
+         lambda w: f"/v1/families/{w.other_family}/rules", {**_all(404), "outsider": 200}),
 ]
 
 WRITES = [
@@ -165,7 +181,41 @@ WRITES = [
     Case("revoke", "DELETE", f"{FA}/connections/<cid>",
          lambda w: f"/v1/families/{w.family}/connections/{w.connection}",
          _family_a(204, 204, 404)),
+    Case("create-rule", "POST", f"{FA}/rules", lambda w: f"/v1/families/{w.family}/rules",
+         _family_a(201, 201, 403), body=lambda w: {"category": "bills", "text": "energy"}),
+    Case("replace-rule", "PUT", f"{FA}/rules/<rid>",
+         lambda w: f"/v1/families/{w.family}/rules/{w.extra['rule']}", _family_a(200, 200, 403),
+         body=lambda w: {"category": "bills", "merchant": "Octopus", "priority": 2}),
+    Case("delete-rule", "DELETE", f"{FA}/rules/<rid>",
+         lambda w: f"/v1/families/{w.family}/rules/{w.extra['rule']}", _family_a(204, 204, 403)),
+    Case("decide-joint", "PATCH", "/v1/recurring/<sid>",
+         lambda w: f"/v1/recurring/{w.extra['series-joint']}", _family_a(200, 200, 404),
+         body=lambda w: {"decision": "dismissed"}),
+    Case("decide-private", "PATCH", "/v1/recurring/<sid>",
+         lambda w: f"/v1/recurring/{w.extra['series-private']}", _family_a(404, 200, 404),
+         body=lambda w: {"decision": "confirmed"}),
+    Case("decide-pocket", "PATCH", "/v1/recurring/<sid>",
+         lambda w: f"/v1/recurring/{w.extra['series-pocket']}", _family_a(200, 200, 403),
+         body=lambda w: {"decision": "confirmed"}),
 ]
+
+
+def _plant_series(w: World, label: str) -> str:
+    """A stored series seen on one account (the refresh's trusted write path)."""
+    series_id = "rs_" + hashlib.sha256(label.encode()).hexdigest()[:16]
+    stored = StoredSeries(
+        id=series_id, direction="outflow", merchant=f"Club {label}", category="entertainment",
+        frequency="monthly", currency="GBP", average_amount_minor=-999,
+        min_amount_minor=-999, max_amount_minor=-999, last_amount_minor=-999,
+        first_date=date(2025, 1, 5), last_date=date(2025, 3, 5), next_date=date(2025, 4, 5),
+        next_amount_minor=-999, schedule_shift="none", schedule_anchor=None, schedule_day=5,
+        schedule_position=2025 * 12 + 2, status="active", explanation="Monthly.",
+        internal_transfer=False, transaction_ids=(str(w.transactions[label][1]),),
+        account_ids=(str(w.accounts[label]),), detected_on=date(2025, 3, 31))
+    family = w.other_family if label == "other" else w.family
+    with w.db.transaction() as tx:
+        insights_repo.write_series(tx, family, [stored], [])
+    return series_id
 
 
 @pytest.fixture
@@ -180,6 +230,12 @@ def world(app: Flask, client: FlaskClient, auth_header: AuthHeader) -> World:
                            json={"email": email, "role": "adult"}, headers=owner)
         assert resp.status_code == 201
         w.extra[name] = resp.get_json()["token"]
+    rule = client.post(f"/v1/families/{w.family}/rules",
+                       json={"category": "bills", "text": "energy"}, headers=owner)
+    assert rule.status_code == 201
+    w.extra["rule"] = rule.get_json()["id"]
+    for label in ("joint", "private", "pocket"):
+        w.extra[f"series-{label}"] = _plant_series(w, label)
     run = client.post(f"/v1/families/{w.family}/connections/{w.connection}/syncs",
                       headers=owner)
     assert run.status_code == 202, run.get_json()
@@ -278,3 +334,13 @@ def test_list_contents_follow_visibility(persona: str, world: World, client: Fla
                           query_string={"account_id": str(world.accounts[label])},
                           headers=headers)
         assert resp.status_code == 200 and resp.get_json()["items"] == []
+
+
+@pytest.mark.parametrize("persona", sorted(VISIBLE))
+def test_recurring_series_follow_visibility(persona: str, world: World, client: FlaskClient,
+                                            auth_header: AuthHeader) -> None:
+    listed = client.get(f"/v1/families/{world.family}/recurring",
+                        headers=auth_header(f"{persona}@example.com")).get_json()["items"]
+    planted = {world.extra[f"series-{label}"] for label in ("joint", "private", "pocket")
+               if label in VISIBLE[persona]}
+    assert {s["id"] for s in listed} == planted

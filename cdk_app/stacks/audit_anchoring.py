@@ -1,0 +1,85 @@
+"""The scheduled audit anchor: a function the schedule invokes every N minutes (config).
+
+It runs ``service.audit.scheduled.handler`` with the same Lambda-mode settings as the
+API (``Settings.from_env`` requires them), as the least-privilege database role, and may
+only *put* anchors into the Object Lock bucket; it reads no secret but its database one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as targets
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from cdk_app.config import StageConfig
+from cdk_app.service_asset import service_code
+from cdk_app.stacks.data_stack import DataStack
+from constructs_lib import OptOut, ServiceFunction
+from service import deployment_contract as contract
+
+
+class AuditAnchoring(Construct):
+    """The anchor function (alias ``live``, deployed after migrations) and its schedule."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, config: StageConfig, data: DataStack,
+        environment: Mapping[str, str], alarm_topic: sns.ITopic,
+        migrations: lambda_.IFunction, opt_outs: Sequence[OptOut],
+    ) -> None:
+        super().__init__(scope, id_)
+        self.function = ServiceFunction(
+            self, "Function",
+            code=service_code(),
+            handler=contract.AUDIT_ANCHOR_HANDLER,
+            memory_size=512,
+            timeout=cdk.Duration.minutes(2),
+            p99_duration_threshold=cdk.Duration.seconds(60),
+            deployment_config=codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
+            log_key=data.keys.logs,
+            queue_key=data.keys.workflow_state,
+            environment_key=data.keys.functions,
+            alarm_topic=alarm_topic,
+            environment=environment,
+            reserved_concurrent_executions=1,  # one anchor at a time
+            log_retention=config.log_retention_days,
+            description="Copies every audit chain's last link to the anchor bucket",
+            pre_traffic_hook=migrations,
+            opt_outs=opt_outs,
+        )
+        role = self.function.role
+        data.database.grant_data_access(role, secret=data.app_role.secret)
+        data.audit_anchors.grant_write(role)
+        # The scheduler's role: invoke the alias, nothing else (a managed policy; an
+        # immutable reference stops the target from adding an inline one).
+        invoker = iam.Role(
+            self, "ScheduleRole",
+            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com", conditions={
+                "StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}}),
+            description="EventBridge Scheduler: invoke the audit anchor alias",
+            managed_policies=[iam.ManagedPolicy(
+                self, "InvokeAnchor", description="Invoke the audit anchor alias only",
+                statements=[iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction"],
+                    resources=[self.function.alias.function_arn])])],
+        )
+        # EventBridge Scheduler invokes the alias asynchronously: a failed run lands in the
+        # function's own dead-letter queue (ServiceFunction), the next run anchors anyway.
+        self.schedule = scheduler.Schedule(
+            self, "Schedule",
+            description="Anchor the audit chain heads",
+            schedule=scheduler.ScheduleExpression.rate(
+                cdk.Duration.minutes(config.audit.anchor_interval_minutes)),
+            target=targets.LambdaInvoke(self.function.alias, retry_attempts=2,
+                                        role=iam.Role.from_role_arn(
+                                            self, "ScheduleRoleRef", invoker.role_arn,
+                                            mutable=False),
+                                        max_event_age=cdk.Duration.minutes(
+                                            config.audit.anchor_interval_minutes)),
+        )
