@@ -79,9 +79,8 @@ class Services:
     jwks_fetch
         Fetches the Cognito JWKS; defaults to HTTPS from the user pool.
     webhook_events
-        What verified webhook events do (:class:`~service.webhooks.WebhookEvents`): the
-        composition root wires the bank-sync hooks here; by default every event is
-        acknowledged once and otherwise ignored.
+        What verified webhook events do (:class:`~service.webhooks.WebhookEvents`); by
+        default the bank-sync hooks (:mod:`service.webhooks.bank_sync_hooks`).
     webhook_jwks_fetch
         Fetches a TrueLayer key set by URL (only allow-listed URLs reach it); HTTPS with
         timeouts by default.
@@ -219,7 +218,7 @@ class Services:
 
     @property
     def webhook_events(self) -> WebhookEvents:
-        """Handlers of verified webhook events (injected; none wired by default)."""
+        """Handlers of verified webhook events: consent changes and waiting sync runs."""
         return self._once("webhook_events", self._build_webhook_events)
 
     @property
@@ -259,9 +258,16 @@ class Services:
                                max_age=timedelta(seconds=self.settings.webhook_max_age_seconds))
 
     def _build_webhook_events(self) -> WebhookEvents:
+        # A verified TrueLayer event records a consent change or resumes the sync run that
+        # waits on it (never a sync of its own); signer and launcher are built on first use.
         from service.webhooks import WebhookEvents
+        from service.webhooks.bank_sync_hooks import BankSyncWebhookHooks
 
-        return WebhookEvents()
+        hooks = BankSyncWebhookHooks(provider="truelayer", signer=lambda: self.audit_signer,
+                                     launcher=lambda: self.sync_launcher)
+        return WebhookEvents.truelayer(record_consent=hooks.record_consent,
+                                       find_waiting_run=hooks.find_waiting_run,
+                                       resume_run=hooks.resume_run)
 
     def _build_database(self) -> Database:
         from service.db import connect

@@ -3,7 +3,9 @@
 A connection is created by the service (``pending``) together with the digest of the consent
 ``state`` that will bring the user back, in one statement with its audit entry; the callback
 claims that state once (:func:`claim_state`) and completes the connection. The provider's
-connection id is stored only sealed (AES-256-GCM under the family data key).
+connection id is stored only sealed (AES-256-GCM under the family data key), next to its
+:func:`provider_digest`, by which a provider webhook finds the connection
+(:func:`lock_by_provider_digest`); both are destroyed together.
 
 Visibility: ``family`` connections are listed to owners and adults; ``private`` ones only to
 the member who made them. Children never see or make connections.
@@ -11,6 +13,7 @@ the member who made them. Children never see or make connections.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +37,15 @@ _C_COLUMNS = """c.id, c.family_id, c.provider, c.status, c.consent_expires_at, c
 #: family-visible ones, everyone their own (children have none).
 CONNECTION_VISIBLE = """(c.created_by = s.user_id
        OR (s.role IN ('owner', 'adult') AND c.visibility = 'family'))"""
+
+
+def provider_digest(provider: str, provider_connection_id: str) -> str:
+    """SHA-256 (hex) of ``provider:provider_connection_id``: the webhook lookup key.
+
+    Provider connection ids are random (TrueLayer's are UUIDs), so the digest reveals nothing
+    and needs no key; the provider name keeps two providers' ids apart.
+    """
+    return hashlib.sha256(f"{provider}:{provider_connection_id}".encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +88,8 @@ def _sealed(row: Row) -> SealedRef:
 
 def create_pending(
     ex: Executor, principal: Principal, scope: Membership, *, connection_id: UUID,
-    provider: str, visibility: Visibility, provider_ref: SealedValue, state_digest: str,
-    state_expires_at: datetime, purpose: str, replaces_id: UUID | None,
+    provider: str, visibility: Visibility, provider_ref: SealedValue, provider_ref_digest: str,
+    state_digest: str, state_expires_at: datetime, purpose: str, replaces_id: UUID | None,
     entries: Sequence[SealedEntry],
 ) -> Connection | None:
     """Insert a pending connection, its consent state and audit entries in one statement.
@@ -97,9 +109,11 @@ def create_pending(
                         AND c.status <> 'revoked' AND {CONNECTION_VISIBLE}))),
             change AS (
                 INSERT INTO connections (id, family_id, provider, status, visibility,
-                    provider_ref_ciphertext, provider_ref_nonce, replaces_id, created_by)
+                    provider_ref_ciphertext, provider_ref_nonce, provider_digest, replaces_id,
+                    created_by)
                 SELECT :connection_id, a.family_id, :provider, 'pending', :visibility,
-                       :ref_ct, :ref_nonce, CAST(:replaces_id AS uuid), a.user_id
+                       :ref_ct, :ref_nonce, :provider_digest, CAST(:replaces_id AS uuid),
+                       a.user_id
                 FROM allowed a
                 RETURNING {_COLUMNS}),
             state AS (
@@ -112,7 +126,8 @@ def create_pending(
         {**family_params(principal, scope.family_id), "connection_id": connection_id,
          "provider": provider, "visibility": visibility.value,
          "ref_ct": provider_ref.ciphertext, "ref_nonce": provider_ref.nonce,
-         "replaces_id": replaces_id, "digest": state_digest, "purpose": purpose,
+         "provider_digest": provider_ref_digest, "replaces_id": replaces_id,
+         "digest": state_digest, "purpose": purpose,
          "state_expires_at": state_expires_at, **audit_params},
     )
     return None if row is None else connection_of(row)
@@ -159,7 +174,8 @@ def complete(
                 RETURNING {_COLUMNS}, replaces_id),
             retired AS (
                 UPDATE connections o SET status = 'revoked', provider_ref_ciphertext = NULL,
-                    provider_ref_nonce = NULL, status_reason = 'replaced by a reconfirmation'
+                    provider_ref_nonce = NULL, provider_digest = NULL,
+                    status_reason = 'replaced by a reconfirmation'
                 FROM change c WHERE o.id = c.replaces_id AND o.family_id = c.family_id),
             {audit}
             SELECT * FROM change""",  # noqa: S608
@@ -218,6 +234,7 @@ def revoke(
             change AS (
                 UPDATE connections c SET status = 'revoked',
                     provider_ref_ciphertext = NULL, provider_ref_nonce = NULL,
+                    provider_digest = NULL,
                     access_token_ciphertext = NULL, access_token_nonce = NULL,
                     refresh_token_ciphertext = NULL, refresh_token_nonce = NULL,
                     status_reason = 'deleted by a member'
@@ -258,6 +275,60 @@ def active_connection_ids(ex: Executor) -> list[UUID]:
            WHERE c.status = 'active' ORDER BY c.id"""
     )
     return [r["id"] for r in rows]
+
+
+# -- provider webhooks (trusted; found by digest, no caller scope) ----------------------------
+
+@dataclass(frozen=True, slots=True)
+class ProviderMatch:
+    """The connection a provider event names: ids and status only."""
+
+    id: UUID
+    family_id: UUID
+    status: ConnectionStatus
+
+
+def lock_by_provider_digest(
+    ex: Executor, digest: str, *, lock: bool = True
+) -> ProviderMatch | None:
+    """The connection of a live family holding ``digest``, locked for the event's change
+    (``lock=False``: only read, e.g. to learn which family's audit head to lock first)."""
+    row = ex.fetch_one(
+        f"""SELECT c.id, c.family_id, c.status FROM connections c
+            JOIN families f ON f.id = c.family_id AND f.deleted_at IS NULL
+            WHERE c.provider_digest = :digest {"FOR UPDATE OF c" if lock else ""}""",  # noqa: S608
+        {"digest": digest},
+    )
+    if row is None:
+        return None
+    return ProviderMatch(id=row["id"], family_id=row["family_id"],
+                         status=ConnectionStatus(row["status"]))
+
+
+def mark_consent_ended(
+    ex: Executor, match: ProviderMatch, *, status: ConnectionStatus, reason: str,
+    entries: Sequence[SealedEntry],
+) -> bool:
+    """Set ``expired`` / ``revoked`` (with ``reason``) as the provider reported, with its
+    audit entries, in one statement; ``False`` if the connection changed meanwhile.
+
+    The sealed id stays (the member may still delete the connection, which revokes it at
+    the provider and destroys the id); nothing else is touched.
+    """
+    if status not in (ConnectionStatus.EXPIRED, ConnectionStatus.REVOKED):
+        raise ValueError("a provider event only ends a consent")
+    audit, audit_params = append_ctes(entries)
+    row = ex.fetch_one(
+        f"""WITH change AS (
+                UPDATE connections SET status = :status, status_reason = :reason
+                WHERE id = :id AND family_id = :family_id AND status = :was
+                RETURNING id),
+            {audit}
+            SELECT count(*) AS n FROM change""",  # noqa: S608
+        {"id": match.id, "family_id": match.family_id, "status": status.value,
+         "was": match.status.value, "reason": reason[:500], **audit_params},
+    )
+    return row is not None and int(row["n"]) == 1
 
 
 def delete_expired_states(ex: Executor, now: datetime) -> int:

@@ -136,7 +136,10 @@ def _create_pending(
         action = "connection.create" if replaces is None else "connection.reconfirm"
         created = connections.create_pending(
             tx, principal, scope, connection_id=connection_id, provider=provider.name,
-            visibility=visibility, provider_ref=sealed, state_digest=issued.digest,
+            visibility=visibility, provider_ref=sealed,
+            provider_ref_digest=connections.provider_digest(provider.name,
+                                                            started.provider_connection_id),
+            state_digest=issued.digest,
             state_expires_at=issued.expires_at, purpose=purpose,
             replaces_id=None if replaces is None else replaces[0],
             entries=ctx.signer.seal(head, [event(scope.user_id, action,

@@ -57,3 +57,10 @@ class SigningKeysUnavailableError(WebhookRejectedError):
 
     status = 503
     slug = "webhook-keys-unavailable"
+
+
+class ResumeUnavailableError(WebhookRejectedError):
+    """The waiting sync run could not be scheduled; nothing was recorded, retry later."""
+
+    status = 503
+    slug = "webhook-resume-unavailable"

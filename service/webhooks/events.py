@@ -95,10 +95,19 @@ class WebhookHandler(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class RunAlreadyActive:
+    """A finder's answer: a run knows the request but is not waiting (it has an execution,
+    e.g. its poll step is retrying), so it must not be resumed a second time."""
+
+    run_id: str
+
+
 ConsentRecorder = Callable[[Executor, str, str, datetime], bool]
 """``(tx, provider_connection_id, status, at) -> found``: record ``revoked``/``expired``."""
-RunFinder = Callable[[Executor, str, str, str], "str | None"]
-"""``(tx, provider_connection_id, account_id, request_id) -> run id`` of the waiting run."""
+RunFinder = Callable[[Executor, str, str, str], "str | RunAlreadyActive | None"]
+"""``(tx, provider_connection_id, account_id, request_id) -> run id`` of the waiting run
+(claimed in ``tx``), :class:`RunAlreadyActive`, or ``None`` when no run knows the request."""
 ResumeRun = Callable[[str], None]
 """The run launcher's ``resume_run(run_id)``: lets a waiting run continue (idempotent)."""
 
@@ -130,13 +139,15 @@ class TransactionsReadyHandler:
         self._resume = resume_run
 
     def __call__(self, tx: Executor, event: WebhookEvent) -> str:
-        """Resume the waiting run, if any."""
-        run_id = self._find(
+        """Resume the waiting run, if any; ``already_running`` when its execution is live."""
+        found = self._find(
             tx, event.field("connection_id"), event.field("account_id"), event.field("request_id")
         )
-        if run_id is None:
+        if found is None:
             return "no_waiting_run"
-        self._resume(run_id)
+        if isinstance(found, RunAlreadyActive):
+            return "already_running"
+        self._resume(found)
         return "resumed"
 
 

@@ -6,12 +6,23 @@ refuses a second unfinished run of a connection), then executed: in this process
 bank-sync state machine with ``{"run_id": ...}`` (AWS), whose tasks call the worker.
 
 ``resume_run`` continues a run from its first unfinished step (a deferred run whose retry time
-came, or one a webhook says can go on); steps that succeeded are not repeated.
+came); steps that succeeded are not repeated. ``resume_waiting`` is the webhook's variant: the
+webhook has already claimed the deferred run (moved it to ``running`` in its own, still open
+transaction, :mod:`service.repositories.waiting_runs`), so it writes nothing and only
+schedules the execution:
+
+* Step Functions: ``StartExecution`` named after the run and the deferral it resumes
+  (:func:`resume_execution_name`), so a repeated call for the same deferral is the same
+  execution (Step Functions answers a running one idempotently and refuses a closed one);
+* in process: the run continues on a background thread, never inside the webhook's request
+  and transaction (its first write waits for the webhook's commit on the run's row lock).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -25,8 +36,16 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 
+_log = logging.getLogger(__name__)
+
+
 class LaunchFailedError(Exception):
     """The run was recorded but could not be started (it is marked failed)."""
+
+
+def resume_execution_name(run_id: str, resume_at: datetime) -> str:
+    """The execution resuming ``run_id`` from the deferral ending ``resume_at`` (<= 80 chars)."""
+    return f"{run_id[:60]}-w{int(resume_at.timestamp())}"
 
 
 def _utc_now() -> datetime:
@@ -63,6 +82,10 @@ class SyncLauncher(Protocol):
         """Continue run ``run_id`` from its first unfinished step."""
         ...
 
+    def resume_waiting(self, run_id: str) -> None:
+        """Schedule the execution of a deferred run a webhook claimed (no store writes)."""
+        ...
+
 
 class InProcessLauncher:
     """Runs each run to its end (succeeded, failed or deferred) in the calling thread."""
@@ -74,6 +97,8 @@ class InProcessLauncher:
         self.runner = runner
         self._store = store
         self._clock = clock
+        self._lock = threading.Lock()
+        self._background: dict[str, threading.Thread] = {}
 
     def start(self, run_input: Mapping[str, Any]) -> str:
         """See :meth:`SyncLauncher.start`."""
@@ -86,6 +111,34 @@ class InProcessLauncher:
     def resume_run(self, run_id: str) -> None:
         """See :meth:`SyncLauncher.resume_run`."""
         self.runner.resume(run_id)
+
+    def resume_waiting(self, run_id: str) -> None:
+        """Continue the run on a background thread (one per run in this process)."""
+        with self._lock:
+            if run_id in self._background:
+                return
+            thread = threading.Thread(target=self._resume_in_background, args=(run_id,),
+                                      name=f"resume-{run_id[:8]}", daemon=True)
+            self._background[run_id] = thread
+        thread.start()
+
+    def _resume_in_background(self, run_id: str) -> None:
+        try:
+            self.runner.resume(run_id)
+        except Exception:  # a background thread has no caller to tell; the run records it
+            _log.exception("resumed sync run failed", extra={"run_id": run_id})
+        finally:
+            with self._lock:
+                self._background.pop(run_id, None)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait for the background resumptions (tests, the CLI); ``False`` on timeout."""
+        with self._lock:
+            threads = list(self._background.values())
+        for thread in threads:
+            thread.join(timeout)
+        with self._lock:
+            return not any(t.is_alive() for t in self._background.values())
 
 
 class StepFunctionsLauncher:
@@ -129,6 +182,33 @@ class StepFunctionsLauncher:
         self._store.save(run)
         self._execute(run, name=f"{run_id[:60]}-r{uuid.uuid4().hex[:8]}")
 
+    def resume_waiting(self, run_id: str) -> None:
+        """Start the execution resuming a claimed deferred run, named after its deferral.
+
+        The claim (in the caller's open transaction) kept ``resume_at``, so this read sees
+        the same value before and after that commit: a repeated call is the same execution.
+
+        Raises
+        ------
+        LaunchFailedError
+            Step Functions refused or could not be reached (the caller rolls its claim back).
+        """
+        run = self._store.get(run_id)
+        if run is None:
+            raise KeyError(run_id)
+        if run.resume_at is None:
+            raise ValueError(f"run {run_id} is not waiting on a deferral")
+        try:
+            self._client.start_execution(
+                stateMachineArn=self.state_machine_arn,
+                name=resume_execution_name(run_id, run.resume_at),
+                input=json.dumps({"run_id": run_id}),
+            )
+        except Exception as error:  # botocore's errors
+            if _error_code(error) == "ExecutionAlreadyExists":
+                return  # this deferral's execution already ran to its end
+            raise LaunchFailedError("the sync could not be resumed") from error
+
     def _execute(self, run: RunRecord, *, name: str) -> None:
         try:
             self._client.start_execution(
@@ -142,3 +222,11 @@ class StepFunctionsLauncher:
             run.finished_at = self._clock()
             self._store.save(run)
             raise LaunchFailedError("the sync could not be started") from error
+
+
+def _error_code(error: Exception) -> str | None:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        return str(code) if code else None
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -19,8 +20,14 @@ from service.bootstrap import Services
 from service.repositories.sync_runs import RunAlreadyActiveError
 from service.settings import Settings
 from service.use_cases import families as families_uc
+from service.webhooks.bank_sync_hooks import BankSyncWebhookHooks
+from service.webhooks.events import RunAlreadyActive
 from service.workflows.bank_sync import BANK_SYNC
-from service.workflows.launcher import LaunchFailedError, StepFunctionsLauncher
+from service.workflows.launcher import (
+    LaunchFailedError,
+    StepFunctionsLauncher,
+    resume_execution_name,
+)
 from service.workflows.store import RunStatus
 from service.workflows.worker_handler import handle
 from tests.service.conftest import sandbox_providers
@@ -183,3 +190,55 @@ def test_step_functions_launcher_starts_one_execution_per_run(services: Services
             broken.start({**run_input, "connection_ref": other})
     # The failed launch does not block the connection's next sync.
     assert services.run_store.active_run_id(UUID(other)) is None
+
+
+class RolledBackError(Exception):
+    """Stands for whatever fails a webhook's transaction after its handler ran."""
+
+
+def test_a_webhook_resumes_a_deferred_run_as_one_named_execution(
+    services: Services, bank: SandboxBankServer
+) -> None:
+    """Claimed in the webhook's open transaction, started once: a redelivery after a rollback
+    names the same execution, and a claimed (running) run is not resumed again."""
+    ref = _connection(services, bank)
+    provider_id = bank.bank.connections()[0].id
+    with mock_aws():
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        arn = sfn.create_state_machine(
+            name="bank-sync", roleArn="arn:aws:iam::123456789012:role/sfn",
+            definition=json.dumps({"StartAt": "x", "States": {"x": {"Type": "Pass",
+                                                                     "End": True}}}),
+        )["stateMachineArn"]
+        launcher = StepFunctionsLauncher(sfn, arn, definition=BANK_SYNC,
+                                         store=services.run_store)
+        run_id = launcher.start({"connection_ref": ref, "window_start": "2026-11-01",
+                                 "window_end": "2026-11-30"})
+        run = services.run_store.get(run_id)
+        assert run is not None
+        resume_at = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+        run.status, run.resume_at = RunStatus.DEFERRED, resume_at
+        run.state = {"chains": {"acc-1": {"handles": ["req-1"], "done": False}}}
+        run.step("poll_transactions").status = RunStatus.DEFERRED
+        services.run_store.save(run)
+        hooks = BankSyncWebhookHooks(provider="truelayer", signer=lambda: services.audit_signer,
+                                     launcher=lambda: launcher)
+
+        with pytest.raises(RolledBackError), services.database.transaction() as tx:
+            assert hooks.find_waiting_run(tx, provider_id, "acc-1", "req-1") == run_id
+            hooks.resume_run(run_id)
+            raise RolledBackError  # the inbox's transaction fails after the start
+        again = services.run_store.get(run_id)
+        assert again is not None and again.status is RunStatus.DEFERRED
+        with services.database.transaction() as tx:  # the provider's retry
+            assert hooks.find_waiting_run(tx, provider_id, "acc-1", "req-1") == run_id
+            hooks.resume_run(run_id)
+        with services.database.transaction() as tx:  # a later event for the same request
+            assert hooks.find_waiting_run(tx, provider_id, "acc-1", "req-1") == (
+                RunAlreadyActive(run_id))
+            assert hooks.find_waiting_run(tx, provider_id, "acc-1", "req-2") is None
+
+        names = sorted(e["name"] for e in sfn.list_executions(stateMachineArn=arn)["executions"])
+        assert names == sorted([run_id, resume_execution_name(run_id, resume_at)])
+        claimed = services.run_store.get(run_id)
+        assert claimed is not None and claimed.status is RunStatus.RUNNING

@@ -169,7 +169,7 @@ def snapshot(db: Database) -> dict[str, list[str]]:
 
 def add_connection(
     db: Database, signer: AuditSigner, keyring: FamilyKeyring, who: Principal,
-    family_id: UUID, *, provider: str = "truelayer", provider_ref: str = "provider-conn-1",
+    family_id: UUID, *, provider: str = "truelayer", provider_ref: str | None = None,
     consent_expires_at: datetime | None = None,
 ) -> Connection:
     """An active connection made through the repositories the consent flow uses (no bank):
@@ -177,6 +177,7 @@ def add_connection(
     (404 outside the caller's families, 403 for children)."""
     now = datetime.now(UTC)
     connection_id = uuid4()
+    provider_ref = provider_ref or f"provider-conn-{connection_id}"  # unique, like the bank's
     with db.transaction() as tx:
         scope, head = found(family_repo.lock_scope(tx, who, family_id))
         require_role(scope, Role.OWNER, Role.ADULT, to="connect bank accounts")
@@ -185,7 +186,9 @@ def add_connection(
         state = issue_state(now)
         created = connection_repo.create_pending(
             tx, who, scope, connection_id=connection_id, provider=provider,
-            visibility=Visibility.FAMILY, provider_ref=sealed, state_digest=state.digest,
+            visibility=Visibility.FAMILY, provider_ref=sealed,
+            provider_ref_digest=connection_repo.provider_digest(provider, provider_ref),
+            state_digest=state.digest,
             state_expires_at=state.expires_at, purpose="connect", replaces_id=None,
             entries=signer.seal(head, [event(scope.user_id, "connection.create",
                                              ("connection", connection_id))]),

@@ -125,6 +125,8 @@ def test_a_revoked_consent_is_recorded_on_the_connection(
         assert user is not None
         family = db.execute("INSERT INTO families (name) VALUES ('F') RETURNING id").fetchone()
         assert family is not None
+        db.execute("INSERT INTO memberships (family_id, user_id, role) VALUES (%s, %s, 'owner')",
+                   (family[0], user[0]))
         ours = db.execute("INSERT INTO connections (family_id, provider, status, created_by) "
                           "VALUES (%s, 'truelayer', 'active', %s) RETURNING id",
                           (family[0], user[0])).fetchone()
