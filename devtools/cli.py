@@ -136,7 +136,9 @@ def ready_message(*, base: str, bank_url: str, token: str, family_id: UUID | Non
             f'  curl -s -H "Authorization: Bearer $TOKEN" {family}/accounts',
             f'  curl -s -H "Authorization: Bearer $TOKEN" "{family}/transactions?limit=20"',
             "Connect the sandbox bank (open the returned link in a browser):",
-            f'  curl -s -X POST -H "Authorization: Bearer $TOKEN" {family}/connections',
+            f'  curl -s -X POST -H "Authorization: Bearer $TOKEN" '
+            f"-H 'Content-Type: application/json' -d '{{\"provider\": \"truelayer\"}}' "
+            f"{family}/connections",
         ]
     return "\n".join([*lines, ""])
 
