@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from constructs_lib.deployment_hook import DeploymentHookFunction
     from constructs_lib.drift import DriftDetection, DriftedStack
     from constructs_lib.edge import EDGE_REGION, EdgeDistribution, EdgeProtection
+    from constructs_lib.edge_access_logs import EdgeAccessLogs
     from constructs_lib.encryption_keys import DataClass, DirectKeyUse, EncryptionKeys
     from constructs_lib.function import ServiceFunction
     from constructs_lib.guardrail import BedrockGuardrail, DeniedTopic
@@ -64,6 +65,7 @@ _EXPORTS = {
     "DriftedStack": "constructs_lib.drift",
     "SmokeTest": "constructs_lib.delivery_pipeline",
     "DirectKeyUse": "constructs_lib.encryption_keys",
+    "EdgeAccessLogs": "constructs_lib.edge_access_logs",
     "EdgeDistribution": "constructs_lib.edge",
     "EdgeProtection": "constructs_lib.edge",
     "EncryptionKeys": "constructs_lib.encryption_keys",
@@ -103,6 +105,7 @@ __all__ = [
     "DirectKeyUse",
     "DriftDetection",
     "DriftedStack",
+    "EdgeAccessLogs",
     "EdgeDistribution",
     "EdgeProtection",
     "EncryptionKeys",

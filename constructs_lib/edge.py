@@ -26,21 +26,15 @@ CloudFront saw it), which the app uses as the user's IP. A custom policy cannot 
 
 Access logging decision (documented choice)
 -------------------------------------------
-CloudFront offers standard logging *v2* (vended logs to CloudWatch Logs / S3 /
-Firehose through ``AWS::Logs::DeliverySource`` + ``DeliveryDestination`` +
-``Delivery``) and standard logging *legacy* (the distribution's ``Logging``
-property, to S3). The v2 CloudFront delivery source can only be created in
-us-east-1, but the distribution lives in the API stack of the home region, and a
-vended-log delivery to CloudWatch cannot cross regions. Legacy logging works from
-any region's stack, is what ``AwsSolutions-CFR3`` and the AWS Config rule
-``cloudfront-accesslogs-enabled`` check, and writes to an S3 bucket here that is:
-SSE-KMS with the caller's CMK (the key policy must let
-``delivery.logs.amazonaws.com`` call ``kms:GenerateDataKey*``; added when the key
-is a ``kms.Key`` in this stack), bucket key on, all public access blocked, TLS
-(>= 1.2) enforced, versioned, lifecycle-expired, retained on delete. Legacy
-logging needs S3 ACLs (CloudFront grants its ``awslogsdelivery`` account through
-an ACL), so object ownership is ``BUCKET_OWNER_PREFERRED`` -- not public, and
-compatible with Block Public Access. Cookies are never logged.
+Standard logging *legacy* (the distribution's ``Logging`` property) always writes
+``cs-uri-query``, and this API's query strings carry search text and amounts, so
+``EdgeDistribution`` does not enable it. Access logs are delivered by CloudFront
+standard logging *v2* instead: ``EdgeAccessLogs`` (:mod:`constructs_lib.edge_access_logs`)
+with an explicit record-field list that leaves out the query string, cookies and the
+referer. Its delivery source can only be created in us-east-1, so it sits in a
+us-east-1 stack deployed after the distribution's stack, which hands it the
+distribution id (a cross-region reference). ``AwsSolutions-CFR3`` only looks at legacy
+logging; the distribution accepts it with that reason.
 
 Example
 -------
@@ -54,9 +48,11 @@ Example
         api_domain=api.endpoint_domain,
         origin_verify_secret=secrets.origin_verify,
         web_acl_id=waf.web_acl_arn,
-        log_key=keys.logs,
         domain_names=["api.example.com"], certificate=cert,  # us-east-1 ACM cert
     )
+    # us-east-1 stack deployed after api_stack (cross_region_references=True)
+    EdgeAccessLogs(logs_stack, "CdnLogs", distribution_id=cdn.distribution.distribution_id,
+                   log_key=logs_key)
 """
 
 from __future__ import annotations
@@ -71,7 +67,6 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
@@ -79,7 +74,6 @@ from constructs import Construct
 from constructs_lib.acceptance import accept
 from constructs_lib.log_storage import (
     MIN_LOG_RETENTION_DAYS,
-    allow_cloudfront_log_delivery,
     allow_cloudwatch_logs,
     as_retention,
     retention_days,
@@ -120,10 +114,7 @@ _CDN = "EdgeDistribution."
 CDN_CUSTOM_DOMAIN = f"{_CDN}custom_domain"
 CDN_MIN_PROTOCOL = f"{_CDN}minimum_protocol_version"
 CDN_WEB_ACL = f"{_CDN}web_acl"
-CDN_LOG_RETENTION = f"{_CDN}log_retention"
-CDN_LOG_REMOVAL_POLICY = f"{_CDN}log_removal_policy"
-CDN_KNOWN = (CDN_CUSTOM_DOMAIN, CDN_MIN_PROTOCOL, CDN_WEB_ACL, CDN_LOG_RETENTION,
-             CDN_LOG_REMOVAL_POLICY)
+CDN_KNOWN = (CDN_CUSTOM_DOMAIN, CDN_MIN_PROTOCOL, CDN_WEB_ACL)
 
 # Weakest acceptable viewer TLS policy first; anything not listed is weaker.
 _STRONG_TLS = (
@@ -302,6 +293,9 @@ ORIGIN_REQUEST_POLICY_ID = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 class EdgeDistribution(Construct):
     """CloudFront in front of the HTTP API: TLS, WAF, security headers, no caching.
 
+    No legacy access logging (it writes query strings): pair it with
+    :class:`~constructs_lib.edge_access_logs.EdgeAccessLogs` in us-east-1.
+
     Parameters
     ----------
     scope, id_:
@@ -314,8 +308,6 @@ class EdgeDistribution(Construct):
         without punctuation (header-safe).
     origin_verify_secret_field:
         JSON key inside the secret, if the secret is a JSON document.
-    log_key:
-        CMK of the access-log bucket (same region as this stack).
     web_acl_id:
         ARN of the CLOUDFRONT web ACL (``EdgeProtection.web_acl_arn``). ``None``
         needs the opt-out ``EdgeDistribution.web_acl``.
@@ -330,11 +322,6 @@ class EdgeDistribution(Construct):
         Default ``PRICE_CLASS_100`` (Europe + North America edges).
     geo_allow_list:
         ISO country codes allowed (e.g. ``["GB"]``); default no restriction.
-    log_retention_days:
-        Access logs expire after this many days (default 400); under 365 needs
-        ``EdgeDistribution.log_retention``.
-    log_removal_policy:
-        Default ``RETAIN``; otherwise needs ``EdgeDistribution.log_removal_policy``.
     comment:
         Distribution comment.
     opt_outs:
@@ -348,7 +335,6 @@ class EdgeDistribution(Construct):
         *,
         api_domain: str,
         origin_verify_secret: secretsmanager.ISecret,
-        log_key: kms.IKey,
         web_acl_id: str | None,
         origin_verify_secret_field: str | None = None,
         domain_names: Sequence[str] = (),
@@ -358,8 +344,6 @@ class EdgeDistribution(Construct):
         ),
         price_class: cloudfront.PriceClass = cloudfront.PriceClass.PRICE_CLASS_100,
         geo_allow_list: Sequence[str] = (),
-        log_retention_days: int = 400,
-        log_removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         comment: str | None = None,
         opt_outs: Sequence[OptOut] = (),
     ) -> None:
@@ -373,7 +357,6 @@ class EdgeDistribution(Construct):
                             "EdgeDistribution's certificate (CloudFront uses us-east-1 ACM)")
         _require_same_region(stack, _secret_region(origin_verify_secret),
                              "origin_verify_secret (its dynamic reference resolves here)")
-        _require_same_region(stack, _key_region(log_key), "log_key (the log bucket's CMK)")
         if any(not re.fullmatch(r"[A-Z]{2}", c) for c in geo_allow_list):
             raise ValueError("geo_allow_list takes ISO 3166-1 alpha-2 codes such as 'GB'")
 
@@ -387,12 +370,6 @@ class EdgeDistribution(Construct):
         if web_acl_id is None:
             opt = require_opt_out(self, CDN_WEB_ACL, mine, weakened="No WAF web ACL")
             _acknowledge(self, opt, "AwsSolutions-CFR2")
-        if log_retention_days < MIN_LOG_RETENTION_DAYS:
-            require_opt_out(self, CDN_LOG_RETENTION, mine,
-                            weakened=f"log_retention_days={log_retention_days}")
-        if log_removal_policy != cdk.RemovalPolicy.RETAIN:
-            require_opt_out(self, CDN_LOG_REMOVAL_POLICY, mine,
-                            weakened=f"log_removal_policy={log_removal_policy.name}")
 
         secret_value = (
             origin_verify_secret.secret_value_from_json(origin_verify_secret_field)
@@ -408,8 +385,6 @@ class EdgeDistribution(Construct):
             read_timeout=cdk.Duration.seconds(30),
         )
 
-        self._log_bucket = self._create_log_bucket(log_key, log_retention_days,
-                                                   log_removal_policy)
         self._response_headers = self._create_response_headers_policy()
         self._distribution = cloudfront.Distribution(
             self, "Distribution",
@@ -434,56 +409,17 @@ class EdgeDistribution(Construct):
             geo_restriction=(cloudfront.GeoRestriction.allowlist(*geo_allow_list)
                              if geo_allow_list else None),
             web_acl_id=web_acl_id,
-            enable_logging=True,
-            log_bucket=self._log_bucket,
-            log_file_prefix="cloudfront/",
-            log_includes_cookies=False,
+            enable_logging=False,
         )
+        accept(self._distribution, ("AwsSolutions-CFR3",),
+               "access logs are delivered by CloudFront standard logging v2 (EdgeAccessLogs) "
+               "without the query string")
         if not geo_allow_list:
             accept(self._distribution, ("AwsSolutions-CFR1",),
                    "No geo restriction configured: customers travel and use the app abroad; WAF "
                    "IP reputation/anonymous-IP lists and rate limits apply.")
 
     # --- pieces --------------------------------------------------------------------------
-
-    def _create_log_bucket(
-        self, key: kms.IKey, retention_days_: int, removal: cdk.RemovalPolicy
-    ) -> s3.Bucket:
-        allow_cloudfront_log_delivery(key, self)
-        bucket = s3.Bucket(
-            self, "AccessLogs",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            # CloudFront legacy logging grants its log-delivery account through an ACL.
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-            removal_policy=removal,
-            auto_delete_objects=False,
-            lifecycle_rules=[s3.LifecycleRule(
-                id="expire-access-logs",
-                expiration=cdk.Duration.days(retention_days_),
-                noncurrent_version_expiration=cdk.Duration.days(30),
-                abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
-            )],
-        )
-        accept(bucket, ("AwsSolutions-S1", "NIST.800.53.R5-S3BucketLoggingEnabled",
-                        "HIPAA.Security-S3BucketLoggingEnabled",
-                        "PCI.DSS.321-S3BucketLoggingEnabled"),
-               "This bucket only receives CloudFront access logs; logging access to the log "
-               "bucket into another bucket would recurse without adding evidence. Reads and "
-               "deletes are recorded by CloudTrail; objects are KMS-encrypted and versioned.")
-        accept(bucket, ("NIST.800.53.R5-S3BucketReplicationEnabled",
-                        "HIPAA.Security-S3BucketReplicationEnabled",
-                        "PCI.DSS.321-S3BucketReplicationEnabled"),
-               "CloudFront access logs are operational telemetry (no request bodies or "
-               "customer records) kept with versioning; the security record of requests is "
-               "the WAF log. A cross-region replica doubles storage and key management for "
-               "no recovery need.")
-        return bucket
 
     def _create_response_headers_policy(self) -> cloudfront.ResponseHeadersPolicy:
         return cloudfront.ResponseHeadersPolicy(
@@ -533,11 +469,6 @@ class EdgeDistribution(Construct):
     def domain_name(self) -> str:
         """The distribution's ``*.cloudfront.net`` domain (alias target for DNS)."""
         return self._distribution.distribution_domain_name
-
-    @property
-    def log_bucket(self) -> s3.Bucket:
-        """The SSE-KMS bucket receiving the access logs."""
-        return self._log_bucket
 
     @property
     def response_headers_policy(self) -> cloudfront.ResponseHeadersPolicy:

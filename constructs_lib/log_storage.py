@@ -125,14 +125,14 @@ def allow_cloudwatch_logs(
 
 
 def allow_cloudfront_log_delivery(key: kms.IKey, scope: Construct) -> None:
-    """Let CloudFront's log delivery write SSE-KMS objects with ``key`` (same stack only)."""
+    """Let vended-log delivery (CloudFront standard logging v2) write SSE-KMS objects with
+    ``key`` (same stack only)."""
     own = _own_key(key, scope, _LOG_DELIVERY_MARKER)
     if own is None:
         return
     stack = cdk.Stack.of(scope)
-    # Confused-deputy guard: only deliveries for this account's distributions. (The exact
-    # distribution ARN would make the key depend on the distribution, whose log bucket
-    # already depends on the key.)
+    # Confused-deputy guard: only deliveries of this account's delivery sources in this
+    # region (where CloudFront's sources must be created).
     own.add_to_resource_policy(iam.PolicyStatement(
         sid="AllowCloudFrontLogDelivery",
         principals=[iam.ServicePrincipal("delivery.logs.amazonaws.com")],
@@ -140,7 +140,8 @@ def allow_cloudfront_log_delivery(key: kms.IKey, scope: Construct) -> None:
         resources=["*"],
         conditions={
             "StringEquals": {"aws:SourceAccount": stack.account},
-            "ArnLike": {"aws:SourceArn":
-                        f"arn:{stack.partition}:cloudfront::{stack.account}:distribution/*"},
+            "ArnLike": {"aws:SourceArn": stack.format_arn(
+                service="logs", resource="delivery-source", resource_name="*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)},
         },
     ))

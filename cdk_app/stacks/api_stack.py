@@ -21,9 +21,7 @@ from cdk_app.stacks.edge_stack import EdgeStack
 from constructs_lib import (
     AlarmNotifications,
     AppSecret,
-    DataClass,
     EdgeDistribution,
-    EncryptionKeys,
     FamilyUserPool,
     OptOut,
     PlatformHttpApi,
@@ -98,22 +96,14 @@ class ApiStack(cdk.Stack):
             )
             if config.edge.certificate_arn else None
         )
-        # CloudFront's log delivery needs a statement in the key policy, which CDK can only
-        # add to a key in this stack.
-        self.cdn_keys = EncryptionKeys(
-            self, "CdnKeys", alias_prefix=f"{config.resource_prefix}-cdn",
-            classes=[DataClass.LOGS], opt_outs=opt_outs,
-        )
         self.cdn = EdgeDistribution(
             self, "Cdn",
             api_domain=self.http_api.endpoint_domain,
             origin_verify_secret=data.secrets.origin_verify_secret,
-            log_key=self.cdn_keys.logs,
             web_acl_id=edge.protection.web_acl_arn,
             domain_names=config.edge.domain_names,
             certificate=certificate,
             price_class=cloudfront.PriceClass(config.edge.price_class),
-            log_retention_days=config.log_retention_days,
             comment=f"{config.resource_prefix} platform API",
             opt_outs=opt_outs,
         )

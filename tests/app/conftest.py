@@ -37,7 +37,9 @@ class GateRun:
 
     def template(self, stage: str, stack: str) -> dict[str, Any]:
         """The synthesised template of ``<stage>/<stack>``."""
-        [path] = (self.outdir / f"assembly-{stage}").glob(f"{stage}{stack}*.template.json")
+        hash_suffix = "[0-9A-F]" * 8  # CDK's 8-hex suffix; "Edge" must not match "EdgeLogs"
+        [path] = (self.outdir / f"assembly-{stage}").glob(
+            f"{stage}{stack}{hash_suffix}.template.json")
         return json.loads(path.read_text())
 
     def report(self, stage: str) -> dict[str, Any]:

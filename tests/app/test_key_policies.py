@@ -11,7 +11,7 @@ from .conftest import STAGES, GateRun
 
 pytestmark = pytest.mark.synth
 
-_STACKS = ("Data", "Api", "Edge")
+_STACKS = ("Data", "Api", "Edge", "EdgeLogs")
 
 
 def _key_statements(template: dict[str, Any]) -> list[dict[str, Any]]:
@@ -32,7 +32,7 @@ def test_cloudwatch_logs_may_use_keys_only_for_this_stages_log_groups(
 ) -> None:
     statements = [s for s in _key_statements(gate_run.template(stage, stack))
                   if str(s.get("Principal", {}).get("Service", "")).startswith("logs.")]
-    if stack in ("Data", "Api"):  # both have log keys
+    if stack == "Data":  # the stage's log key (Api's log groups use it too)
         assert statements
     for statement in statements:
         for pattern in _patterns(statement):
@@ -43,11 +43,12 @@ def test_cloudwatch_logs_may_use_keys_only_for_this_stages_log_groups(
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_cloudfront_log_delivery_is_bound_to_this_account_and_its_distributions(
+def test_cloudfront_log_delivery_is_bound_to_this_account_and_its_delivery_sources(
     gate_run: GateRun, stage: str
 ) -> None:
-    [delivery] = [s for s in _key_statements(gate_run.template(stage, "Api"))
+    [delivery] = [s for s in _key_statements(gate_run.template(stage, "EdgeLogs"))
                   if s.get("Principal") == {"Service": "delivery.logs.amazonaws.com"}]
     conditions = delivery["Condition"]
     assert conditions["StringEquals"]["aws:SourceAccount"]
-    assert ":cloudfront::" in json.dumps(conditions["ArnLike"]["aws:SourceArn"])
+    source_arn = json.dumps(conditions["ArnLike"]["aws:SourceArn"])
+    assert ":logs:us-east-1:" in source_arn and ":delivery-source:*" in source_arn

@@ -168,10 +168,11 @@ def test_drift_detection_watches_every_stack_of_the_stage_and_alerts_the_alarm_t
     target = rule["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0]
     env = template["Resources"][target]["Properties"]["Environment"]["Variables"]
     stacks = json.loads(env["STACKS"])
-    assert {s["name"] for s in stacks} == {f"{stage}-Edge", f"{stage}-Data", f"{stage}-Api"}
+    assert {s["name"] for s in stacks} == {
+        f"{stage}-Edge", f"{stage}-Data", f"{stage}-Api", f"{stage}-EdgeLogs"}
     [topic] = _resources(template, "AWS::SNS::Topic").values()
     assert "KmsMasterKeyId" in topic["Properties"]
     drift = [st for _, st in _statements(template)
              if "cloudformation:DetectStackDrift" in json.dumps(st["Action"])]
-    assert len(drift) == 1 and len(drift[0]["Resource"]) == 3
+    assert len(drift) == 1 and len(drift[0]["Resource"]) == 4
     assert all(f"stack/{stage}-" in r for r in drift[0]["Resource"])

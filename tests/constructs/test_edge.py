@@ -15,7 +15,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from constructs_lib.acceptance import accept
+from constructs_lib.acceptance import accept, acceptance_for
 from constructs_lib.edge import (
     MANAGED_RULE_GROUPS,
     ORIGIN_REQUEST_POLICY_ID,
@@ -24,6 +24,7 @@ from constructs_lib.edge import (
     EdgeDistribution,
     EdgeProtection,
 )
+from constructs_lib.edge_access_logs import EdgeAccessLogs
 from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
 
 ACCOUNT = "111111111111"
@@ -186,7 +187,6 @@ def make_cdn(**overrides: Any) -> tuple[cdk.App, cdk.Stack, EdgeDistribution]:
         "api_domain": API_DOMAIN,
         "origin_verify_secret": secretsmanager.Secret(stack, "OriginVerify", encryption_key=key),
         "web_acl_id": f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/edge/abc",
-        "log_key": key,
         "domain_names": ["api.example.com"],
         "certificate": acm.Certificate.from_certificate_arn(stack, "Cert", CERT_ARN),
     }
@@ -267,35 +267,18 @@ def test_security_response_headers(cdn_template: Template) -> None:
     assert "Ref" in behavior["ResponseHeadersPolicyId"]
 
 
-def test_access_logs_to_private_kms_bucket(cdn_template: Template) -> None:
-    logging = _config(cdn_template)["Logging"]
-    assert logging["IncludeCookies"] is False
-    bucket_id = logging["Bucket"]["Fn::GetAtt"][0]
-    bucket = cdn_template.to_json()["Resources"][bucket_id]
-    props = bucket["Properties"]
-    assert bucket["DeletionPolicy"] == "Retain"
-    sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
-    assert "KMSMasterKeyID" in sse["ServerSideEncryptionByDefault"]
-    assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True,
-        "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
-    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert props["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == "BucketOwnerPreferred"
-    assert props["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 400
-    cdn_template.has_resource_properties("AWS::S3::BucketPolicy", {
-        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
-            "Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})])},
-    })
-    cdn_template.has_resource_properties("AWS::KMS::Key", {
-        "KeyPolicy": {"Statement": Match.array_with([Match.object_like({
-            "Principal": {"Service": "delivery.logs.amazonaws.com"},
-            "Action": "kms:GenerateDataKey*",
-            "Condition": {
-                "StringEquals": {"aws:SourceAccount": Match.any_value()},
-                "ArnLike": {"aws:SourceArn": Match.any_value()},
-            }})])},
-    })
+def test_no_legacy_access_logging_it_would_write_query_strings(cdn_template: Template) -> None:
+    # Legacy logging always writes cs-uri-query; access logs come from EdgeAccessLogs (v2).
+    assert "Logging" not in _config(cdn_template)
+    assert not cdn_template.find_resources("AWS::S3::Bucket")
+
+
+def test_legacy_logging_finding_is_accepted_for_v2_logs() -> None:
+    _, _, cdn = make_cdn()
+    accepted = acceptance_for(cdn.distribution.node.default_child, "AwsSolutions-CFR3")
+    assert accepted is not None
+    assert "standard logging v2 (EdgeAccessLogs)" in accepted.reason
+    assert acceptance_for(cdn.distribution, "AwsSolutions-CFR2") is None
 
 
 def test_geo_allow_list_and_price_class() -> None:
@@ -345,7 +328,7 @@ def test_certificate_must_be_in_us_east_1() -> None:
         EdgeDistribution(stack, "Cdn", api_domain=API_DOMAIN,
                          origin_verify_secret=secretsmanager.Secret(stack, "S"),
                          web_acl_id="arn:aws:wafv2:us-east-1:1:global/webacl/x/y",
-                         log_key=kms.Key(stack, "K"), domain_names=["a.example.com"],
+                         domain_names=["a.example.com"],
                          certificate=cert)
 
 
@@ -357,7 +340,7 @@ def test_origin_secret_from_another_region_is_refused() -> None:
     with pytest.raises(ValueError, match="origin_verify_secret"):
         EdgeDistribution(stack, "Cdn", api_domain=API_DOMAIN, origin_verify_secret=secret,
                          web_acl_id="arn:aws:wafv2:us-east-1:1:global/webacl/x/y",
-                         log_key=kms.Key(stack, "K"), domain_names=["a.example.com"],
+                         domain_names=["a.example.com"],
                          certificate=acm.Certificate.from_certificate_arn(stack, "C", CERT_ARN))
 
 
@@ -379,10 +362,13 @@ def test_rule_packs_pass_for_waf_and_distribution_across_regions() -> None:
     secret = secretsmanager.Secret(api, "OriginVerify", encryption_key=key)
     accept(secret, ("AwsSolutions-SMG4",),
            "Test fixture: the secret's owner configures rotation.")
-    EdgeDistribution(
+    cdn = EdgeDistribution(
         api, "Cdn", api_domain=API_DOMAIN, origin_verify_secret=secret,
-        web_acl_id=waf.web_acl_arn, log_key=key, domain_names=["api.example.com"],
+        web_acl_id=waf.web_acl_arn, domain_names=["api.example.com"],
         certificate=acm.Certificate.from_certificate_arn(api, "Cert", CERT_ARN),
     )
+    edge_logs = cdk.Stack(app, "EdgeLogs", env=US_EAST_1, cross_region_references=True)
+    EdgeAccessLogs(edge_logs, "CdnLogs", distribution_id=cdn.distribution.distribution_id,
+                   log_key=kms.Key(edge_logs, "Key", enable_key_rotation=True))
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     app.synth()  # raises ValidationFailed on any unacknowledged finding
