@@ -260,8 +260,13 @@ class DatabaseIngestion:
                 account_id=account_id, existing=existing, incoming=transactions, run_id=run_id
             )
             before = {r.row_id: r for r in existing}
-            changed = [r for r in plan.updates if not _same(r, before[r.row_id])]
-            unchanged = [r.row_id for r in plan.updates if _same(r, before[r.row_id])]
+            changed: list[StoredTransaction] = []
+            unchanged: list[str] = []
+            for r in plan.updates:  # one comparison per row (a re-sync updates every row)
+                if _same(r, before[r.row_id]):
+                    unchanged.append(r.row_id)
+                else:
+                    changed.append(r)
             base: dict[str, SqlValue] = {"account_id": aid, "run_id": run_id,
                                          "family_id": family_id}
             # Generators: one chunk of JSON text exists at a time (worker memory).
