@@ -153,7 +153,8 @@ def plan_ingest(
             and r.provider_transaction_id not in unique
         ):
             absent.setdefault(_content(r.fingerprint), []).append(r)
-    for txn in sorted(booked, key=lambda t: fps[t.provider_transaction_id]):
+    # (Without candidates nothing can match: the sorts below are skipped, as on a first sync.)
+    for txn in sorted(booked, key=lambda t: fps[t.provider_transaction_id]) if absent else ():
         pid = txn.provider_transaction_id
         candidates = absent.get(_content(fps[pid]))
         if pid in decided or not candidates:
@@ -174,7 +175,11 @@ def plan_ingest(
         ),
         key=lambda r: (r.booked_on, r.row_id),
     )
-    for txn in sorted(booked, key=lambda t: (t.booked_on, t.provider_transaction_id)):
+    for txn in (
+        sorted(booked, key=lambda t: (t.booked_on, t.provider_transaction_id))
+        if open_pending
+        else ()
+    ):
         pid = txn.provider_transaction_id
         if pid in decided:
             continue

@@ -117,19 +117,27 @@ def _doc(row: StoredTransaction) -> dict[str, Any]:
     }
 
 
-def json_chunks(docs: Iterable[object], *, max_bytes: int = CHUNK_BYTES) -> Iterator[list[Any]]:
-    """Split ``docs`` into lists whose JSON text stays under ``max_bytes``."""
-    chunk: list[Any] = []
+def json_chunks(docs: Iterable[object], *, max_bytes: int = CHUNK_BYTES) -> Iterator[str]:
+    """Split ``docs`` into JSON array texts of at most about ``max_bytes`` each.
+
+    Each document is serialised once, here: the chunk travels as that text (cast to ``jsonb``
+    in SQL) instead of being measured and then serialised again by the adapter.
+    """
+    encode = _ENCODER.encode
+    parts: list[str] = []
     size = 2
     for doc in docs:
-        length = len(json.dumps(doc, separators=(",", ":"))) + 1
-        if chunk and size + length > max_bytes:
-            yield chunk
-            chunk, size = [], 2
-        chunk.append(doc)
-        size += length
-    if chunk:
-        yield chunk
+        text = encode(doc)
+        if parts and size + len(text) + 1 > max_bytes:
+            yield f"[{','.join(parts)}]"
+            parts, size = [], 2
+        parts.append(text)
+        size += len(text) + 1
+    if parts:
+        yield f"[{','.join(parts)}]"
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 def _same(a: StoredTransaction, b: StoredTransaction) -> bool:
@@ -252,17 +260,22 @@ class DatabaseIngestion:
                 account_id=account_id, existing=existing, incoming=transactions, run_id=run_id
             )
             before = {r.row_id: r for r in existing}
-            changed = [r for r in plan.updates if not _same(r, before[r.row_id])]
-            unchanged = [r.row_id for r in plan.updates if _same(r, before[r.row_id])]
+            changed: list[StoredTransaction] = []
+            unchanged: list[str] = []
+            for r in plan.updates:  # one comparison per row (a re-sync updates every row)
+                if _same(r, before[r.row_id]):
+                    unchanged.append(r.row_id)
+                else:
+                    changed.append(r)
             base: dict[str, SqlValue] = {"account_id": aid, "run_id": run_id,
                                          "family_id": family_id}
-            # Generators: one chunk of JSON documents exists at a time (worker memory).
+            # Generators: one chunk of JSON text exists at a time (worker memory).
             for chunk in json_chunks(_doc(r) for r in plan.inserts):
-                tx.execute(_INSERT, {**base, "rows": Json(chunk)})
+                tx.execute(_INSERT, {**base, "rows": chunk})
             for chunk in json_chunks({"id": r.row_id, **_doc(r)} for r in changed):
-                tx.execute(_UPDATE, {**base, "rows": Json(chunk)})
+                tx.execute(_UPDATE, {**base, "rows": chunk})
             for ids in json_chunks(unchanged):
-                tx.execute(_STAMP, {**base, "ids": Json(ids)})
+                tx.execute(_STAMP, {**base, "ids": ids})
             return plan.counts
 
     def reconcile_pending(self, *, account_id: str, window: DateWindow, run_id: str) -> int:

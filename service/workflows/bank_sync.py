@@ -2,7 +2,8 @@
 
 One run syncs one connection for one window of booking dates. Steps pass ids and cursors
 through the run state, never transaction payloads: ``poll_transactions`` only follows each
-account's chain of asynchronous requests to its end, and ``ingest_transactions`` re-reads the
+account's chain of asynchronous requests to its end (reading each page for its status and
+cursor alone, without normalising its transactions), and ``ingest_transactions`` re-reads the
 completed requests (TrueLayer documents them as re-readable) so the whole window reaches the
 ingest planner at once. Every step is idempotent, so a retry or a re-run never duplicates.
 
@@ -239,14 +240,14 @@ class _Sync:
             chain = chains[pid]
             while not chain["done"]:
                 try:
-                    batch = self.provider.poll_transactions(
+                    cursor = self.provider.poll_transactions_cursor(
                         self.target.connection, pid, chain["handles"][-1], user_ip=self.user_ip
                     )
                 except TransactionsNotReadyError:
                     waiting.append(pid)
                     break
                 self.ctx.count("pages")
-                if batch.next_cursor is None:
+                if cursor is None:
                     chain["done"] = True
                 else:
                     chain["handles"].append(
@@ -254,7 +255,7 @@ class _Sync:
                             self.target.connection,
                             pid,
                             self.window,
-                            cursor=batch.next_cursor,
+                            cursor=cursor,
                             user_ip=self.user_ip,
                         )
                     )

@@ -48,10 +48,13 @@ def _utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A successful answer: status and the JSON body (numbers parsed as ``Decimal``)."""
+    """A successful answer: status and the JSON body (numbers parsed as ``Decimal``), or with
+    ``raw=True`` the undecoded ``content`` (``body`` then ``None``) for a caller that validates
+    the JSON text itself."""
 
     status: int
     body: Any
+    content: bytes = b""
 
 
 class TrueLayerHttp:
@@ -124,6 +127,7 @@ class TrueLayerHttp:
         connection_id: str | None = None,
         user_ip: str | None = None,
         json_body: Mapping[str, Any] | None = None,
+        raw: bool = False,
     ) -> Reply:
         """Call the Data API; raises only :mod:`service.banking.errors` types."""
         refreshed = False
@@ -135,7 +139,11 @@ class TrueLayerHttp:
                 headers[USER_IP_HEADER] = user_ip
             try:
                 return self._send(
-                    method, f"{self._config.api_url}{path}", headers=headers, json_body=json_body
+                    method,
+                    f"{self._config.api_url}{path}",
+                    headers=headers,
+                    json_body=json_body,
+                    raw=raw,
                 )
             except _UnauthenticatedError:
                 if refreshed:
@@ -157,6 +165,7 @@ class TrueLayerHttp:
         headers: dict[str, str],
         json_body: Mapping[str, Any] | None = None,
         data: Mapping[str, str] | None = None,
+        raw: bool = False,
     ) -> Reply:
         last: ProviderError | None = None
         for attempt in range(1, self._config.max_attempts + 1):
@@ -175,6 +184,8 @@ class TrueLayerHttp:
                 )
                 continue
             if response.status_code < 400:
+                if raw:
+                    return Reply(response.status_code, None, response.content)
                 return Reply(response.status_code, _json(response, method, url))
             if response.status_code == 401 and "Authorization" in headers:
                 raise _UnauthenticatedError

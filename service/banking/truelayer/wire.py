@@ -127,11 +127,27 @@ def parse(model: type[M], body: Any, what: str) -> M:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise ProviderRejectedError(
-            f"{what}: answer does not match the Data API v3 format at {where}: {first['msg']}"
-        ) from None
+        raise _rejected(exc, what) from None
+
+
+def parse_json(model: type[M], raw: bytes, what: str) -> M:
+    """Validate the JSON text ``raw`` as ``model`` in one pass (no intermediate Python objects).
+
+    JSON numbers reach ``Decimal`` fields through a float here, so use it only where the
+    amounts are checked and dropped, not kept (the poll step); :func:`parse` keeps them exact.
+    """
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise _rejected(exc, what) from None
+
+
+def _rejected(exc: ValidationError, what: str) -> ProviderRejectedError:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    return ProviderRejectedError(
+        f"{what}: answer does not match the Data API v3 format at {where}: {first['msg']}"
+    )
 
 
 _ACCOUNT_TYPES = {"current": "current", "savings": "savings", "credit_card": "credit_card"}
@@ -170,6 +186,13 @@ def to_balance(account_id: str, wire: Balance) -> ProviderBalance:
         available_minor=_minor(wire.available, "balance") if wire.available else None,
         as_of=wire.updated_at.astimezone(UTC),
     )
+
+
+def check_amounts(items: list[TransactionItem]) -> None:
+    """Reject a page holding an amount that is not valid money (what :func:`to_transaction`
+    would reject), without normalising the items."""
+    for item in items:
+        _minor(item.amount, "transaction")
 
 
 def to_transaction(account_id: str, wire: TransactionItem) -> ProviderTransaction:
