@@ -23,16 +23,13 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.acceptance import accept
+from constructs_lib.access_log_bucket import REPLICATION_RULES, server_access_log_bucket
 
 __all__ = ["AuditAnchorBucket"]
 
 ANCHOR_PREFIX = "audit-anchors/"
 """Key prefix the service writes anchors under (``service.audit.anchors``)."""
 MIN_RETENTION_DAYS = 1
-_ACCESS_LOG_DAYS = 400
-_REPLICATION_RULES = ("NIST.800.53.R5-S3BucketReplicationEnabled",
-                      "HIPAA.Security-S3BucketReplicationEnabled",
-                      "PCI.DSS.321-S3BucketReplicationEnabled")
 
 
 class AuditAnchorBucket(Construct):
@@ -85,42 +82,17 @@ class AuditAnchorBucket(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
             auto_delete_objects=False,
         )
-        accept(self._bucket, _REPLICATION_RULES,
+        accept(self._bucket, REPLICATION_RULES,
                "Anchors are write-once evidence under compliance-mode Object Lock in this "
                "region; losing the region loses the database they vouch for too, and a "
                "replica would need a second lock configuration and key for no recovery need.")
 
     def _create_access_log_bucket(self) -> s3.Bucket:
-        """Server access logs of the anchor bucket (SSE-S3: all that log delivery takes)."""
-        bucket = s3.Bucket(
-            self, "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            lifecycle_rules=[s3.LifecycleRule(
-                id="expire-access-logs", expiration=cdk.Duration.days(_ACCESS_LOG_DAYS),
-                noncurrent_version_expiration=cdk.Duration.days(30))],
-        )
-        accept(bucket, ("AwsSolutions-S1", "NIST.800.53.R5-S3BucketLoggingEnabled",
-                        "HIPAA.Security-S3BucketLoggingEnabled",
-                        "PCI.DSS.321-S3BucketLoggingEnabled"),
-               "This bucket receives the anchor bucket's server access logs; logging it into "
-               "another bucket would recurse without adding evidence (CloudTrail records "
-               "its reads and deletes).")
-        accept(bucket, ("NIST.800.53.R5-S3DefaultEncryptionKMS",
-                        "HIPAA.Security-S3DefaultEncryptionKMS",
-                        "PCI.DSS.321-S3DefaultEncryptionKMS",
-                        "BankGrade-CustomerManagedKey"),
-               "S3 server access logging can only deliver to buckets encrypted with SSE-S3; "
-               "the logs hold request metadata, never anchor content.")
-        accept(bucket, _REPLICATION_RULES,
-               "Access logs of the anchor bucket are operational telemetry kept versioned; "
-               "the anchors themselves are the evidence.")
-        return bucket
+        """Server access logs of the anchor bucket."""
+        return server_access_log_bucket(
+            self, logs_of="the anchor bucket's", content="anchor content",
+            replication_reason="Access logs of the anchor bucket are operational telemetry "
+                               "kept versioned; the anchors themselves are the evidence.")
 
     # --- read-only resources -------------------------------------------------------------
 

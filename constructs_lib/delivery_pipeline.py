@@ -37,6 +37,7 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from constructs_lib.acceptance import accept, wildcard_finding_ids
+from constructs_lib.access_log_bucket import server_access_log_bucket
 from constructs_lib.log_storage import allow_cloudwatch_logs
 
 __all__ = ["DeliveryPipeline", "SmokeTest"]
@@ -281,38 +282,12 @@ class DeliveryPipeline(Construct):
 
 
 def _access_log_bucket(scope: Construct, *, id_: str = "AccessLogs") -> s3.Bucket:
-    """A bucket for S3 server access logs (SSE-S3: the only encryption log delivery takes)."""
-    bucket = s3.Bucket(
-        scope, id_,
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        enforce_ssl=True,
-        minimum_tls_version=1.2,
-        versioned=True,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        removal_policy=cdk.RemovalPolicy.RETAIN,
-        lifecycle_rules=[s3.LifecycleRule(
-            id="expire-access-logs", expiration=cdk.Duration.days(400),
-            noncurrent_version_expiration=cdk.Duration.days(30))],
-    )
-    accept(bucket, ("AwsSolutions-S1", "NIST.800.53.R5-S3BucketLoggingEnabled",
-                    "HIPAA.Security-S3BucketLoggingEnabled",
-                    "PCI.DSS.321-S3BucketLoggingEnabled"),
-           "This bucket receives the artifact buckets' server access logs; logging it into "
-           "another bucket would recurse without adding evidence (CloudTrail records its "
-           "reads and deletes).")
-    accept(bucket, ("NIST.800.53.R5-S3DefaultEncryptionKMS",
-                    "HIPAA.Security-S3DefaultEncryptionKMS",
-                    "PCI.DSS.321-S3DefaultEncryptionKMS",
-                    "BankGrade-CustomerManagedKey"),
-           "S3 server access logging can only deliver to buckets encrypted with SSE-S3; the "
-           "logs hold request metadata, never artifact content.")
-    accept(bucket, ("NIST.800.53.R5-S3BucketReplicationEnabled",
-                    "HIPAA.Security-S3BucketReplicationEnabled",
-                    "PCI.DSS.321-S3BucketReplicationEnabled"),
-           "Access logs of the build artifact buckets are operational telemetry kept "
-           "versioned; a cross-region replica adds nothing a rebuild could not.")
-    return bucket
+    """The server access logs of the artifact buckets."""
+    return server_access_log_bucket(
+        scope, id_=id_, logs_of="the artifact buckets'", content="artifact content",
+        replication_reason="Access logs of the build artifact buckets are operational "
+                           "telemetry kept versioned; a cross-region replica adds nothing a "
+                           "rebuild could not.")
 
 
 _GENERATED_GRANTS_REASON = (

@@ -15,12 +15,10 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.acceptance import accept, wildcard_finding_ids
+from constructs_lib.access_log_bucket import REPLICATION_RULES, server_access_log_bucket
 
 __all__ = ["ManifestBucket"]
 
-_REPLICATION_RULES = ("NIST.800.53.R5-S3BucketReplicationEnabled",
-                      "HIPAA.Security-S3BucketReplicationEnabled",
-                      "PCI.DSS.321-S3BucketReplicationEnabled")
 
 
 class ManifestBucket(Construct):
@@ -48,34 +46,11 @@ class ManifestBucket(Construct):
             raise ValueError("ManifestBucket.prefix must look like 'manifests/'")
         self._prefix = prefix
         self._key = key
-        self._access_logs = s3.Bucket(
-            self, "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            lifecycle_rules=[s3.LifecycleRule(
-                id="expire-access-logs", expiration=cdk.Duration.days(400),
-                noncurrent_version_expiration=cdk.Duration.days(30))],
-        )
-        accept(self._access_logs, ("AwsSolutions-S1", "NIST.800.53.R5-S3BucketLoggingEnabled",
-                                   "HIPAA.Security-S3BucketLoggingEnabled",
-                                   "PCI.DSS.321-S3BucketLoggingEnabled"),
-               "This bucket receives the manifest bucket's server access logs; logging it "
-               "into another bucket would recurse without adding evidence (CloudTrail "
-               "records its reads and deletes).")
-        accept(self._access_logs, ("NIST.800.53.R5-S3DefaultEncryptionKMS",
-                                   "HIPAA.Security-S3DefaultEncryptionKMS",
-                                   "PCI.DSS.321-S3DefaultEncryptionKMS",
-                                   "BankGrade-CustomerManagedKey"),
-               "S3 server access logging can only deliver to buckets encrypted with SSE-S3; "
-               "the logs hold request metadata, never manifest content.")
-        accept(self._access_logs, _REPLICATION_RULES,
-               "Access logs of a bucket of short-lived manifests are operational telemetry "
-               "kept versioned; a cross-region replica adds no recovery.")
+        self._access_logs = server_access_log_bucket(
+            self, logs_of="the manifest bucket's", content="manifest content",
+            replication_reason="Access logs of a bucket of short-lived manifests are "
+                               "operational telemetry kept versioned; a cross-region replica "
+                               "adds no recovery.")
         self._bucket = s3.Bucket(
             self, "Bucket",
             encryption=s3.BucketEncryption.KMS,
@@ -93,7 +68,7 @@ class ManifestBucket(Construct):
                 abort_incomplete_multipart_upload_after=cdk.Duration.days(1))],
         )
         self._log_access(prefix="manifest-bucket/")
-        accept(self._bucket, _REPLICATION_RULES,
+        accept(self._bucket, REPLICATION_RULES,
                "Manifests are rebuilt from the database by every run and expire within "
                "days; a cross-region replica would only copy disposable lists of ids.")
 
