@@ -116,6 +116,20 @@ def family_of(api: FlaskClient, headers: dict[str, str]) -> str:
     return str(resp.json["id"])
 
 
+def all_transactions(api: FlaskClient, headers: dict[str, str], fid: str) -> list[dict[str, Any]]:
+    """Every transaction the caller sees in the family, following the cursor to the end."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+        page = api.get(f"/v1/families/{fid}/transactions", query_string=query, headers=headers)
+        assert page.status_code == 200, page.json
+        items.extend(page.json["items"])
+        cursor = page.json.get("next_cursor")
+        if not cursor:
+            return items
+
+
 def connect(api: FlaskClient, bank: Bank, headers: dict[str, str], fid: str,
             **body: Any) -> dict[str, Any]:
     """Start a connection, consent at the bank, follow the redirect; the callback's JSON."""

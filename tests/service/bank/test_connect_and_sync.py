@@ -8,20 +8,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from service.bootstrap import Services
-from tests.service.bank.conftest import AuthHeader, Bank, connect, family_of
-
-
-def all_transactions(api: FlaskClient, headers: dict[str, str], fid: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        query = {"limit": 200, **({"cursor": cursor} if cursor else {})}
-        page = api.get(f"/v1/families/{fid}/transactions", query_string=query, headers=headers)
-        assert page.status_code == 200, page.json
-        items.extend(page.json["items"])
-        cursor = page.json.get("next_cursor")
-        if not cursor:
-            return items
+from tests.service.bank.conftest import AuthHeader, Bank, all_transactions, connect, family_of
 
 
 def keyed(items: list[dict[str, Any]]) -> Counter[tuple[Any, ...]]:

@@ -16,24 +16,12 @@ from service.bootstrap import Services
 from tests.service.bank.conftest import (
     AuthHeader,
     Bank,
+    all_transactions,
     app_client,
     bearer_for,
     connect,
     family_of,
 )
-
-
-def transactions(api: FlaskClient, headers: dict[str, str], fid: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        query = {"limit": 200, **({"cursor": cursor} if cursor else {})}
-        page = api.get(f"/v1/families/{fid}/transactions", query_string=query, headers=headers)
-        assert page.status_code == 200, page.json
-        items.extend(page.json["items"])
-        cursor = page.json.get("next_cursor")
-        if not cursor:
-            return items
 
 
 def view(items: list[dict[str, Any]]) -> Counter[tuple[Any, ...]]:
@@ -70,7 +58,7 @@ def clean_view(api: FlaskClient, bank: Bank, bearer: AuthHeader) -> Counter[tupl
         done = connect(api, bank, other, fid)
         assert run_of(api, other, fid, done["connection"]["id"],
                       done["sync_run_id"])["status"] == "succeeded"
-        return view(transactions(api, other, fid))
+        return view(all_transactions(api, other, fid))
     finally:
         quirks.changed_id_every, quirks.error_rate, quirks.malformed_items = saved
 
@@ -80,14 +68,14 @@ def test_pending_books_under_a_new_id_without_duplicates(api: FlaskClient, bank:
     owner = bearer("o@example.com")
     fid = family_of(api, owner)
     cid = connect(api, bank, owner, fid)["connection"]["id"]
-    before = transactions(api, owner, fid)
+    before = all_transactions(api, owner, fid)
     assert any(t["status"] == "pending" for t in before)
 
     bank.bank.advance(days=3)
     run = sync(api, owner, fid, cid)
     assert run["status"] == "succeeded", run
     assert step(run, "ingest_transactions")["counts"]["pending_booked"] > 0
-    assert view(transactions(api, owner, fid)) == clean_view(api, bank, bearer)
+    assert view(all_transactions(api, owner, fid)) == clean_view(api, bank, bearer)
 
 
 def test_changed_ids_are_remapped(api: FlaskClient, bank: Bank, bearer: AuthHeader) -> None:
@@ -95,11 +83,11 @@ def test_changed_ids_are_remapped(api: FlaskClient, bank: Bank, bearer: AuthHead
     owner = bearer("o@example.com")
     fid = family_of(api, owner)
     cid = connect(api, bank, owner, fid)["connection"]["id"]
-    first = transactions(api, owner, fid)
+    first = all_transactions(api, owner, fid)
     run = sync(api, owner, fid, cid)
     assert run["status"] == "succeeded", run
     assert step(run, "ingest_transactions")["counts"]["changed_id"] > 0
-    after = transactions(api, owner, fid)
+    after = all_transactions(api, owner, fid)
     assert view(after) == view(first)
     assert {t["id"] for t in after} == {t["id"] for t in first}  # rows keep their ids
 
@@ -112,7 +100,7 @@ def test_consent_expiry_then_reconfirm_links_the_same_accounts(
     cid = connect(api, bank, owner, fid)["connection"]["id"]
     accounts = {a["id"] for a in api.get(f"/v1/families/{fid}/accounts",
                                          headers=owner).json["items"]}
-    first = transactions(api, owner, fid)
+    first = all_transactions(api, owner, fid)
     for conn in bank.bank.connections():
         conn.quirks.consent_expired = True
 
@@ -137,7 +125,7 @@ def test_consent_expiry_then_reconfirm_links_the_same_accounts(
     assert statuses == {cid: "revoked", new_id: "active"}
     after = api.get(f"/v1/families/{fid}/accounts", headers=owner).json["items"]
     assert {a["id"] for a in after} == accounts
-    assert view(transactions(api, owner, fid)) == view(first)
+    assert view(all_transactions(api, owner, fid)) == view(first)
 
 
 def test_rate_limit_defers_the_run_and_resume_finishes_it(
@@ -176,7 +164,7 @@ def test_malformed_provider_answer_fails_the_step_and_ingests_nothing(
     # One "not ready yet" poll, then the malformed page: not retried (it cannot improve).
     assert len(failed) == 1 and failed[0]["attempts"] == 2
     assert failed[0]["last_error"].startswith("ProviderRejectedError")
-    assert transactions(api, owner, fid) == []
+    assert all_transactions(api, owner, fid) == []
 
 
 def test_two_concurrent_syncs_of_one_connection(api: FlaskClient, bank: Bank,
@@ -184,7 +172,7 @@ def test_two_concurrent_syncs_of_one_connection(api: FlaskClient, bank: Bank,
     owner = bearer("o@example.com")
     fid = family_of(api, owner)
     cid = connect(api, bank, owner, fid)["connection"]["id"]
-    first = transactions(api, owner, fid)
+    first = all_transactions(api, owner, fid)
     for conn in bank.bank.connections():
         conn.quirks.slow_seconds = 0.05
     barrier = threading.Barrier(2)
@@ -201,7 +189,7 @@ def test_two_concurrent_syncs_of_one_connection(api: FlaskClient, bank: Bank,
     for t in threads:
         t.join()
     assert sorted(statuses) == [202, 409]
-    assert view(transactions(api, owner, fid)) == view(first)
+    assert view(all_transactions(api, owner, fid)) == view(first)
 
 
 def test_faults_at_a_rate_lose_and_duplicate_nothing(
@@ -230,5 +218,5 @@ def test_faults_at_a_rate_lose_and_duplicate_nothing(
     assert second["status"] == "succeeded", second
     retried = sum(s["attempts"] - 1 for s in run["steps"] + second["steps"])
     assert retried > 0 or bank.sleeps  # the faults were felt
-    assert view(transactions(api, owner, fid)) == clean_view(api, bank, bearer)
+    assert view(all_transactions(api, owner, fid)) == clean_view(api, bank, bearer)
     assert reference  # the bank served something
