@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MASTER_KEY_FILE = "master.key"
+CLOSE_WAIT_SECONDS = 60.0
 ANCHOR_DIR = "audit-anchors"
 
 
@@ -242,7 +243,15 @@ class Services:
         return self._once("sync_launcher", self._build_sync_launcher)
 
     def close(self) -> None:
-        """Release the database if it was opened."""
+        """Release the database if it was opened, after the syncs this process runs in the
+        background (:class:`~service.workflows.launcher.InProcessLauncher`) have finished,
+        waiting at most :data:`CLOSE_WAIT_SECONDS` (a run cut short is swept later)."""
+        launcher = self._built.get("sync_launcher")
+        if launcher is not None:
+            from service.workflows.launcher import InProcessLauncher
+
+            if isinstance(launcher, InProcessLauncher):
+                launcher.wait_idle(timeout=CLOSE_WAIT_SECONDS)
         database = self._built.get("database")
         if database is not None:
             database.close()

@@ -1,9 +1,12 @@
 """Starting and resuming bank-sync runs: one port, an in-process and a Step Functions launcher.
 
 A run is always recorded first (:func:`new_run`, through the run store, whose unique index
-refuses a second unfinished run of a connection), then executed: in this process by the
+refuses a second unfinished run of a connection), then executed, never inside the caller: in
+this process on a background thread by the
 :class:`~service.workflows.runner.InProcessRunner` (tests, ``make dev``), or by starting the
-bank-sync state machine with ``{"run_id": ...}`` (AWS), whose tasks call the worker.
+bank-sync state machine with ``{"run_id": ...}`` (AWS), whose tasks call the worker. So the
+API's ``202`` with a run id means what it says in both: the run is recorded and under way,
+and its progress is read from the run.
 
 ``resume_run`` continues a run from its first unfinished step (a deferred run whose retry time
 came); steps that succeeded are not repeated. ``resume_waiting`` is the webhook's variant: the
@@ -16,6 +19,8 @@ schedules the execution:
   execution (Step Functions answers a running one idempotently and refuses a closed one);
 * in process: the run continues on a background thread, never inside the webhook's request
   and transaction (its first write waits for the webhook's commit on the run's row lock).
+
+The run sweep (:mod:`service.workflows.sweep`) resumes due deferred runs the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -71,7 +77,7 @@ class SyncLauncher(Protocol):
     """Starts runs and resumes them."""
 
     def start(self, run_input: Mapping[str, Any]) -> str:
-        """Record a run and start it; returns its id.
+        """Record a run and start it, without waiting for it; returns its id.
 
         Raises :class:`~service.repositories.sync_runs.RunAlreadyActiveError` (from the
         store) when the connection already has an unfinished run.
@@ -79,7 +85,7 @@ class SyncLauncher(Protocol):
         ...
 
     def resume_run(self, run_id: str) -> None:
-        """Continue run ``run_id`` from its first unfinished step."""
+        """Continue run ``run_id`` from its first unfinished step (without waiting)."""
         ...
 
     def resume_waiting(self, run_id: str) -> None:
@@ -88,7 +94,14 @@ class SyncLauncher(Protocol):
 
 
 class InProcessLauncher:
-    """Runs each run to its end (succeeded, failed or deferred) in the calling thread."""
+    """Runs each run to its end (succeeded, failed or deferred) on a background thread.
+
+    One daemon thread per run in this process: :meth:`start` records the run (``pending``)
+    and returns its id at once, as the Step Functions launcher does; :meth:`resume_run` and
+    :meth:`resume_waiting` continue one. A run whose process dies with it is left unfinished
+    in the database; the run sweep fails it once its lease has passed. :meth:`wait_idle`
+    waits for the runs under way (tests, shutdown).
+    """
 
     def __init__(
         self, runner: InProcessRunner, store: RunStore, *,
@@ -99,46 +112,67 @@ class InProcessLauncher:
         self._clock = clock
         self._lock = threading.Lock()
         self._background: dict[str, threading.Thread] = {}
+        self._again: set[str] = set()
 
     def start(self, run_input: Mapping[str, Any]) -> str:
         """See :meth:`SyncLauncher.start`."""
         run = new_run(self.runner.definition, run_input, status=RunStatus.PENDING,
                       now=self._clock())
         self._store.save(run)
-        self.runner.resume(run.run_id)
+        self._in_background(run.run_id)
         return run.run_id
 
     def resume_run(self, run_id: str) -> None:
-        """See :meth:`SyncLauncher.resume_run`."""
-        self.runner.resume(run_id)
+        """See :meth:`SyncLauncher.resume_run` (on a background thread)."""
+        self._in_background(run_id)
 
     def resume_waiting(self, run_id: str) -> None:
-        """Continue the run on a background thread (one per run in this process)."""
+        """See :meth:`SyncLauncher.resume_waiting` (on a background thread)."""
+        self._in_background(run_id)
+
+    def _in_background(self, run_id: str) -> None:
+        """Execute the run on its own thread.
+
+        If a thread of this process already executes it, that thread resumes it once more
+        when it is done instead: it may be past its last read (say, just deferred the run a
+        webhook has now claimed), and one more resume of a finished run does nothing.
+        """
         with self._lock:
             if run_id in self._background:
+                self._again.add(run_id)
                 return
-            thread = threading.Thread(target=self._resume_in_background, args=(run_id,),
-                                      name=f"resume-{run_id[:8]}", daemon=True)
+            thread = threading.Thread(target=self._run_in_background, args=(run_id,),
+                                      name=f"sync-{run_id[:8]}", daemon=True)
             self._background[run_id] = thread
-        thread.start()
+            thread.start()  # under the lock, so wait_idle never sees it registered unstarted
 
-    def _resume_in_background(self, run_id: str) -> None:
-        try:
-            self.runner.resume(run_id)
-        except Exception:  # a background thread has no caller to tell; the run records it
-            _log.exception("resumed sync run failed", extra={"run_id": run_id})
-        finally:
+    def _run_in_background(self, run_id: str) -> None:
+        while True:
+            try:
+                self.runner.resume(run_id)
+            except Exception:  # a background thread has no caller to tell; the run records it
+                _log.exception("sync run failed in the background", extra={"run_id": run_id})
             with self._lock:
-                self._background.pop(run_id, None)
+                if run_id not in self._again:
+                    self._background.pop(run_id, None)
+                    return
+                self._again.discard(run_id)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Wait for the background resumptions (tests, the CLI); ``False`` on timeout."""
-        with self._lock:
-            threads = list(self._background.values())
-        for thread in threads:
-            thread.join(timeout)
-        with self._lock:
-            return not any(t.is_alive() for t in self._background.values())
+        """Wait for the runs under way (tests, the CLI, shutdown); ``False`` on timeout.
+
+        Runs started while waiting are waited for too; ``timeout`` bounds the whole wait.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._lock:
+                threads = [t for t in self._background.values() if t.is_alive()]
+            if not threads:
+                return True
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return False
+            threads[0].join(remaining)
 
 
 class StepFunctionsLauncher:

@@ -23,6 +23,7 @@ from service.banking.truelayer import TrueLayerConfig, TrueLayerHttp, TrueLayerP
 from service.bootstrap import Services
 from service.http.context import SERVICES_KEY
 from service.settings import Settings
+from service.workflows.launcher import InProcessLauncher
 from tests.fixtures.postgres import *  # noqa: F403  (D's database fixtures)
 
 AuthHeader = Callable[[str], dict[str, str]]
@@ -57,6 +58,14 @@ def sandbox_providers(server: SandboxBankServer) -> ProviderRegistry:
                              client_id="sandbox-client", client_secret="sandbox-secret")
     http = TrueLayerHttp(config, client=httpx.Client(), sleep=lambda _: None)
     return ProviderRegistry(TrueLayerProvider(config, http=http))
+
+
+def settle_syncs(app: Flask, timeout: float = 60.0) -> None:
+    """Wait for the syncs ``app``'s in-process launcher runs in the background: the API
+    answers 202 (the callback 200) as soon as a run is recorded, before it has run."""
+    launcher = app.extensions[SERVICES_KEY].sync_launcher
+    assert isinstance(launcher, InProcessLauncher)
+    assert launcher.wait_idle(timeout), "a background sync run did not finish in time"
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from service.bootstrap import Services
 from service.http.context import SERVICES_KEY
 from service.settings import Settings
 from tests.fixtures.postgres import database_name, make_data_api_database
+from tests.service.conftest import settle_syncs
 
 AuthHeader = Callable[[str], dict[str, str]]
 VIEWER = {"CloudFront-Viewer-Address": "203.0.113.9:46532"}
@@ -132,12 +133,14 @@ def all_transactions(api: FlaskClient, headers: dict[str, str], fid: str) -> lis
 
 def connect(api: FlaskClient, bank: Bank, headers: dict[str, str], fid: str,
             **body: Any) -> dict[str, Any]:
-    """Start a connection, consent at the bank, follow the redirect; the callback's JSON."""
+    """Start a connection, consent at the bank, follow the redirect; the callback's JSON,
+    once the first sync it started in the background has finished."""
     started = api.post(f"/v1/families/{fid}/connections", json=body, headers=headers)
     assert started.status_code == 201, started.json
     query = bank.consent(started.json["authorization_url"])
     done = api.get("/v1/connections/callback", query_string=query, headers=VIEWER)
     assert done.status_code == 200, done.json
+    settle_syncs(api.application)
     return dict(done.json)
 
 

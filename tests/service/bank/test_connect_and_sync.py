@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 
 from service.bootstrap import Services
 from tests.service.bank.conftest import AuthHeader, Bank, all_transactions, connect, family_of
+from tests.service.conftest import settle_syncs
 
 
 def keyed(items: list[dict[str, Any]]) -> Counter[tuple[Any, ...]]:
@@ -47,6 +48,7 @@ def test_connect_callback_sync_and_read_back(api: FlaskClient, bank: Bank, beare
     # A second sync adds nothing.
     again = api.post(f"/v1/families/{fid}/connections/{cid}/syncs", headers=owner)
     assert again.status_code == 202, again.json
+    settle_syncs(api.application)
     second = api.get(f"/v1/families/{fid}/connections/{cid}/syncs/{again.json['run_id']}",
                      headers=owner).json
     assert second["status"] == "succeeded", second

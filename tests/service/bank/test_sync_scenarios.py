@@ -22,6 +22,7 @@ from tests.service.bank.conftest import (
     connect,
     family_of,
 )
+from tests.service.conftest import settle_syncs
 
 
 def view(items: list[dict[str, Any]]) -> Counter[tuple[Any, ...]]:
@@ -40,6 +41,7 @@ def run_of(api: FlaskClient, headers: dict[str, str], fid: str, cid: str,
 def sync(api: FlaskClient, headers: dict[str, str], fid: str, cid: str) -> dict[str, Any]:
     started = api.post(f"/v1/families/{fid}/connections/{cid}/syncs", headers=headers)
     assert started.status_code == 202, started.json
+    settle_syncs(api.application)
     return run_of(api, headers, fid, cid, started.json["run_id"])
 
 
@@ -117,6 +119,7 @@ def test_consent_expiry_then_reconfirm_links_the_same_accounts(
     query = bank.consent(started.json["authorization_url"])
     done = api.get("/v1/connections/callback", query_string=query)
     assert done.status_code == 200, done.json
+    settle_syncs(api.application)
     new_id = done.json["connection"]["id"]
     assert run_of(api, owner, fid, new_id, done.json["sync_run_id"])["status"] == "succeeded"
 
@@ -146,6 +149,7 @@ def test_rate_limit_defers_the_run_and_resume_finishes_it(
                     headers=owner).status_code == 409
 
     services.sync_launcher.resume_run(run["run_id"])
+    settle_syncs(api.application)
     resumed = run_of(api, owner, fid, cid, run["run_id"])
     assert resumed["status"] == "succeeded", resumed
 
@@ -189,6 +193,7 @@ def test_two_concurrent_syncs_of_one_connection(api: FlaskClient, bank: Bank,
     for t in threads:
         t.join()
     assert sorted(statuses) == [202, 409]
+    settle_syncs(api.application)
     assert view(all_transactions(api, owner, fid)) == view(first)
 
 

@@ -66,7 +66,7 @@ from service.use_cases import chat as chat_uc
 from service.use_cases import families as families_uc
 from service.use_cases import invitations as invitations_uc
 from tests.fixtures.postgres import _create_database, _drop_database
-from tests.service.conftest import sandbox_providers
+from tests.service.conftest import sandbox_providers, settle_syncs
 from tests.service.domain.helpers import TABLES, add_connection
 
 # One seed per module and worker: each worker that runs some of these tests seeds its own
@@ -341,6 +341,8 @@ def _exercise(case: Case, seeded: Seeded) -> None:
     before = fingerprint(seeded.db) if case.method.upper() in WRITE_METHODS else None
     auth = {"Authorization": f"Bearer {_Targets.owner_token}"}
     response = case.call(headers=auth)
+    # A started sync runs in the background: let it finish, so no case sees another's writes.
+    settle_syncs(seeded.app)
     case.validate_response(response, headers=auth, checks=CHECKS)
     if before is not None and 400 <= response.status_code < 500:
         assert fingerprint(seeded.db) == before, (

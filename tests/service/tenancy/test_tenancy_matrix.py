@@ -24,7 +24,7 @@ from service.http.context import SERVICES_KEY
 from service.repositories import insights as insights_repo
 from service.repositories.insights import StoredSeries
 from service.settings import Settings
-from tests.service.conftest import AuthHeader
+from tests.service.conftest import AuthHeader, settle_syncs
 from tests.service.domain.helpers import World, build_world, count_rows, snapshot
 
 PERSONAS = ("owner", "adult", "child", "outsider", "loner")
@@ -274,6 +274,7 @@ def world(app: Flask, client: FlaskClient, auth_header: AuthHeader) -> World:
                       headers=owner)
     assert run.status_code == 202, run.get_json()
     w.extra["run_id"] = run.get_json()["run_id"]
+    settle_syncs(app)  # the run executes in the background; the matrix compares snapshots
     return w
 
 
