@@ -68,7 +68,9 @@ def connection_callback(*, query: ConnectionCallbackQuery) -> uc.ConnectionCompl
           response=ConnectionStartOut, status=201, summary="Reconfirm a bank consent",
           tags=["connections"],
           responses={403: "Children may not reconfirm", 404: "No such connection",
-                     409: "The connection cannot be reconfirmed"})
+                     409: "The connection cannot be reconfirmed",
+                     422: "The connection's provider is not offered by this deployment",
+                     503: "The provider is unavailable"})
 def reconfirm_connection(*, fid: UUID, cid: UUID) -> uc.ConnectionStarted:
     """Renew the 90-day consent: a fresh connection that replaces this one when the user
     completes it; its accounts keep their ids and history."""
