@@ -5,6 +5,7 @@ record through: :meth:`~DatabaseRunStore.save` is one statement (the run upserte
 upserted from one JSON document, and the connection's sync bookkeeping moved), so a run and
 its steps never disagree. The partial unique index ``sync_runs_one_active_idx`` lets one
 unfinished run per connection exist; a second one fails with :class:`RunAlreadyActiveError`.
+A run the sweep failed as abandoned is never written again (:class:`AbandonedRunError`).
 
 What a finished run tells its connection (same statement):
 
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from service.db.port import Database, IntegrityViolationError, Json, Row
+from service.db.port import Executor, IntegrityViolationError, Json, Row
 from service.workflows.store import RunRecord, RunStatus, StepRecord
 
 UNATTENDED_INTERVAL = timedelta(hours=6)
@@ -29,6 +30,15 @@ UNATTENDED_INTERVAL = timedelta(hours=6)
 
 class RunAlreadyActiveError(Exception):
     """Another unfinished run of the same connection exists."""
+
+
+class AbandonedRunError(Exception):
+    """The run sweep failed this run as abandoned (:mod:`service.workflows.sweep`).
+
+    Its ``last_error`` starts with this class's name, and its record is final: a late save
+    (an execution that was alive after all) is refused with this error, so that execution
+    stops instead of reviving the run beside the connection's next one.
+    """
 
 
 _SAVE = """WITH saved AS (
@@ -41,6 +51,8 @@ _SAVE = """WITH saved AS (
             started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
             resume_at = EXCLUDED.resume_at, last_error = EXCLUDED.last_error,
             updated_at = now()
+        WHERE NOT (sync_runs.status = 'failed'
+                   AND coalesce(starts_with(sync_runs.last_error, :abandoned_prefix), false))
         RETURNING id, connection_id),
     steps AS (
         INSERT INTO sync_run_steps (run_id, position, name, status, attempts, counts,
@@ -50,6 +62,7 @@ _SAVE = """WITH saved AS (
         FROM jsonb_to_recordset(CAST(:steps AS jsonb))
              AS s(position integer, name text, status text, attempts integer, counts jsonb,
                   last_error text, started_at timestamptz, finished_at timestamptz)
+        WHERE EXISTS (SELECT 1 FROM saved)
         ON CONFLICT (run_id, position) DO UPDATE SET status = EXCLUDED.status,
             attempts = EXCLUDED.attempts, counts = EXCLUDED.counts,
             last_error = EXCLUDED.last_error, started_at = EXCLUDED.started_at,
@@ -132,7 +145,8 @@ def run_of(row: Row) -> RunRecord:
 class DatabaseRunStore:
     """:class:`~service.workflows.store.RunStore` on the application database."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Executor) -> None:
+        """``database``: the database, or an open transaction to record within."""
         self._db = database
 
     def save(self, run: RunRecord) -> None:
@@ -152,7 +166,7 @@ class DatabaseRunStore:
         ]
         reauth = bool(run.last_error and run.last_error.startswith("ReauthRequiredError"))
         try:
-            self._db.execute(
+            saved = self._db.fetch_one(
                 _SAVE,
                 {
                     "id": UUID(run.run_id),
@@ -168,6 +182,7 @@ class DatabaseRunStore:
                     "steps": Json(steps),
                     "interval": f"{int(UNATTENDED_INTERVAL.total_seconds())} seconds",
                     "reauth": reauth,
+                    "abandoned_prefix": AbandonedRunError.__name__,
                 },
             )
         except IntegrityViolationError as error:
@@ -176,6 +191,9 @@ class DatabaseRunStore:
                     "a sync of this connection is already running"
                 ) from error
             raise
+        if saved is None:
+            raise AbandonedRunError(
+                f"run {run.run_id} was failed as abandoned; start a new sync")
 
     def get(self, run_id: str) -> RunRecord | None:
         """See :meth:`RunStore.get`."""

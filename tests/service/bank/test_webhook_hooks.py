@@ -30,6 +30,7 @@ from service.workflows.bank_sync import BANK_SYNC
 from service.workflows.launcher import InProcessLauncher
 from service.workflows.runner import InProcessRunner
 from service.workflows.store import RunStatus
+from service.workflows.sweep import SweepResult, sweep_runs
 from tests.fixtures.postgres import database_name, make_data_api_database
 from tests.service.bank.conftest import AuthHeader, Bank, connect, family_of
 
@@ -305,3 +306,42 @@ def test_concurrent_deliveries_resume_the_run_once(wired: Wired, bearer: AuthHea
     assert wired.run(run_id).status is RunStatus.SUCCEEDED
     assert transaction_count(wired, fid) > 0
 
+
+
+@BOTH_DATABASES
+def test_a_due_run_is_resumed_once_by_two_sweeps_and_a_webhook_racing(
+    wired: Wired, bearer: AuthHeader
+) -> None:
+    """Its deferral over and its request finished at the same moment: two sweeps and the
+    webhook all try to claim it; one does, one execution runs it to its end."""
+    fid, _cid, run_id, provider_id = deferred_connection(wired, bearer)
+    with psycopg.connect(wired.owner_url) as db:
+        db.execute("UPDATE sync_runs SET resume_at = now() - interval '1 minute' "
+                   "WHERE id = %s", [run_id])
+    event = completed(wired, provider_id, *requests_of(wired, run_id)[0])
+    barrier = threading.Barrier(3)
+    swept: list[SweepResult] = []
+    answers: list[tuple[int, dict[str, Any]]] = []
+
+    def sweep() -> None:
+        barrier.wait()
+        swept.append(sweep_runs(wired.services.database, wired.launcher, definition=BANK_SYNC))
+
+    def deliver() -> None:
+        barrier.wait()
+        answers.append(wired.deliver(event))
+
+    threads = [threading.Thread(target=sweep), threading.Thread(target=sweep),
+               threading.Thread(target=deliver)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wired.launcher.wait_idle(timeout=30)
+
+    assert [status for status, _ in answers] == [200]
+    assert sum(len(s.resumed) for s in swept) <= 1  # the webhook claimed it otherwise
+    assert all(s.launch_failed == () and s.abandoned == () for s in swept)
+    assert wired.launcher.resumed == [run_id]
+    assert wired.run(run_id).status is RunStatus.SUCCEEDED
+    assert transaction_count(wired, fid) > 0

@@ -1,0 +1,330 @@
+"""The run sweep on PostgreSQL: abandoned runs failed once their lease has passed, live and
+waiting runs left alone, due deferred runs claimed once; the lease derived from the
+definition. Runs are recorded through the run store, as the runners record them; only their
+age is set, as the database owner (``updated_at`` is the database's own clock)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import boto3
+import psycopg
+import pytest
+from moto import mock_aws
+
+from service.bootstrap import Services
+from service.repositories import run_sweep
+from service.repositories.sync_runs import AbandonedRunError, RunAlreadyActiveError
+from service.settings import Settings
+from service.use_cases import families as families_uc
+from service.workflows.bank_sync import BANK_SYNC
+from service.workflows.definition import RetryPolicy, StepSpec, WorkflowDefinition
+from service.workflows.launcher import StepFunctionsLauncher, new_run, resume_execution_name
+from service.workflows.runner import StepWorker
+from service.workflows.store import RunRecord, RunStatus
+from service.workflows.sweep import run_lease, step_budget, sweep_runs
+from tests.service.domain.helpers import add_connection, principal
+
+REGION = "eu-west-2"
+LEASE = run_lease(BANK_SYNC)
+
+
+@dataclasses.dataclass
+class Db:
+    """The app's services on a fresh database, and SQL as its owner."""
+
+    services: Services
+    owner_url: str
+
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.owner_url) as conn:
+            cursor = conn.execute(query, params)
+            return list(cursor.fetchall()) if cursor.description else []
+
+    def age(self, run_id: str, by: timedelta) -> None:
+        """Make the run's record look unchanged for ``by``."""
+        self.sql("UPDATE sync_runs SET updated_at = now() - %s WHERE id = %s", by, run_id)
+
+    def run(self, run_id: str) -> RunRecord:
+        found = self.services.run_store.get(run_id)
+        assert found is not None
+        return found
+
+
+@pytest.fixture
+def db(postgres_url: str, postgres_owner_url: str, tmp_path: Path) -> Iterator[Db]:
+    settings = Settings(runtime="local", database_url=postgres_url, local_dir=tmp_path,
+                        log_level="WARNING")
+    services = Services(settings)
+    try:
+        yield Db(services, postgres_owner_url)
+    finally:
+        services.close()
+
+
+def connection(db: Db, email: str = "o") -> str:
+    owner = principal(email)
+    family = families_uc.create_family(db.services.database, db.services.audit_signer, owner,
+                                       name="Sweep family")
+    return str(add_connection(db.services.database, db.services.audit_signer,
+                              db.services.keyring, owner, family.id).id)
+
+
+def recorded(db: Db, ref: str, *, status: RunStatus = RunStatus.RUNNING,
+             at_step: int = 2) -> RunRecord:
+    """A run as a worker leaves it mid-sync: steps before ``at_step`` done, that one running."""
+    run = new_run(BANK_SYNC, {"connection_ref": ref, "window_start": "2026-11-01",
+                              "window_end": "2026-11-30"}, status=status,
+                  now=datetime.now(UTC))
+    if status is not RunStatus.PENDING:
+        for step in run.steps[:at_step]:
+            step.status, step.attempts = RunStatus.SUCCEEDED, 1
+        run.steps[at_step].status, run.steps[at_step].attempts = RunStatus.RUNNING, 1
+    db.services.run_store.save(run)
+    return run
+
+
+def deferred(db: Db, ref: str, *, resume_at: datetime) -> RunRecord:
+    """A run parked at ``poll_transactions`` until ``resume_at`` (a provider's retry hint)."""
+    run = recorded(db, ref, at_step=BANK_SYNC.step_names.index("poll_transactions"))
+    run.status, run.resume_at = RunStatus.DEFERRED, resume_at
+    run.step("poll_transactions").status = RunStatus.DEFERRED
+    run.state = {"chains": {"acc-1": {"handles": ["req-1"], "done": False}}}
+    db.services.run_store.save(run)
+    return run
+
+
+@pytest.fixture
+def sfn() -> Iterator[tuple[Any, str]]:
+    """Step Functions on moto, and a bank-sync machine's ARN."""
+    with mock_aws():
+        client = boto3.client("stepfunctions", region_name=REGION)
+        arn = client.create_state_machine(
+            name="bank-sync", roleArn="arn:aws:iam::123456789012:role/sfn",
+            definition=json.dumps({"StartAt": "x", "States": {"x": {"Type": "Pass",
+                                                                     "End": True}}}),
+        )["stateMachineArn"]
+        yield client, arn
+
+
+def launcher_of(db: Db, sfn: tuple[Any, str], *, arn: str | None = None) -> StepFunctionsLauncher:
+    client, machine = sfn
+    return StepFunctionsLauncher(client, arn or machine, definition=BANK_SYNC,
+                                 store=db.services.run_store)
+
+
+def executions(sfn: tuple[Any, str]) -> list[str]:
+    client, arn = sfn
+    return sorted(e["name"] for e in client.list_executions(stateMachineArn=arn)["executions"])
+
+
+# --- the lease ---------------------------------------------------------------------------
+
+
+def test_the_lease_is_the_longest_step_budget_plus_its_longest_attempt() -> None:
+    retried = StepSpec(name="a", description="a", timeout_seconds=10,
+                       retry=RetryPolicy(max_attempts=3, initial_delay=1, backoff_rate=2,
+                                         max_delay=3, retry_on=("X",)))
+    once = StepSpec(name="b", description="b", timeout_seconds=20)  # retries nothing
+    # Three attempts of 10 s, waits capped at 1 s then 2 s; one attempt of 20 s.
+    assert step_budget(retried) == timedelta(seconds=33)
+    assert step_budget(once) == timedelta(seconds=20)
+    assert run_lease(WorkflowDefinition("w", (retried, once))) == timedelta(seconds=53)
+
+
+def test_the_bank_sync_lease_follows_its_definition() -> None:
+    budgets = {step.name: step_budget(step) for step in BANK_SYNC.steps}
+    assert max(budgets.values()) < LEASE
+    # Every attempt saves, so a live run moves far more often than once per lease.
+    for step in BANK_SYNC.steps:
+        assert 2 * timedelta(seconds=step.timeout_seconds + step.retry.max_delay) < LEASE
+    longer = WorkflowDefinition(BANK_SYNC.name, tuple(
+        dataclasses.replace(step, timeout_seconds=step.timeout_seconds * 2)
+        for step in BANK_SYNC.steps))
+    assert run_lease(longer) > LEASE
+
+
+# --- abandoned runs ------------------------------------------------------------------------
+
+
+def test_a_run_left_running_past_its_lease_is_failed_and_a_new_sync_can_start(
+    db: Db, sfn: tuple[Any, str]
+) -> None:
+    ref = connection(db)
+    stuck = recorded(db, ref)
+    db.age(stuck.run_id, LEASE + timedelta(minutes=1))
+    launcher = launcher_of(db, sfn)
+    with pytest.raises(RunAlreadyActiveError):  # what the stuck run did to its connection
+        launcher.start(stuck.input)
+    before = db.sql("SELECT status, status_reason, last_synced_at, next_unattended_sync_at "
+                    "FROM connections WHERE id = %s", ref)
+
+    swept = sweep_runs(db.services.database, launcher, definition=BANK_SYNC)
+
+    assert swept.abandoned == (stuck.run_id,) and swept.resumed == ()
+    assert swept.counts() == {"abandoned": 1, "resumed": 0, "launch_failed": 0}
+    run = db.run(stuck.run_id)
+    assert run.status is RunStatus.FAILED and run.finished_at is not None
+    assert run.last_error is not None
+    assert run.last_error.startswith("AbandonedRunError: no progress since ")
+    running = run.steps[2]
+    assert running.status is RunStatus.FAILED and running.last_error == run.last_error
+    assert [s.status for s in run.steps[:2]] == [RunStatus.SUCCEEDED] * 2
+    assert {s.status for s in run.steps[3:]} == {RunStatus.PENDING}
+    # A failure like any other but a lost consent: the connection is as it was.
+    assert db.sql("SELECT status, status_reason, last_synced_at, next_unattended_sync_at "
+                  "FROM connections WHERE id = %s", ref) == before
+    # The connection syncs again, and a second sweep finds nothing more to do.
+    new_id = launcher.start(stuck.input)
+    assert executions(sfn) == [new_id]
+    assert sweep_runs(db.services.database, launcher, definition=BANK_SYNC).counts() == {
+        "abandoned": 0, "resumed": 0, "launch_failed": 0}
+
+
+def test_a_pending_run_that_never_started_is_abandoned_too(db: Db, sfn: tuple[Any, str]) -> None:
+    ref = connection(db)
+    never = recorded(db, ref, status=RunStatus.PENDING)
+    db.age(never.run_id, LEASE + timedelta(seconds=1))
+    assert sweep_runs(db.services.database, launcher_of(db, sfn),
+                      definition=BANK_SYNC).abandoned == (never.run_id,)
+    run = db.run(never.run_id)
+    assert run.status is RunStatus.FAILED
+    assert {s.status for s in run.steps} == {RunStatus.PENDING}  # no step ever ran
+
+
+def test_live_and_waiting_runs_are_left_alone(db: Db, sfn: tuple[Any, str]) -> None:
+    live = recorded(db, connection(db, "live"))
+    db.age(live.run_id, LEASE - timedelta(minutes=1))
+    waiting = deferred(db, connection(db, "waiting"),
+                       resume_at=datetime.now(UTC) + timedelta(hours=2))
+    db.age(waiting.run_id, LEASE * 10)  # deferred for hours is what deferred means
+    done = recorded(db, connection(db, "done"))
+    done.status = RunStatus.SUCCEEDED
+    db.services.run_store.save(done)
+    db.age(done.run_id, LEASE * 10)
+    snapshot = db.sql("SELECT id, status, updated_at, last_error FROM sync_runs ORDER BY id")
+
+    swept = sweep_runs(db.services.database, launcher_of(db, sfn), definition=BANK_SYNC)
+
+    assert swept.counts() == {"abandoned": 0, "resumed": 0, "launch_failed": 0}
+    assert db.sql("SELECT id, status, updated_at, last_error FROM sync_runs ORDER BY id") == (
+        snapshot)
+    assert executions(sfn) == []
+
+
+def test_an_abandoned_run_is_never_written_again(db: Db, sfn: tuple[Any, str]) -> None:
+    """An execution alive after all (a worker that was only slow) cannot revive its run."""
+    ref = connection(db)
+    zombie = recorded(db, ref)
+    db.age(zombie.run_id, LEASE * 2)
+    sweep_runs(db.services.database, launcher_of(db, sfn), definition=BANK_SYNC)
+    after_sweep = db.sql("SELECT status, last_error, updated_at FROM sync_runs WHERE id = %s",
+                         zombie.run_id)
+    steps = db.sql("SELECT position, status, attempts FROM sync_run_steps WHERE run_id = %s "
+                   "ORDER BY position", zombie.run_id)
+    new_id = launcher_of(db, sfn).start(zombie.input)
+
+    # Its in-flight attempt ends and saves what it holds (running, one more attempt) ...
+    zombie.steps[2].attempts += 1
+    with pytest.raises(AbandonedRunError):
+        db.services.run_store.save(zombie)
+    # ... and the state machine's Catch records its failure through the worker.
+    worker = StepWorker(BANK_SYNC, db.services.bank_sync_steps(), store=db.services.run_store)
+    with pytest.raises(AbandonedRunError):
+        worker.fail({"run_id": zombie.run_id, "step": zombie.steps[2].name})
+
+    assert db.sql("SELECT status, last_error, updated_at FROM sync_runs WHERE id = %s",
+                  zombie.run_id) == after_sweep
+    assert db.sql("SELECT position, status, attempts FROM sync_run_steps WHERE run_id = %s "
+                  "ORDER BY position", zombie.run_id) == steps
+    assert db.services.run_store.active_run_id(UUID(ref)) == new_id
+
+
+def test_a_bounded_batch_per_sweep(db: Db, sfn: tuple[Any, str]) -> None:
+    stuck = [recorded(db, connection(db, f"o{i}")) for i in range(3)]
+    for i, run in enumerate(stuck):
+        db.age(run.run_id, LEASE + timedelta(minutes=3 - i))  # the first is the oldest
+    launcher = launcher_of(db, sfn)
+    first = sweep_runs(db.services.database, launcher, definition=BANK_SYNC, batch_size=2)
+    assert first.abandoned == (stuck[0].run_id, stuck[1].run_id)
+    second = sweep_runs(db.services.database, launcher, definition=BANK_SYNC, batch_size=2)
+    assert second.abandoned == (stuck[2].run_id,)
+    with pytest.raises(ValueError, match="batch_size"):
+        sweep_runs(db.services.database, launcher, definition=BANK_SYNC, batch_size=0)
+
+
+# --- due deferred runs ---------------------------------------------------------------------
+
+
+def test_a_due_deferred_run_is_resumed_as_the_deferral_s_execution(
+    db: Db, sfn: tuple[Any, str]
+) -> None:
+    resume_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    due = deferred(db, connection(db), resume_at=resume_at)
+    later = deferred(db, connection(db, "later"),
+                     resume_at=datetime.now(UTC) + timedelta(hours=1))
+    launcher = launcher_of(db, sfn)
+
+    swept = sweep_runs(db.services.database, launcher, definition=BANK_SYNC)
+
+    assert swept.resumed == (due.run_id,) and swept.abandoned == ()
+    assert executions(sfn) == [resume_execution_name(due.run_id, resume_at)]
+    claimed = db.run(due.run_id)
+    assert claimed.status is RunStatus.RUNNING and claimed.resume_at == resume_at
+    assert db.run(later.run_id).status is RunStatus.DEFERRED
+    # Claimed: the next sweep leaves it to its execution.
+    assert sweep_runs(db.services.database, launcher, definition=BANK_SYNC).resumed == ()
+    assert len(executions(sfn)) == 1
+
+
+def test_a_launch_failure_leaves_the_run_deferred_for_the_next_sweep(
+    db: Db, sfn: tuple[Any, str]
+) -> None:
+    resume_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    due = deferred(db, connection(db), resume_at=resume_at)
+    broken = launcher_of(db, sfn, arn=sfn[1] + "-missing")
+
+    swept = sweep_runs(db.services.database, broken, definition=BANK_SYNC)
+
+    assert swept.launch_failed == (due.run_id,) and swept.resumed == ()
+    run = db.run(due.run_id)
+    assert run.status is RunStatus.DEFERRED and run.resume_at == resume_at
+    assert run.step("poll_transactions").status is RunStatus.DEFERRED
+    # Step Functions is back: the next sweep resumes it.
+    assert sweep_runs(db.services.database, launcher_of(db, sfn),
+                      definition=BANK_SYNC).resumed == (due.run_id,)
+    assert executions(sfn) == [resume_execution_name(due.run_id, resume_at)]
+
+
+def test_a_claim_held_elsewhere_is_skipped_not_waited_for(db: Db, sfn: tuple[Any, str]) -> None:
+    """Another transaction (a webhook, another sweep) holding the run's row: the sweep moves
+    on at once; once that transaction commits its claim, the run is no longer due."""
+    due = deferred(db, connection(db), resume_at=datetime.now(UTC) - timedelta(minutes=1))
+    launcher = launcher_of(db, sfn)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with db.services.database.transaction() as tx:
+            claim = run_sweep.claim_due_run(tx, workflow=BANK_SYNC.name)
+            assert claim is not None and claim.run_id == due.run_id
+            holding.set()
+            assert release.wait(timeout=30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(timeout=30)
+        assert sweep_runs(db.services.database, launcher, definition=BANK_SYNC).resumed == ()
+    finally:
+        release.set()
+        holder.join()
+    assert db.run(due.run_id).status is RunStatus.RUNNING
+    assert sweep_runs(db.services.database, launcher, definition=BANK_SYNC).resumed == ()
+    assert executions(sfn) == []
