@@ -16,6 +16,12 @@ against it):
     Write the JSON array ``[{"connection_ref": ...}, ...]`` of every active connection to
     ``SYNC_MANIFEST_BUCKET`` for the daily fan-out's distributed map; returns
     ``{"bucket", "key", "count"}``.
+``{"action": "sweep"}``
+    The run sweep (:func:`service.workflows.sweep.sweep_runs`, invoked every
+    ``sync.sweep_interval_minutes`` by a schedule): fail bank-sync runs abandoned past their
+    lease, resume deferred ones whose ``resume_at`` has passed (a Step Functions execution
+    each, named after the deferral). Returns ``{"abandoned", "resumed", "launch_failed"}``
+    counts; a launch that failed leaves its run deferred for the next sweep.
 
 Dependencies are built once per container, on the first event (nothing at import).
 """
@@ -88,6 +94,12 @@ def handle(
         return worker.handle(event) if action == "step" else worker.fail(event)
     if action == "manifest":
         return _manifest(services, s3_client(), clock())
+    if action == "sweep":
+        from service.workflows.bank_sync import BANK_SYNC
+        from service.workflows.sweep import sweep_runs
+
+        return dict(sweep_runs(services.database, services.sync_launcher, definition=BANK_SYNC,
+                               clock=clock).counts())
     raise ValueError(f"unknown worker action {action!r}")
 
 

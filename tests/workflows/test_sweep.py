@@ -1,7 +1,8 @@
 """The run sweep on PostgreSQL: abandoned runs failed once their lease has passed, live and
-waiting runs left alone, due deferred runs claimed once; the lease derived from the
-definition. Runs are recorded through the run store, as the runners record them; only their
-age is set, as the database owner (``updated_at`` is the database's own clock)."""
+waiting runs left alone, due deferred runs claimed once (Step Functions on moto), the
+worker's ``sweep`` action; the lease derived from the definition. Runs are recorded through
+the run store, as the runners record them; only their age is set, as the database owner
+(``updated_at`` is the database's own clock)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import psycopg
 import pytest
 from moto import mock_aws
 
-from service.bootstrap import Services
+from service.bootstrap import AwsClients, Services
 from service.repositories import run_sweep
 from service.repositories.sync_runs import AbandonedRunError, RunAlreadyActiveError
 from service.settings import Settings
@@ -30,6 +31,7 @@ from service.workflows.launcher import StepFunctionsLauncher, new_run, resume_ex
 from service.workflows.runner import StepWorker
 from service.workflows.store import RunRecord, RunStatus
 from service.workflows.sweep import run_lease, step_budget, sweep_runs
+from service.workflows.worker_handler import handle
 from tests.service.domain.helpers import add_connection, principal
 
 REGION = "eu-west-2"
@@ -328,3 +330,38 @@ def test_a_claim_held_elsewhere_is_skipped_not_waited_for(db: Db, sfn: tuple[Any
     assert db.run(due.run_id).status is RunStatus.RUNNING
     assert sweep_runs(db.services.database, launcher, definition=BANK_SYNC).resumed == ()
     assert executions(sfn) == []
+
+
+# --- the worker's sweep action ---------------------------------------------------------------
+
+
+def test_the_worker_sweep_action_fails_abandoned_runs_and_resumes_due_ones(
+    db: Db, sfn: tuple[Any, str], postgres_url: str, tmp_path: Path
+) -> None:
+    """As in Lambda: the launcher is the Step Functions one the settings name."""
+    client, arn = sfn
+    settings = Settings(runtime="local", database_url=postgres_url, local_dir=tmp_path,
+                        log_level="WARNING", bank_sync_state_machine_arn=arn)
+    worker_services = Services(settings, clients=AwsClients(stepfunctions=client))
+    stuck = recorded(db, connection(db, "stuck"))
+    db.age(stuck.run_id, LEASE + timedelta(minutes=1))
+    resume_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    due = deferred(db, connection(db, "due"), resume_at=resume_at)
+    try:
+        out = handle({"action": "sweep"}, services=worker_services, s3_client=_no_s3)
+        again = handle({"action": "sweep"}, services=worker_services, s3_client=_no_s3)
+    finally:
+        worker_services.close()
+
+    assert out == {"abandoned": 1, "resumed": 1, "launch_failed": 0}
+    assert again == {"abandoned": 0, "resumed": 0, "launch_failed": 0}
+    assert db.run(stuck.run_id).status is RunStatus.FAILED
+    assert db.run(due.run_id).status is RunStatus.RUNNING
+    assert executions(sfn) == [resume_execution_name(due.run_id, resume_at)]
+    described = client.describe_execution(executionArn=client.list_executions(
+        stateMachineArn=arn)["executions"][0]["executionArn"])
+    assert json.loads(described["input"]) == {"run_id": due.run_id}
+
+
+def _no_s3() -> Any:
+    raise AssertionError("the sweep needs no S3 client")
