@@ -16,9 +16,12 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from uuid import UUID
 
     from flask import Flask
+
+    from service.bootstrap import Services
 
 DEMO_OWNER = "demo.owner@example.com"
 
@@ -59,19 +62,25 @@ def dev_token(email: str, expires_in: int) -> None:
 @click.option("--bank-webhooks/--no-bank-webhooks", default=True, show_default=True,
               help="Let the sandbox bank send its signed webhooks to this API.")
 @click.option("--no-seed", is_flag=True, help="Do not seed the demo family.")
+@click.option("--sweep-interval", default=60, show_default=True, type=click.IntRange(min=1),
+              help="Seconds between run sweeps (abandoned runs failed, due runs resumed).")
 @with_appcontext
-def run_dev(port: int, bank_port: int, bank_webhooks: bool, no_seed: bool) -> None:
+def run_dev(port: int, bank_port: int, bank_webhooks: bool, no_seed: bool,
+            sweep_interval: int) -> None:
     """Serve on 127.0.0.1 with embedded PostgreSQL (or DATABASE_URL), demo data, the sandbox
-    bank and the interactive API docs.
+    bank and the interactive API docs; sweep sync runs every minute.
 
     Migrations run as the database owner; the server runs as the application role. The
-    sandbox bank's webhook key set is trusted by this local API only.
+    sandbox bank's webhook key set is trusted by this local API only. Syncs run on
+    background threads of this process; the sweep (what the schedule does in AWS) fails
+    those a killed ``make dev`` left unfinished and resumes deferred ones when due.
     """
     from dataclasses import replace
 
     from werkzeug.serving import run_simple
 
     from devtools.docs_ui import InteractiveDocs
+    from devtools.periodic import Periodic
     from devtools.sandbox_bank import SandboxBank, SandboxBankServer
     from service import create_app
     from service.http.context import current_services
@@ -92,10 +101,28 @@ def run_dev(port: int, bank_port: int, bank_webhooks: bool, no_seed: bool) -> No
     token = services.dev_issuer.issue(DEMO_OWNER, expires_in=12 * 3600)
     click.echo(ready_message(base=base, bank_url=bank.base_url, token=token,
                              family_id=family_id))
+    sweeper = Periodic(run_sweep_job(services), interval=sweep_interval, name="run-sweep")
+    sweeper.start()
     try:
         run_simple("127.0.0.1", port, InteractiveDocs(app), use_reloader=False, threaded=True)
     finally:
+        sweeper.stop(timeout=5)
         bank.stop()
+
+
+def run_sweep_job(services: Services) -> Callable[[], None]:
+    """One run sweep of bank syncs on ``services``, echoing what it did (if anything)."""
+    from service.workflows.bank_sync import BANK_SYNC
+    from service.workflows.sweep import sweep_runs
+
+    def sweep() -> None:
+        counts = sweep_runs(services.database, services.sync_launcher,
+                            definition=BANK_SYNC).counts()
+        if any(counts.values()):
+            click.echo("run sweep: " + ", ".join(f"{n} {what.replace('_', ' ')}"
+                                                 for what, n in counts.items()))
+
+    return sweep
 
 
 def _prepare_database(app: Flask, *, seed: bool) -> UUID | None:

@@ -1,4 +1,5 @@
-"""Flask CLI commands of operations: ``db upgrade``, ``audit verify``, ``chat purge``.
+"""Flask CLI commands of operations: ``db upgrade``, ``audit verify``, ``chat purge``,
+``sync sweep``.
 
 Laptop commands (``run-dev``, ``dev-token``) live in :mod:`devtools.cli`
 (``python -m devtools ...``): they never ship in the Lambda asset.
@@ -16,6 +17,7 @@ from flask.cli import AppGroup
 db_cli = AppGroup("db", help="Database maintenance.")
 audit_cli = AppGroup("audit", help="Audit trail tools.")
 chat_cli = AppGroup("chat", help="Money assistant maintenance.")
+sync_cli = AppGroup("sync", help="Bank sync maintenance.")
 
 
 @db_cli.command("upgrade")
@@ -99,8 +101,37 @@ def chat_purge() -> None:
     click.echo(f"purged {deleted} expired conversation(s)")
 
 
+@sync_cli.command("sweep")
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Run resumed syncs to their end before exiting (in-process launcher).")
+def sync_sweep(wait: bool) -> None:
+    """Fail bank-sync runs abandoned past their lease; resume deferred runs that are due.
+
+    The schedule does this in AWS (the worker's ``sweep`` action); ``make dev`` every
+    minute. Locally a resumed run executes in this process, so by default the command waits
+    for it: exiting would cut it short (the next sweep would fail it as abandoned).
+    """
+    from service.http.context import current_services
+    from service.workflows.bank_sync import BANK_SYNC
+    from service.workflows.launcher import InProcessLauncher
+    from service.workflows.sweep import sweep_runs
+
+    services = current_services()
+    launcher = services.sync_launcher
+    result = sweep_runs(services.database, launcher, definition=BANK_SYNC)
+    counts = result.counts()
+    click.echo(f"failed {counts['abandoned']} abandoned run(s), resumed {counts['resumed']} "
+               f"due run(s), {counts['launch_failed']} could not be resumed")
+    if wait and result.resumed and isinstance(launcher, InProcessLauncher):
+        launcher.wait_idle()
+        for run_id in result.resumed:
+            run = services.run_store.get(run_id)
+            click.echo(f"  {run_id}: {run.status.value if run else 'gone'}")
+
+
 def register_cli(app: Flask) -> None:
     """Attach the commands to ``app`` (``flask --app service <command>``)."""
     app.cli.add_command(db_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(chat_cli)
+    app.cli.add_command(sync_cli)

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import psycopg
+import pytest
 from flask.testing import FlaskClient
 
+from devtools.cli import run_sweep_job
 from service.bootstrap import Services
 from service.workflows.bank_sync import BANK_SYNC, bank_sync_input, default_window
 from service.workflows.launcher import new_run
@@ -57,3 +59,59 @@ def test_a_run_whose_process_died_is_failed_by_the_sweep_then_the_user_syncs_aga
     settle_syncs(api.application)
     assert api.get(f"{syncs}/{again.json['run_id']}", headers=owner).json["status"] == (
         "succeeded")
+
+
+def test_the_sweep_command_resumes_a_due_run_to_its_end(
+    api: FlaskClient, bank: Bank, bearer: AuthHeader, services: Services,
+    postgres_owner_url: str,
+) -> None:
+    """``flask --app service sync sweep``: a run the bank deferred by two hours, with no
+    webhook to resume it, continues once its time has come."""
+    owner = bearer("o@example.com")
+    fid = family_of(api, owner)
+    cid = connect(api, bank, owner, fid)["connection"]["id"]
+    for conn in bank.bank.connections():
+        conn.quirks.rate_limit_next, conn.quirks.retry_after = 1, 7200
+    syncs = f"/v1/families/{fid}/connections/{cid}/syncs"
+    started = api.post(syncs, headers=owner)
+    assert started.status_code == 202, started.json
+    settle_syncs(api.application)
+    run_id = started.json["run_id"]
+    assert api.get(f"{syncs}/{run_id}", headers=owner).json["status"] == "deferred"
+    runner = api.application.test_cli_runner()
+
+    early = runner.invoke(args=["sync", "sweep"])
+    assert early.exit_code == 0, early.output
+    assert "resumed 0 due run(s)" in early.output
+    with psycopg.connect(postgres_owner_url) as db:
+        db.execute("UPDATE sync_runs SET resume_at = now() - interval '1 second' "
+                   "WHERE id = %s", [run_id])
+    due = runner.invoke(args=["sync", "sweep"])
+
+    assert due.exit_code == 0, due.output
+    assert "failed 0 abandoned run(s), resumed 1 due run(s), 0 could not be resumed" in (
+        due.output)
+    assert f"{run_id}: succeeded" in due.output
+    assert api.get(f"{syncs}/{run_id}", headers=owner).json["status"] == "succeeded"
+
+
+def test_make_dev_s_sweep_job_reports_what_it_did(
+    services: Services, capsys: pytest.CaptureFixture[str], postgres_owner_url: str,
+    api: FlaskClient, bank: Bank, bearer: AuthHeader,
+) -> None:
+    owner = bearer("o@example.com")
+    cid = connect(api, bank, owner, family_of(api, owner))["connection"]["id"]
+    now = datetime.now(UTC)
+    dead = new_run(BANK_SYNC, bank_sync_input(cid, default_window(now.date())),
+                   status=RunStatus.PENDING, now=now)
+    services.run_store.save(dead)
+    job = run_sweep_job(services)
+
+    job()
+    assert "run sweep" not in capsys.readouterr().out  # nothing to do, nothing said
+    with psycopg.connect(postgres_owner_url) as db:
+        db.execute("UPDATE sync_runs SET updated_at = now() - %s WHERE id = %s",
+                   [run_lease(BANK_SYNC), dead.run_id])
+    job()
+    said = capsys.readouterr().out.splitlines()
+    assert "run sweep: 1 abandoned, 0 resumed, 0 launch failed" in said
