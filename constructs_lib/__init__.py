@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from constructs_lib.lambda_asset import LambdaAsset, build_lambda_asset
     from constructs_lib.network import PrivateNetwork
     from constructs_lib.opt_outs import OPT_OUT_METADATA_KEY, OptOut, SecureDefaultError
+    from constructs_lib.scheduled_invoke import ScheduledInvoke
     from constructs_lib.secrets import AppSecret, AppSecrets
     from constructs_lib.user_pool import FamilyUserPool
     from constructs_lib.workflows import (
@@ -74,6 +75,7 @@ _EXPORTS = {
     "OptOut": "constructs_lib.opt_outs",
     "PlatformHttpApi": "constructs_lib.http_api",
     "PrivateNetwork": "constructs_lib.network",
+    "ScheduledInvoke": "constructs_lib.scheduled_invoke",
     "SecureAuroraCluster": "constructs_lib.database",
     "SecureDefaultError": "constructs_lib.opt_outs",
     "ServiceFunction": "constructs_lib.function",
@@ -117,6 +119,7 @@ __all__ = [
     "PlatformHttpApi",
     "PrivateNetwork",
     "ScheduledFanOut",
+    "ScheduledInvoke",
     "SecureAuroraCluster",
     "SecureDefaultError",
     "ServiceFunction",
