@@ -11,17 +11,15 @@ from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_codedeploy as codedeploy
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_app.config import StageConfig
 from cdk_app.service_asset import service_code
 from cdk_app.stacks.data_stack import DataStack
-from constructs_lib import OptOut, ServiceFunction
+from constructs_lib import OptOut, ScheduledInvoke, ServiceFunction
 from service import deployment_contract as contract
 
 
@@ -56,30 +54,16 @@ class AuditAnchoring(Construct):
         role = self.function.role
         data.database.grant_data_access(role, secret=data.app_role.secret)
         data.audit_anchors.grant_write(role)
-        # The scheduler's role: invoke the alias, nothing else (a managed policy; an
-        # immutable reference stops the target from adding an inline one).
-        invoker = iam.Role(
-            self, "ScheduleRole",
-            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com", conditions={
-                "StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}}),
-            description="EventBridge Scheduler: invoke the audit anchor alias",
-            managed_policies=[iam.ManagedPolicy(
-                self, "InvokeAnchor", description="Invoke the audit anchor alias only",
-                statements=[iam.PolicyStatement(
-                    actions=["lambda:InvokeFunction"],
-                    resources=[self.function.alias.function_arn])])],
-        )
-        # EventBridge Scheduler invokes the alias asynchronously: a failed run lands in the
-        # function's own dead-letter queue (ServiceFunction), the next run anchors anyway.
-        self.schedule = scheduler.Schedule(
+        # A failed run lands in the function's own dead-letter queue, and so does an
+        # invocation the scheduler could not deliver; the next run anchors anyway.
+        interval = cdk.Duration.minutes(config.audit.anchor_interval_minutes)
+        self.scheduled = ScheduledInvoke(
             self, "Schedule",
+            function=self.function.alias,
+            schedule=scheduler.ScheduleExpression.rate(interval),
+            key=data.keys.workflow_state,
             description="Anchor the audit chain heads",
-            schedule=scheduler.ScheduleExpression.rate(
-                cdk.Duration.minutes(config.audit.anchor_interval_minutes)),
-            target=targets.LambdaInvoke(self.function.alias, retry_attempts=2,
-                                        role=iam.Role.from_role_arn(
-                                            self, "ScheduleRoleRef", invoker.role_arn,
-                                            mutable=False),
-                                        max_event_age=cdk.Duration.minutes(
-                                            config.audit.anchor_interval_minutes)),
+            max_event_age=interval,
+            dead_letter_queue=self.function.dead_letter_queue,
         )
+        self.schedule = self.scheduled.schedule
