@@ -118,7 +118,7 @@ class BankProviderConfig(_Frozen):
 
 
 class SyncConfig(_Frozen):
-    """The daily fan-out that syncs every active connection."""
+    """The daily fan-out that syncs every active connection, and the run sweep."""
 
     max_concurrency: int = Field(ge=1, le=1000)
     """Connections synced at once. TrueLayer rate-limits per client, so the stage caps this
@@ -128,6 +128,10 @@ class SyncConfig(_Frozen):
     schedule_minute: int = Field(ge=0, le=59)
     time_zone: str = "Europe/London"
     manifest_retention_days: int = Field(default=14, ge=1, le=90)
+    sweep_interval_minutes: int = Field(default=5, ge=1, le=60)
+    """How often the worker's ``sweep`` runs: it fails runs a dead worker left unfinished (once
+    their lease, tens of minutes, has passed) and resumes deferred runs whose time has come,
+    so a due run waits at most this long."""
 
     @model_validator(mode="after")
     def _known_zone(self) -> SyncConfig:

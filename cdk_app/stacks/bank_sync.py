@@ -1,4 +1,5 @@
-"""Bank sync in AWS: the worker function, the bank-sync workflow and its daily fan-out.
+"""Bank sync in AWS: the worker function, the bank-sync workflow, its daily fan-out and the
+run sweep's schedule.
 
 Built inside the API stack so references flow one way: the machines name the worker's
 alias, the worker's and the API's grants name the machines by their (configured) names,
@@ -27,6 +28,7 @@ from constructs_lib import (
     ManifestBucket,
     OptOut,
     ScheduledFanOut,
+    ScheduledInvoke,
     ServiceFunction,
     StepWorkflow,
     WorkflowSpec,
@@ -44,7 +46,8 @@ DEPLOYMENTS = {
 
 
 class BankSyncWorkflows(Construct):
-    """The worker (alias ``live``, its own deployment group), both machines and the schedule."""
+    """The worker (alias ``live``, its own deployment group), both machines, the daily
+    schedule and the sweep's."""
 
     def __init__(
         self,
@@ -96,6 +99,19 @@ class BankSyncWorkflows(Construct):
             opt_outs=opt_outs)
         # The worker starts runs too; by name, as the machine already refers to the worker.
         self._grant_start_by_name(self.worker.role)
+        # The run sweep: stuck runs failed once their lease has passed, due deferred runs
+        # resumed (an execution each); a late sweep is dropped, the next one does the work.
+        sweep_every = cdk.Duration.minutes(config.sync.sweep_interval_minutes)
+        self.sweep = ScheduledInvoke(
+            self, "Sweep",
+            function=self.worker.alias,
+            schedule=scheduler.ScheduleExpression.rate(sweep_every),
+            key=keys.workflow_state,
+            description="Sweep bank-sync runs: fail abandoned ones, resume due ones",
+            payload={"action": "sweep"},
+            max_event_age=sweep_every,
+            dead_letter_queue=self.worker.dead_letter_queue,
+        )
 
     def provider_environment(self, config: StageConfig) -> dict[str, str]:
         """The provider settings the API and the worker both read."""
@@ -157,7 +173,7 @@ class BankSyncWorkflows(Construct):
             environment=environment,
             reserved_concurrent_executions=fn_config.reserved_concurrency,
             log_retention=config.log_retention_days,
-            description="Bank sync workflow worker (create, step, fail, manifest)",
+            description="Bank sync workflow worker (create, step, fail, manifest, sweep)",
             pre_traffic_hook=migrations,
             opt_outs=opt_outs,
         )
