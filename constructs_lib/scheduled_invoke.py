@@ -1,4 +1,4 @@
-"""``ScheduledInvoke``: invoke a Lambda alias with a fixed event on an EventBridge Scheduler schedule.
+"""``ScheduledInvoke``: invoke a Lambda alias with a fixed event on an EventBridge schedule.
 
 What you get by default
 -----------------------

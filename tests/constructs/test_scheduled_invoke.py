@@ -1,4 +1,4 @@
-"""ScheduledInvoke: an encrypted schedule invoking one alias through a role that can do only that."""
+"""ScheduledInvoke: an encrypted schedule invoking one alias through a role that can do no more."""
 
 from __future__ import annotations
 
