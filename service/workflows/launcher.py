@@ -9,10 +9,10 @@ API's ``202`` with a run id means what it says in both: the run is recorded and 
 and its progress is read from the run.
 
 ``resume_run`` continues a run from its first unfinished step (a deferred run whose retry time
-came); steps that succeeded are not repeated. ``resume_waiting`` is the webhook's variant: the
-webhook has already claimed the deferred run (moved it to ``running`` in its own, still open
-transaction, :mod:`service.repositories.waiting_runs`), so it writes nothing and only
-schedules the execution:
+came); steps that succeeded are not repeated. ``resume_waiting`` is the variant of the webhook
+and the run sweep: the caller has already claimed the deferred run (moved it to ``running`` in
+its own, still open transaction, :mod:`service.repositories.waiting_runs`,
+:mod:`service.repositories.run_sweep`), so it writes nothing and only schedules the execution:
 
 * Step Functions: ``StartExecution`` named after the run and the deferral it resumes
   (:func:`resume_execution_name`), so a repeated call for the same deferral is the same
@@ -89,7 +89,7 @@ class SyncLauncher(Protocol):
         ...
 
     def resume_waiting(self, run_id: str) -> None:
-        """Schedule the execution of a deferred run a webhook claimed (no store writes)."""
+        """Schedule the execution of a deferred run a webhook or the sweep claimed (no writes)."""
         ...
 
 
