@@ -8,8 +8,16 @@ builds, so no step list or retry number is written twice. This module imports no
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
+
+_ERROR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _names(error: BaseException) -> set[str]:
+    return {cls.__name__ for cls in type(error).__mro__}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,8 +49,7 @@ class RetryPolicy:
 
     def retries(self, error: BaseException) -> bool:
         """Whether ``error`` is one this policy retries."""
-        names = {cls.__name__ for cls in type(error).__mro__}
-        return bool(names & set(self.retry_on))
+        return bool(_names(error) & set(self.retry_on))
 
     def ceiling(self, attempt: int) -> float:
         """The longest wait after failed attempt ``attempt`` (1-based)."""
@@ -54,13 +61,44 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ParkPolicy:
+    """When a step parks its run instead of failing, and for how long.
+
+    A step whose error is named in ``park_on`` (by class or base class name, as
+    :attr:`RetryPolicy.retry_on`) and would otherwise fail -- the error is not retried, or this
+    pass has used the step's attempts -- leaves its run ``deferred`` with ``resume_at`` =
+    now + ``wait``, holding no process and no execution. An event reporting what the step
+    waits for (a provider's webhook) resumes it sooner; the due time resumes it anyway.
+    A run parks at this step at most ``max_parks`` times; the next time the step fails with
+    :class:`~service.workflows.deferral.ParkLimitReachedError`, saying so.
+    """
+
+    park_on: tuple[str, ...]
+    wait: timedelta
+    max_parks: int = 3
+
+    def __post_init__(self) -> None:
+        if not self.park_on or not all(_ERROR_NAME.match(n) for n in self.park_on):
+            raise ValueError("park_on needs one or more error class names")
+        if self.wait < timedelta(minutes=1):
+            raise ValueError("a park waits at least a minute (shorter waits are retries)")
+        if self.max_parks < 1:
+            raise ValueError("max_parks must be at least 1")
+
+    def parks(self, error: BaseException) -> bool:
+        """Whether ``error`` is one this policy parks on."""
+        return bool(_names(error) & set(self.park_on))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StepSpec:
-    """One discrete, idempotent step."""
+    """One discrete, idempotent step; ``park`` lets it wait for an event instead of failing."""
 
     name: str
     description: str
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout_seconds: int = 60
+    park: ParkPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,7 +93,7 @@ def test_create_then_every_step_completes_the_run(services: Services,
                 break
             except Exception as error:
                 assert type(error).__name__ == "TransactionsNotReadyError", error
-        assert out == {"run_id": created["run_id"]}
+        assert out == {"run_id": created["run_id"], "deferred": False}
     run = services.run_store.get(created["run_id"])
     assert run is not None and run.status is RunStatus.SUCCEEDED
     assert run.step("ingest_transactions").counts["inserted"] > 0
