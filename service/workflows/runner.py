@@ -277,8 +277,10 @@ class StepWorker:
             return {"run_id": run_id, "deferred": False}
         if run.status is RunStatus.DEFERRED and not _resumes(run, event.get("execution")):
             return {"run_id": run_id, "deferred": True}
-        if run.status is not RunStatus.RUNNING:  # pending, or deferred and resumed by us
-            run.status, run.resume_at = RunStatus.RUNNING, None
+        if run.status is not RunStatus.RUNNING or run.resume_at is not None:
+            # Pending, or resumed from a deferral (whose claim kept resume_at to name this
+            # execution): running now, as the in-process runner starts a pass.
+            run.status, run.resume_at, run.last_error = RunStatus.RUNNING, None, None
             run.started_at = run.started_at or self._clock()
             self._store.save(run)
         spec, record = self.definition.step(name), run.step(name)

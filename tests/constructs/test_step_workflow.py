@@ -71,18 +71,27 @@ def built(app: cdk.App) -> tuple[dict[str, Any], StepWorkflow, ScheduledFanOut]:
     return Template.from_stack(stack).to_json(), sync, daily
 
 
-def test_the_steps_are_the_services_steps_in_order(built: Any) -> None:
+def test_the_steps_are_the_services_steps_in_order_each_followed_by_a_parked_choice(
+    built: Any,
+) -> None:
     template, _, _ = built
     _, definition = _machine(template, "test-bank-sync")
+    states = definition["States"]
     order, state = [], definition["StartAt"]
-    while definition["States"][state]["Type"] == "Task":
+    while states[state]["Type"] == "Task":
         order.append(state)
-        state = definition["States"][state]["Next"]
+        choice = states[states[state]["Next"]]
+        assert choice["Type"] == "Choice"
+        # The worker parked the run: the execution ends successfully; otherwise go on.
+        assert choice["Choices"] == [{"Variable": "$.deferred", "BooleanEquals": True,
+                                      "Next": "Parked"}]
+        state = choice["Default"]
     assert tuple(order) == BANK_SYNC.step_names
-    assert definition["States"][state]["Type"] == "Succeed"
+    assert states[state]["Type"] == "Succeed"
+    assert states["Parked"]["Type"] == "Succeed"
 
 
-def test_each_step_invokes_the_alias_with_ids_only(built: Any) -> None:
+def test_each_step_invokes_the_alias_with_ids_and_its_retry_count_only(built: Any) -> None:
     template, _, _ = built
     _, definition = _machine(template, "test-bank-sync")
     for step in BANK_SYNC.steps:
@@ -90,8 +99,10 @@ def test_each_step_invokes_the_alias_with_ids_only(built: Any) -> None:
         assert state["Resource"].endswith(":states:::lambda:invoke")
         assert "Live" in state["Parameters"]["FunctionName"]  # the alias' Ref, not the function
         assert state["Parameters"]["Payload"] == {
-            "action": "step", "run_id.$": "$.run_id", "step": step.name}
-        assert state["ResultSelector"] == {"run_id.$": "$.Payload.run_id"}
+            "action": "step", "run_id.$": "$.run_id", "step": step.name,
+            "retry_count.$": "$$.State.RetryCount", "execution.$": "$$.Execution.Name"}
+        assert state["ResultSelector"] == {"run_id.$": "$.Payload.run_id",
+                                           "deferred.$": "$.Payload.deferred"}
         assert state["TimeoutSeconds"] == step.timeout_seconds
 
 
