@@ -2,7 +2,9 @@
 
 The same :class:`WorkflowDefinition` drives the in-process runner (:mod:`.runner`) and, through
 :func:`step_functions_spec`, the Step Functions state machine a ``constructs_lib`` construct
-builds, so no step list or retry number is written twice. This module imports nothing from CDK.
+builds, so no step list or retry number is written twice. A step's :class:`ParkPolicy` says
+when its run parks (waits, holding nothing, for an event or a due time) instead of failing;
+:mod:`.deferral` applies it for both runners. This module imports nothing from CDK.
 """
 
 from __future__ import annotations
