@@ -215,3 +215,21 @@ def test_a_succeeded_run_stays_a_no_op(env: SandboxEnv) -> None:
         assert worker.handle({"run_id": run_id, "step": name}) == {"run_id": run_id,
                                                                     "deferred": False}
     assert store.get(run_id) == done and len(env.bank.calls) == calls
+
+
+def test_a_long_rate_limit_defers_the_run_at_once_instead_of_burning_retries(
+    env: SandboxEnv,
+) -> None:
+    worker, store, _ = sandbox_worker(env)
+    for conn in env.bank.connections():
+        conn.quirks.rate_limit_next, conn.quirks.retry_after = 1, 7200
+    run_id = worker.create(bank_sync_input("c", default_window(env.bank.now().date())))
+    tries = drive(step_functions_spec(BANK_SYNC), worker, run_id)
+    assert tries[-1] == ("accounts", 1)  # the first bank call: deferred on its first attempt
+    run = store.get(run_id)
+    assert run is not None and run.status is RunStatus.DEFERRED
+    assert run.resume_at is not None
+    assert (run.resume_at - env.bank.now()).total_seconds() == pytest.approx(7200, abs=5)
+    accounts = run.step("accounts")
+    assert accounts.status is RunStatus.DEFERRED and "parks" not in accounts.counts
+    assert run.last_error is not None and run.last_error.startswith("RateLimitedError")
