@@ -92,6 +92,7 @@ class StepWorkflow(Construct):
         the app's code.
     worker:
         The worker function's alias (or a version): every task invokes it, never ``$LATEST``.
+        It must keep the worker contract (module doc): answer ``{"run_id", "deferred"}``.
     state_machine_name:
         The machine's name (also its log group's, ``/aws/vendedlogs/states/<name>``). Named
         so that grants can carry the KMS encryption context of exactly this machine.
