@@ -2,10 +2,13 @@
 
 What you get by default
 -----------------------
-* One ``LambdaInvoke`` task per step, in the spec's order, on the worker's *alias*, with the
-  payload ``{"action": "step", "run_id.$": "$.run_id", "step": "<name>"}`` and a result
-  selector keeping only ``run_id``: ids, never payloads, flow between steps (so no state
-  comes near the 256 KB limit and no customer data enters the execution history).
+* One ``LambdaInvoke`` task per step, in the spec's order, on the worker's *alias*, passing
+  ids only (the payload below) and keeping only ``run_id`` and ``deferred`` of the answer: ids,
+  never payloads, flow between steps (so no state comes near the 256 KB limit and no customer
+  data enters the execution history).
+* After each task a ``Choice``: when the worker answered ``deferred: true`` the execution
+  ends successfully in the ``Parked`` state (the run waits, holding no execution; whoever
+  resumes it starts a new one); otherwise the next step runs.
 * Per step: its timeout, its own retrier from the spec (exponential backoff, full jitter,
   attempt limit, delay cap) and a retrier for the documented transient Lambda service
   errors; a ``Catch`` of everything else that invokes the worker with
@@ -15,7 +18,21 @@ What you get by default
   level ALL *without execution data* to its own CMK-encrypted log group (one year at least),
   X-Ray tracing, an execution timeout no retry schedule can outlive, retained on delete.
 
-The machine's input is ``{"run_id": "..."}``: whoever starts it created the run first.
+The worker contract
+-------------------
+The machine's input is ``{"run_id": "..."}``: whoever starts it created the run first. Each
+step's task invokes the worker with::
+
+    {"action": "step", "run_id": "<run>", "step": "<name>",
+     "retry_count": <$$.State.RetryCount: 0 on the first attempt of this execution>,
+     "execution": "<$$.Execution.Name>"}
+
+and the worker must answer ``{"run_id": "<run>", "deferred": <bool>}`` -- both fields, always
+(a missing one fails the task) -- or raise. An error whose type name the step's retrier
+lists is retried; anything else goes to the Catch. ``retry_count`` tells the worker which
+attempt it makes, so on the last one it can park the run (answer ``deferred: true``) instead of
+raising into the Catch; ``deferred: true`` is also the answer for a run that is not to be
+worked on by this execution. The Catch's ``fail`` call answers ``{"run_id": "<run>"}``.
 
 Example
 -------
@@ -75,6 +92,7 @@ class StepWorkflow(Construct):
         the app's code.
     worker:
         The worker function's alias (or a version): every task invokes it, never ``$LATEST``.
+        It must keep the worker contract (module doc): answer ``{"run_id", "deferred"}``.
     state_machine_name:
         The machine's name (also its log group's, ``/aws/vendedlogs/states/<name>``). Named
         so that grants can carry the KMS encryption context of exactly this machine.
@@ -123,19 +141,18 @@ class StepWorkflow(Construct):
         self._service_retry = lambda_service_retry or LambdaServiceRetry()
         failed = sfn.Fail(self, "Failed", error="WorkflowStepFailed",
                           cause="A step failed after its retries; the run records why.")
-        first: sfn.IChainable | None = None
-        previous: tasks.LambdaInvoke | None = None
-        for step in spec.steps:
-            task = self._step_task(step, worker, failed)
-            if previous is None:
-                first = task
-            else:
-                previous.next(task)
-            previous = task
-        assert first is not None and previous is not None  # a spec has at least one step
-        previous.next(sfn.Succeed(self, "Succeeded"))
+        steps = [self._step_task(step, worker, failed) for step in spec.steps]
+        parked = sfn.Succeed(self, "Parked", comment=(
+            "The worker parked the run (deferred); an event or its due time resumes it in a "
+            "new execution."))
+        following: list[sfn.IChainable] = [*steps[1:], sfn.Succeed(self, "Succeeded")]
+        for step, task, then in zip(spec.steps, steps, following, strict=True):
+            task.next(sfn.Choice(self, f"{step.name}.parked",
+                                 comment=f"Stop here if {step.name} parked the run.")
+                      .when(sfn.Condition.boolean_equals("$.deferred", True), parked)
+                      .otherwise(then))
         self._machine, self._log_group = encrypted_state_machine(
-            self, name=state_machine_name, definition=first, key=key, log_key=log_key,
+            self, name=state_machine_name, definition=steps[0], key=key, log_key=log_key,
             log_retention=retention, timeout=self._execution_timeout())
         _accept_machine_design(self._machine)
         self._alarms = alarm_on(self, self._machine, alarm_topic, failed=False)
@@ -184,8 +201,11 @@ class StepWorkflow(Construct):
             payload=sfn.TaskInput.from_object({
                 "action": "step", "run_id": sfn.JsonPath.string_at("$.run_id"),
                 "step": step.name,
+                "retry_count": sfn.JsonPath.state_retry_count,
+                "execution": sfn.JsonPath.execution_name,
             }),
-            result_selector={"run_id": sfn.JsonPath.string_at("$.Payload.run_id")},
+            result_selector={"run_id": sfn.JsonPath.string_at("$.Payload.run_id"),
+                             "deferred": sfn.JsonPath.object_at("$.Payload.deferred")},
             task_timeout=sfn.Timeout.duration(cdk.Duration.seconds(step.timeout_seconds)),
             retry_on_service_exceptions=False,
         )

@@ -24,7 +24,7 @@ from service.banking.errors import ReauthRequiredError, TransactionsNotReadyErro
 from service.banking.ingestion import IngestionPort
 from service.banking.models import DateWindow, ProviderConnection, ProviderTransaction
 from service.banking.port import BankProvider, ProviderRegistry
-from service.workflows.definition import RetryPolicy, StepSpec, WorkflowDefinition
+from service.workflows.definition import ParkPolicy, RetryPolicy, StepSpec, WorkflowDefinition
 from service.workflows.runner import StepContext, StepFunction
 
 # Errors worth another attempt; everything else (reauth_required, unsupported, rejected, bugs)
@@ -65,6 +65,10 @@ BANK_SYNC = WorkflowDefinition(
                 max_delay=60,
                 retry_on=("TransactionsNotReadyError", *TRANSIENT),
             ),
+            # Still preparing after this pass's polls: park the run until the bank's
+            # "transactions ready" webhook resumes it, or half an hour passes.
+            park=ParkPolicy(park_on=("TransactionsNotReadyError",),
+                            wait=timedelta(minutes=30), max_parks=4),
             timeout_seconds=120,
         ),
         StepSpec(

@@ -2,14 +2,24 @@
 
 The same :class:`WorkflowDefinition` drives the in-process runner (:mod:`.runner`) and, through
 :func:`step_functions_spec`, the Step Functions state machine a ``constructs_lib`` construct
-builds, so no step list or retry number is written twice. This module imports nothing from CDK.
+builds, so no step list or retry number is written twice. A step's :class:`ParkPolicy` says
+when its run parks (waits, holding nothing, for an event or a due time) instead of failing;
+:mod:`.deferral` applies it for both runners. This module imports nothing from CDK.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
+
+_ERROR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _names(error: BaseException) -> set[str]:
+    return {cls.__name__ for cls in type(error).__mro__}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,8 +51,7 @@ class RetryPolicy:
 
     def retries(self, error: BaseException) -> bool:
         """Whether ``error`` is one this policy retries."""
-        names = {cls.__name__ for cls in type(error).__mro__}
-        return bool(names & set(self.retry_on))
+        return bool(_names(error) & set(self.retry_on))
 
     def ceiling(self, attempt: int) -> float:
         """The longest wait after failed attempt ``attempt`` (1-based)."""
@@ -54,13 +63,44 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ParkPolicy:
+    """When a step parks its run instead of failing, and for how long.
+
+    A step whose error is named in ``park_on`` (by class or base class name, as
+    :attr:`RetryPolicy.retry_on`) and would otherwise fail -- the error is not retried, or this
+    pass has used the step's attempts -- leaves its run ``deferred`` with ``resume_at`` =
+    now + ``wait``, holding no process and no execution. An event reporting what the step
+    waits for (a provider's webhook) resumes it sooner; the due time resumes it anyway.
+    A run parks at this step at most ``max_parks`` times; the next time the step fails with
+    :class:`~service.workflows.deferral.ParkLimitReachedError`, saying so.
+    """
+
+    park_on: tuple[str, ...]
+    wait: timedelta
+    max_parks: int = 3
+
+    def __post_init__(self) -> None:
+        if not self.park_on or not all(_ERROR_NAME.match(n) for n in self.park_on):
+            raise ValueError("park_on needs one or more error class names")
+        if self.wait < timedelta(minutes=1):
+            raise ValueError("a park waits at least a minute (shorter waits are retries)")
+        if self.max_parks < 1:
+            raise ValueError("max_parks must be at least 1")
+
+    def parks(self, error: BaseException) -> bool:
+        """Whether ``error`` is one this policy parks on."""
+        return bool(_names(error) & set(self.park_on))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StepSpec:
-    """One discrete, idempotent step."""
+    """One discrete, idempotent step; ``park`` lets it wait for an event instead of failing."""
 
     name: str
     description: str
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout_seconds: int = 60
+    park: ParkPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,16 @@
-"""Run a :class:`~service.workflows.definition.WorkflowDefinition` in this process.
+"""Run a :class:`~service.workflows.definition.WorkflowDefinition` in this process or one
+step at a time for Step Functions.
 
-Used locally (``make dev``, tests); in AWS, Step Functions plays this part from the same
-definition. Steps run in order; a step that fails with an error its policy retries is tried
-again after a full-jitter backoff, up to its attempt limit. A
+:class:`InProcessRunner` is used locally (``make dev``, tests); in AWS, Step Functions plays
+its part from the same definition and :class:`StepWorker` makes each attempt. Steps run in
+order; a step that fails with an error its policy retries is tried again after a full-jitter
+backoff, up to its attempt limit. Whether a failed attempt defers the run instead -- a
 :class:`~service.banking.errors.RateLimitedError` whose ``retry_at`` lies beyond the step's
-longest backoff defers the run (status ``deferred``, ``resume_at`` set) instead of holding the
-process; :meth:`InProcessRunner.resume` continues it, skipping the steps that succeeded.
-Clock, sleep and randomness are injected so tests never wait.
+longest backoff, or an error the step's park policy parks on -- is decided for both by
+:func:`~service.workflows.deferral.deferral_for`: the run is saved ``deferred`` with
+``resume_at``, holding no process; :meth:`InProcessRunner.resume` (or a new execution)
+continues it, skipping the steps that succeeded. Clock, sleep and randomness are injected so
+tests never wait.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from service.banking.errors import ProviderError, RateLimitedError
+from service.workflows.deferral import (
+    ParkLimitReachedError,
+    defer,
+    deferral_for,
+    parks_of,
+)
 from service.workflows.definition import StepSpec, WorkflowDefinition
 from service.workflows.store import RunRecord, RunStatus, RunStore, StepRecord
 
@@ -116,11 +126,11 @@ class InProcessRunner:
             if record.status is RunStatus.SUCCEEDED:
                 continue
             outcome = self._run_step(run, spec, record)
-            if outcome is not RunStatus.SUCCEEDED:
+            if outcome is RunStatus.FAILED:
                 run.status = outcome
                 run.last_error = record.last_error
-                if outcome is RunStatus.FAILED:
-                    run.finished_at = self._clock()
+                run.finished_at = self._clock()
+            if outcome is not RunStatus.SUCCEEDED:
                 self._store.save(run)
                 return run
         run.status = RunStatus.SUCCEEDED
@@ -136,18 +146,22 @@ class InProcessRunner:
             error = attempt_step(run, spec.name, self._steps[spec.name], self._store, self._clock)
             if error is None:
                 return RunStatus.SUCCEEDED
+            try:
+                deferral = deferral_for(spec, error, attempt=attempts_this_pass,
+                                        parks=parks_of(record), now=self._clock())
+            except ParkLimitReachedError as limit:
+                record.last_error = describe(limit)
+                deferral, error = None, limit
+            if deferral is not None:
+                defer(run, record, deferral)
+                return RunStatus.DEFERRED
             if not policy.retries(error) or attempts_this_pass >= policy.max_attempts:
                 record.status = RunStatus.FAILED
                 record.finished_at = self._clock()
                 return RunStatus.FAILED
             wait = policy.delay(attempts_this_pass, self._rng)
             if isinstance(error, RateLimitedError) and error.retry_at is not None:
-                hinted = (error.retry_at - self._clock()).total_seconds()
-                if hinted > policy.max_delay:
-                    record.status = RunStatus.DEFERRED
-                    run.resume_at = error.retry_at
-                    return RunStatus.DEFERRED
-                wait = max(wait, hinted)
+                wait = max(wait, (error.retry_at - self._clock()).total_seconds())
             self._sleep(wait)
 
 
@@ -188,13 +202,29 @@ def _add_counts(record: StepRecord, counts: Mapping[str, int]) -> None:
         record.counts[key] = record.counts.get(key, 0) + value
 
 
+class RunNotActiveError(Exception):
+    """The run is not one a step may work on (it failed): the state machine must stop.
+
+    Not retried by any policy; the Catch records nothing over the run's own error.
+    """
+
+
 class StepWorker:
     """Runs single steps on behalf of Step Functions (the worker Lambda's core).
 
-    The state machine passes ids, not payloads: each task invokes the worker with
-    ``{"run_id": ..., "step": ...}``; the worker loads the run, makes one attempt and re-raises
-    the step's error, so the state machine's Retry (from :func:`step_functions_spec`) matches
-    its class name and its Catch records the failure with :meth:`fail`.
+    The state machine passes ids, not payloads. Each task invokes :meth:`handle` with
+    ``{"run_id", "step", "retry_count", "execution"}`` (``retry_count``: the task state's
+    ``$$.State.RetryCount``; ``execution``: ``$$.Execution.Name``). The worker loads the run,
+    makes one attempt and either answers ``{"run_id": ..., "deferred": false}``, re-raises the
+    step's error (the state machine's Retry from :func:`step_functions_spec` matches its class
+    name, its Catch records the failure with :meth:`fail`), or -- when
+    :func:`~service.workflows.deferral.deferral_for` says the attempt defers the run -- saves
+    the run and the step ``deferred`` with ``resume_at`` and answers ``deferred: true``, on
+    which the state machine ends the execution ("Parked"). So the poll step parks on its last
+    attempt instead of raising into the Catch.
+
+    If Step Functions counts the Lambda service retrier's retries in ``RetryCount`` too, the
+    worker sees a later attempt than its own retrier's and parks early, never late.
     """
 
     def __init__(
@@ -226,29 +256,67 @@ class StepWorker:
         self._store.save(run)
         return run.run_id
 
-    def handle(self, event: Mapping[str, Any]) -> dict[str, str]:
-        """One attempt of ``event["step"]`` of run ``event["run_id"]``; raises its error."""
+    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """One attempt of ``event["step"]`` of run ``event["run_id"]`` (see the class doc).
+
+        Only an active run is worked on. A ``succeeded`` run, or a finished step (a
+        redelivered task), is a no-op; a ``deferred`` run answers ``deferred: true`` at once
+        (a stray duplicate execution stops), unless this execution is the one resuming that
+        deferral (its claim may not be committed yet); a ``failed`` run raises
+        :class:`RunNotActiveError`.
+        """
         run_id, name = str(event["run_id"]), str(event["step"])
         if name not in self._steps:
             raise ValueError(f"unknown step {name!r}")
         run = self._store.get(run_id)
         if run is None:
             raise KeyError(f"unknown run {run_id!r}")
-        if run.step(name).status is not RunStatus.SUCCEEDED:  # a redelivered task is a no-op
+        if run.status is RunStatus.FAILED:
+            raise RunNotActiveError(f"run {run_id} has failed; {name} is not run")
+        if run.status is RunStatus.SUCCEEDED:
+            return {"run_id": run_id, "deferred": False}
+        if run.status is RunStatus.DEFERRED and not _resumes(run, event.get("execution")):
+            return {"run_id": run_id, "deferred": True}
+        if run.status is not RunStatus.RUNNING or run.resume_at is not None:
+            # Pending, or resumed from a deferral (whose claim kept resume_at to name this
+            # execution): running now, as the in-process runner starts a pass.
+            run.status, run.resume_at, run.last_error = RunStatus.RUNNING, None, None
+            run.started_at = run.started_at or self._clock()
+            self._store.save(run)
+        spec, record = self.definition.step(name), run.step(name)
+        if record.status is not RunStatus.SUCCEEDED:
             error = attempt_step(run, name, self._steps[name], self._store, self._clock)
             if error is not None:
-                raise error
+                attempt = int(event.get("retry_count") or 0) + 1
+                try:
+                    deferral = deferral_for(spec, error, attempt=attempt,
+                                            parks=parks_of(record), now=self._clock())
+                except ParkLimitReachedError as limit:
+                    record.last_error = describe(limit)
+                    self._store.save(run)
+                    raise limit from error
+                if deferral is None:
+                    raise error
+                defer(run, record, deferral)
+                self._store.save(run)
+                return {"run_id": run_id, "deferred": True}
         if name == self.definition.step_names[-1]:
             run.status = RunStatus.SUCCEEDED
             run.finished_at = self._clock()
             self._store.save(run)
-        return {"run_id": run_id}
+        return {"run_id": run_id, "deferred": False}
 
     def fail(self, event: Mapping[str, Any]) -> dict[str, str]:
-        """The Catch target: mark step and run failed (retries exhausted or not retryable)."""
+        """The Catch target: mark step and run failed (retries exhausted or not retryable).
+
+        A run that is no longer active (failed already, e.g. by :class:`RunNotActiveError`;
+        succeeded; deferred by another execution) is left as it is.
+        """
         run = self._store.get(str(event["run_id"]))
         if run is None:
             raise KeyError(f"unknown run {event['run_id']!r}")
+        if run.status not in (RunStatus.PENDING, RunStatus.RUNNING):
+            return {"run_id": run.run_id}
         record = run.step(str(event["step"]))
         record.status = RunStatus.FAILED
         record.finished_at = self._clock()
@@ -257,3 +325,12 @@ class StepWorker:
         run.finished_at = self._clock()
         self._store.save(run)
         return {"run_id": run.run_id}
+
+
+def _resumes(run: RunRecord, execution: object) -> bool:
+    """Whether ``execution`` is the one named for resuming ``run``'s deferral."""
+    # The launcher imports this module; the name is its (one) definition.
+    from service.workflows.launcher import resume_execution_name  # noqa: PLC0415
+
+    return (isinstance(execution, str) and run.resume_at is not None
+            and execution == resume_execution_name(run.run_id, run.resume_at))

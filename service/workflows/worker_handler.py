@@ -7,9 +7,11 @@ against it):
     Record a run for an active connection that is due; ``{"run_id": ..., "skip": false}``, or
     ``{"run_id": null, "skip": true, "reason": ...}`` when it is not active, not due (the bank's
     unattended limit) or already has an unfinished run.
-``{"action": "step", "run_id": ..., "step": ...}``
+``{"action": "step", "run_id": ..., "step": ..., "retry_count": n, "execution": ...}``
     One attempt of one step (:meth:`StepWorker.handle`); the step's error is raised so the
-    state machine's Retry matches its class name. Returns ``{"run_id": ...}``.
+    state machine's Retry matches its class name. Returns ``{"run_id": ..., "deferred": b}``:
+    ``true`` when the step parked the run (or the run is already deferred), and the state
+    machine then ends the execution ("Parked"). A failed run raises ``RunNotActiveError``.
 ``{"action": "fail", "run_id": ..., "step": ..., "error": {...}}``
     The Catch target (:meth:`StepWorker.fail`). Returns ``{"run_id": ...}``.
 ``{"action": "manifest"}``

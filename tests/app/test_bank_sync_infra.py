@@ -48,7 +48,12 @@ def test_the_bank_sync_machine_is_the_services_definition(gate_run: GateRun, sta
         state = definition["States"][step.name]
         following = (BANK_SYNC.step_names[index + 1] if index + 1 < len(BANK_SYNC.steps)
                      else "Succeeded")
-        assert state["Next"] == following
+        choice = definition["States"][state["Next"]]
+        assert choice["Type"] == "Choice" and choice["Default"] == following
+        assert choice["Choices"] == [{"Variable": "$.deferred", "BooleanEquals": True,
+                                      "Next": "Parked"}]
+        assert state["Parameters"]["Payload"]["retry_count.$"] == "$$.State.RetryCount"
+        assert state["ResultSelector"]["deferred.$"] == "$.Payload.deferred"
         own, service = state["Retry"]
         assert own["ErrorEquals"] == list(step.retry.retry_on)
         assert own["MaxAttempts"] == step.retry.max_attempts - 1
@@ -58,6 +63,8 @@ def test_the_bank_sync_machine_is_the_services_definition(gate_run: GateRun, sta
         assert service["ErrorEquals"] == list(LAMBDA_SERVICE_ERRORS)
         assert state["TimeoutSeconds"] == step.timeout_seconds
         assert "BankSyncWorkerLiveAlias" in state["Parameters"]["FunctionName"]
+    assert definition["States"]["Parked"]["Type"] == "Succeed"
+    assert definition["States"]["Succeeded"]["Type"] == "Succeed"
     assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
     assert "WorkflowState" in json.dumps(props["EncryptionConfiguration"])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import aws_cdk as cdk
@@ -21,8 +22,22 @@ from constructs_lib.workflows import (
     StepWorkflow,
     WorkflowSpec,
 )
+from service.banking import ProviderUnavailableError
+from service.banking.errors import TransactionsNotReadyError
+from service.workflows import (
+    InMemoryRunStore,
+    ParkPolicy,
+    RetryPolicy,
+    RunStatus,
+    StepContext,
+    StepSpec,
+    StepWorker,
+    WorkflowDefinition,
+)
 from service.workflows.bank_sync import BANK_SYNC
 from service.workflows.definition import step_functions_spec
+from service.workflows.launcher import resume_execution_name
+from tests.workflows import asl
 
 Findings = set[tuple[str, str]]
 
@@ -71,18 +86,27 @@ def built(app: cdk.App) -> tuple[dict[str, Any], StepWorkflow, ScheduledFanOut]:
     return Template.from_stack(stack).to_json(), sync, daily
 
 
-def test_the_steps_are_the_services_steps_in_order(built: Any) -> None:
+def test_the_steps_are_the_services_steps_in_order_each_followed_by_a_parked_choice(
+    built: Any,
+) -> None:
     template, _, _ = built
     _, definition = _machine(template, "test-bank-sync")
+    states = definition["States"]
     order, state = [], definition["StartAt"]
-    while definition["States"][state]["Type"] == "Task":
+    while states[state]["Type"] == "Task":
         order.append(state)
-        state = definition["States"][state]["Next"]
+        choice = states[states[state]["Next"]]
+        assert choice["Type"] == "Choice"
+        # The worker parked the run: the execution ends successfully; otherwise go on.
+        assert choice["Choices"] == [{"Variable": "$.deferred", "BooleanEquals": True,
+                                      "Next": "Parked"}]
+        state = choice["Default"]
     assert tuple(order) == BANK_SYNC.step_names
-    assert definition["States"][state]["Type"] == "Succeed"
+    assert states[state]["Type"] == "Succeed"
+    assert states["Parked"]["Type"] == "Succeed"
 
 
-def test_each_step_invokes_the_alias_with_ids_only(built: Any) -> None:
+def test_each_step_invokes_the_alias_with_ids_and_its_retry_count_only(built: Any) -> None:
     template, _, _ = built
     _, definition = _machine(template, "test-bank-sync")
     for step in BANK_SYNC.steps:
@@ -90,8 +114,10 @@ def test_each_step_invokes_the_alias_with_ids_only(built: Any) -> None:
         assert state["Resource"].endswith(":states:::lambda:invoke")
         assert "Live" in state["Parameters"]["FunctionName"]  # the alias' Ref, not the function
         assert state["Parameters"]["Payload"] == {
-            "action": "step", "run_id.$": "$.run_id", "step": step.name}
-        assert state["ResultSelector"] == {"run_id.$": "$.Payload.run_id"}
+            "action": "step", "run_id.$": "$.run_id", "step": step.name,
+            "retry_count.$": "$$.State.RetryCount", "execution.$": "$$.Execution.Name"}
+        assert state["ResultSelector"] == {"run_id.$": "$.Payload.run_id",
+                                           "deferred.$": "$.Payload.deferred"}
         assert state["TimeoutSeconds"] == step.timeout_seconds
 
 
@@ -275,3 +301,64 @@ def test_alarms_go_to_the_topic_a_failed_run_alarms_only_for_the_fan_out(app: cd
                                 ("ExecutionsFailed", True)])
     assert len(sync.alarms) == 2 and len(daily.alarms) == 3
     assert all("AlarmActions" in a["Properties"] for a in alarms.values())
+
+
+def test_the_machine_runs_a_workers_answers_as_the_contract_says(app: cdk.App) -> None:
+    """The synthesised definition, executed against a real ``StepWorker`` of a workflow of
+    the test's own: retries by error name with the retry count passed, a park on the last
+    attempt ends the execution in Parked, an uncaught error is recorded and fails it."""
+    park = ParkPolicy(park_on=("TransactionsNotReadyError",), wait=timedelta(minutes=5))
+    flow = WorkflowDefinition("toy", (
+        StepSpec(name="first", description="", retry=RetryPolicy(
+            max_attempts=3, retry_on=("ProviderUnavailableError",))),
+        StepSpec(name="wait", description="", park=park, retry=RetryPolicy(
+            max_attempts=4, retry_on=("TransactionsNotReadyError",))),
+    ))
+    stack = _stack(app)
+    keys = EncryptionKeys(stack, "Keys", alias_prefix="test")
+    _, alias = _worker(stack)
+    StepWorkflow(stack, "Toy", spec=WorkflowSpec.from_mapping(step_functions_spec(flow)),
+                 worker=alias, state_machine_name="toy", key=keys.workflow_state,
+                 log_key=keys.logs)
+    _, definition = _machine(Template.from_stack(stack).to_json(), "toy")
+    failures = {"first": 2, "wait": 10**6}
+
+    def step(name: str) -> Callable[[StepContext], None]:
+        def run(ctx: StepContext) -> None:
+            if failures[name] > 0:
+                failures[name] -= 1
+                raise (ProviderUnavailableError("down") if name == "first"
+                       else TransactionsNotReadyError("not yet"))
+        return run
+
+    store = InMemoryRunStore()
+    worker = StepWorker(flow, {"first": step("first"), "wait": step("wait")}, store=store)
+
+    def invoke(payload: dict[str, Any]) -> dict[str, Any]:
+        return worker.handle(payload) if payload["action"] == "step" else worker.fail(payload)
+
+    run_id = worker.create({})
+    parked = asl.run(definition, {"run_id": run_id}, invoke=invoke, execution_name="e1")
+    assert (parked.status, parked.end_state) == ("SUCCEEDED", "Parked")
+    assert parked.invocations == [("first", 0), ("first", 1), ("first", 2),
+                                  ("wait", 0), ("wait", 1), ("wait", 2), ("wait", 3)]
+    record = store.get(run_id)
+    assert record is not None and record.status is RunStatus.DEFERRED
+    assert record.resume_at is not None
+
+    failures["wait"] = 0
+    failures["first"] = 10**6  # never reached again: the first step succeeded
+    resumed = asl.run(definition, {"run_id": run_id}, invoke=invoke,
+                      execution_name=resume_execution_name(run_id, record.resume_at))
+    assert (resumed.status, resumed.end_state) == ("SUCCEEDED", "Succeeded")
+    done = store.get(run_id)
+    assert done is not None and done.status is RunStatus.SUCCEEDED
+
+    failing = worker.create({})
+    failures["first"] = 10**6
+    caught = asl.run(definition, {"run_id": failing}, invoke=invoke, execution_name="e3")
+    assert (caught.status, caught.end_state) == ("FAILED", "Failed")
+    assert caught.invocations[-1] == ("first.record_failure", 0)
+    lost = store.get(failing)
+    assert lost is not None and lost.status is RunStatus.FAILED
+    assert lost.last_error == "ProviderUnavailableError: down"

@@ -62,10 +62,11 @@ def sandbox_providers(server: SandboxBankServer) -> ProviderRegistry:
 
 def settle_syncs(app: Flask, timeout: float = 60.0) -> None:
     """Wait for the syncs ``app``'s in-process launcher runs in the background: the API
-    answers 202 (the callback 200) as soon as a run is recorded, before it has run."""
+    answers 202 (the callback 200) as soon as a run is recorded, before it has run. (A Step
+    Functions launcher runs nothing in this process: there is nothing to wait for.)"""
     launcher = app.extensions[SERVICES_KEY].sync_launcher
-    assert isinstance(launcher, InProcessLauncher)
-    assert launcher.wait_idle(timeout), "a background sync run did not finish in time"
+    if isinstance(launcher, InProcessLauncher):
+        assert launcher.wait_idle(timeout), "a background sync run did not finish in time"
 
 
 @pytest.fixture

@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.banking import ProviderUnavailableError, RateLimitedError, ReauthRequiredError
+from service.banking.errors import TransactionsNotReadyError
 from service.workflows import (
     InMemoryRunStore,
     InProcessRunner,
+    ParkPolicy,
     RetryPolicy,
     RunStatus,
     StepContext,
@@ -145,3 +147,61 @@ def test_resume_of_a_finished_run_does_nothing() -> None:
 def test_steps_must_match_the_definition() -> None:
     with pytest.raises(ValueError, match="second"):
         InProcessRunner(FLOW, {"first": ok}, store=InMemoryRunStore())
+
+
+PARKING = WorkflowDefinition(
+    "parking",
+    (
+        StepSpec(name="first", description="", retry=RETRY),
+        StepSpec(name="wait", description="", retry=RetryPolicy(
+            max_attempts=3, initial_delay=1, max_delay=10,
+            retry_on=("TransactionsNotReadyError",)),
+            park=ParkPolicy(park_on=("TransactionsNotReadyError",),
+                            wait=timedelta(minutes=30), max_parks=2)),
+    ),
+)
+
+
+def parking_runner(ready: dict[str, bool]) -> tuple[InProcessRunner, Clock, dict[str, int]]:
+    calls = {"first": 0, "wait": 0}
+
+    def first(ctx: StepContext) -> None:
+        calls["first"] += 1
+
+    def wait(ctx: StepContext) -> None:
+        calls["wait"] += 1
+        if not ready["now"]:
+            raise TransactionsNotReadyError("still being prepared")
+
+    clock = Clock()
+    return (InProcessRunner(PARKING, {"first": first, "wait": wait}, store=InMemoryRunStore(),
+                            clock=clock, sleep=clock.sleep, rng=random.Random(1)), clock, calls)
+
+
+def test_a_step_still_waiting_after_its_attempts_parks_the_run_and_resumes() -> None:
+    ready = {"now": False}
+    run_, clock, calls = parking_runner(ready)
+    run = run_.start({}, run_id="p")
+    assert clock.now > NOW  # the pass's backoffs were waited (recorded) before parking
+    assert run.status is RunStatus.DEFERRED and run.resume_at == clock.now + timedelta(minutes=30)
+    wait = run.step("wait")
+    assert (wait.status, wait.attempts, wait.counts) == (RunStatus.DEFERRED, 3, {"parks": 1})
+    assert len(clock.sleeps) == 2 and calls == {"first": 1, "wait": 3}
+    assert run.last_error == "TransactionsNotReadyError: still being prepared"
+
+    ready["now"] = True  # the event came: the run continues where it parked
+    resumed = run_.resume("p")
+    assert resumed.status is RunStatus.SUCCEEDED and resumed.resume_at is None
+    assert calls == {"first": 1, "wait": 4} and resumed.step("wait").counts == {"parks": 1}
+
+
+def test_parks_are_bounded_then_the_step_fails_with_the_reason() -> None:
+    run_, _clock, calls = parking_runner({"now": False})
+    assert run_.start({}, run_id="p").status is RunStatus.DEFERRED
+    assert run_.resume("p").status is RunStatus.DEFERRED
+    failed = run_.resume("p")
+    assert failed.status is RunStatus.FAILED and calls["wait"] == 9
+    assert failed.step("wait").status is RunStatus.FAILED
+    assert failed.step("wait").counts == {"parks": 2}
+    assert failed.last_error is not None and failed.last_error.startswith(
+        "ParkLimitReachedError: wait gave up after parking the run 2 time(s)")

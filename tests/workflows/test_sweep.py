@@ -28,7 +28,7 @@ from service.use_cases import families as families_uc
 from service.workflows.bank_sync import BANK_SYNC
 from service.workflows.definition import RetryPolicy, StepSpec, WorkflowDefinition
 from service.workflows.launcher import StepFunctionsLauncher, new_run, resume_execution_name
-from service.workflows.runner import StepWorker
+from service.workflows.runner import RunNotActiveError, StepWorker
 from service.workflows.store import RunRecord, RunStatus
 from service.workflows.sweep import run_lease, step_budget, sweep_runs
 from service.workflows.worker_handler import handle
@@ -237,10 +237,12 @@ def test_an_abandoned_run_is_never_written_again(db: Db, sfn: tuple[Any, str]) -
     zombie.steps[2].attempts += 1
     with pytest.raises(AbandonedRunError):
         db.services.run_store.save(zombie)
-    # ... and the state machine's Catch records its failure through the worker.
+    # ... then the worker refuses its next step, and its Catch leaves the failed run as it is.
     worker = StepWorker(BANK_SYNC, db.services.bank_sync_steps(), store=db.services.run_store)
-    with pytest.raises(AbandonedRunError):
-        worker.fail({"run_id": zombie.run_id, "step": zombie.steps[2].name})
+    with pytest.raises(RunNotActiveError):
+        worker.handle({"run_id": zombie.run_id, "step": zombie.steps[3].name})
+    assert worker.fail({"run_id": zombie.run_id, "step": zombie.steps[2].name}) == {
+        "run_id": zombie.run_id}
 
     assert db.sql("SELECT status, last_error, updated_at FROM sync_runs WHERE id = %s",
                   zombie.run_id) == after_sweep

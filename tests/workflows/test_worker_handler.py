@@ -28,6 +28,7 @@ from service.workflows.launcher import (
     StepFunctionsLauncher,
     resume_execution_name,
 )
+from service.workflows.runner import RunNotActiveError
 from service.workflows.store import RunStatus
 from service.workflows.worker_handler import handle
 from tests.service.conftest import sandbox_providers
@@ -93,7 +94,7 @@ def test_create_then_every_step_completes_the_run(services: Services,
                 break
             except Exception as error:
                 assert type(error).__name__ == "TransactionsNotReadyError", error
-        assert out == {"run_id": created["run_id"]}
+        assert out == {"run_id": created["run_id"], "deferred": False}
     run = services.run_store.get(created["run_id"])
     assert run is not None and run.status is RunStatus.SUCCEEDED
     assert run.step("ingest_transactions").counts["inserted"] > 0
@@ -131,6 +132,15 @@ def test_a_failing_step_raises_its_class_and_fail_records_it(services: Services,
     skipped = handle({"action": "create", "connection_ref": ref}, services=services,
                      s3_client=_no_s3)
     assert skipped["skip"] is True and "reauth_required" in skipped["reason"]
+
+    # A zombie execution of the failed run is refused; its Catch keeps the run's own error.
+    with pytest.raises(RunNotActiveError):
+        handle({"action": "step", "run_id": created["run_id"], "step": "balances",
+                "retry_count": 0}, services=services, s3_client=_no_s3)
+    assert handle({"action": "fail", "run_id": created["run_id"], "step": "balances",
+                   "error": {"Error": "RunNotActiveError"}},
+                  services=services, s3_client=_no_s3) == {"run_id": created["run_id"]}
+    assert services.run_store.get(created["run_id"]) == run
 
 
 def test_unknown_connections_are_skipped_and_unknown_actions_refused(

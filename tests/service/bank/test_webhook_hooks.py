@@ -12,6 +12,7 @@ import hashlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -307,7 +308,6 @@ def test_concurrent_deliveries_resume_the_run_once(wired: Wired, bearer: AuthHea
     assert transaction_count(wired, fid) > 0
 
 
-
 @BOTH_DATABASES
 def test_a_due_run_is_resumed_once_by_two_sweeps_and_a_webhook_racing(
     wired: Wired, bearer: AuthHeader
@@ -344,4 +344,36 @@ def test_a_due_run_is_resumed_once_by_two_sweeps_and_a_webhook_racing(
     assert all(s.launch_failed == () and s.abandoned == () for s in swept)
     assert wired.launcher.resumed == [run_id]
     assert wired.run(run_id).status is RunStatus.SUCCEEDED
+    assert transaction_count(wired, fid) > 0
+
+
+@BOTH_DATABASES
+def test_a_request_still_being_prepared_parks_the_run_until_the_banks_webhook(
+    wired: Wired, bearer: AuthHeader
+) -> None:
+    """No rate limit: the bank is slow. The poll step's attempts run out, the run parks
+    (instead of failing) and the bank's "ready" webhook resumes it, once."""
+    owner = bearer("o@example.com")
+    fid = family_of(wired.api, owner)
+    wired.bank.bank.default_quirks.polls_before_ready = 10**6
+    run_id = connect(wired.api, wired.bank, owner, fid)["sync_run_id"]
+    run = wired.run(run_id)
+    poll = BANK_SYNC.step("poll_transactions")
+    assert poll.park is not None and run.resume_at is not None
+    assert run.status is RunStatus.DEFERRED
+    assert timedelta(0) < run.resume_at - datetime.now(UTC) <= poll.park.wait
+    parked = run.step("poll_transactions")
+    assert (parked.status, parked.attempts, parked.counts["parks"]) == (
+        RunStatus.DEFERRED, poll.retry.max_attempts, 1)
+    assert transaction_count(wired, fid) == 0
+
+    wired.bank.bank.webhooks.url = f"https://api.example.test{PATH}"
+    for _, request in requests_of(wired, run_id):
+        assert wired.bank.bank.complete_request(request) == 200
+    assert wired.launcher.wait_idle(timeout=30)
+
+    assert wired.launcher.resumed == [run_id]
+    done = wired.run(run_id)
+    assert done.status is RunStatus.SUCCEEDED, done
+    assert done.step("poll_transactions").counts["parks"] == 1
     assert transaction_count(wired, fid) > 0
