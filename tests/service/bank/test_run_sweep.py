@@ -115,3 +115,35 @@ def test_make_dev_s_sweep_job_reports_what_it_did(
     job()
     said = capsys.readouterr().out.splitlines()
     assert "run sweep: 1 abandoned, 0 resumed, 0 launch failed" in said
+
+
+def test_a_parked_run_whose_webhook_never_comes_is_resumed_by_the_sweep_when_due(
+    api: FlaskClient, bank: Bank, bearer: AuthHeader, services: Services,
+    postgres_owner_url: str,
+) -> None:
+    """The bank is slow and sends no webhook (none is configured): the run parks until its
+    ``resume_at``; the sweep then resumes it and it ingests."""
+    bank.bank.default_quirks.polls_before_ready = 10**6
+    owner = bearer("o@example.com")
+    fid = family_of(api, owner)
+    done = connect(api, bank, owner, fid)
+    run_path = f"/v1/families/{fid}/connections/{done['connection']['id']}/syncs/" + (
+        done["sync_run_id"])
+    parked = api.get(run_path, headers=owner).json
+    assert parked["status"] == "deferred" and parked["resume_at"], parked
+    for conn in bank.bank.connections():  # the bank has finished preparing, silently
+        conn.quirks.polls_before_ready = 0
+    assert sweep_runs(services.database, services.sync_launcher,
+                      definition=BANK_SYNC).resumed == ()  # not due yet
+
+    with psycopg.connect(postgres_owner_url) as db:
+        db.execute("UPDATE sync_runs SET resume_at = now() - interval '1 second' "
+                   "WHERE id = %s", [done["sync_run_id"]])
+    assert sweep_runs(services.database, services.sync_launcher,
+                      definition=BANK_SYNC).resumed == (done["sync_run_id"],)
+    settle_syncs(api.application)
+
+    finished = api.get(run_path, headers=owner).json
+    assert finished["status"] == "succeeded", finished
+    steps = {s["name"]: s for s in finished["steps"]}
+    assert steps["ingest_transactions"]["counts"]["inserted"] > 0
