@@ -15,7 +15,14 @@ from service.workflows.bank_sync import BANK_SYNC, bank_sync_input, default_wind
 from service.workflows.launcher import new_run
 from service.workflows.store import RunStatus
 from service.workflows.sweep import run_lease, sweep_runs
-from tests.service.bank.conftest import AuthHeader, Bank, connect, family_of
+from tests.service.bank.conftest import (
+    AuthHeader,
+    Bank,
+    app_client,
+    bearer_for,
+    connect,
+    family_of,
+)
 from tests.service.conftest import settle_syncs
 
 
@@ -147,3 +154,29 @@ def test_a_parked_run_whose_webhook_never_comes_is_resumed_by_the_sweep_when_due
     assert finished["status"] == "succeeded", finished
     steps = {s["name"]: s for s in finished["steps"]}
     assert steps["ingest_transactions"]["counts"]["inserted"] > 0
+
+
+def test_the_sweep_through_the_data_api_adapter(
+    data_api_services: Services, bank: Bank, postgres_owner_url: str,
+) -> None:
+    """As in Lambda: the look-ups, locks and writes through the Data API."""
+    api = app_client(data_api_services)
+    owner = bearer_for(data_api_services)("o@example.com")
+    cid = connect(api, bank, owner, family_of(api, owner))["connection"]["id"]
+    now = datetime.now(UTC)
+    stuck = new_run(BANK_SYNC, bank_sync_input(cid, default_window(now.date())),
+                    status=RunStatus.RUNNING, now=now)
+    stuck.steps[0].status = RunStatus.RUNNING
+    data_api_services.run_store.save(stuck)
+    with psycopg.connect(postgres_owner_url) as db:
+        db.execute("UPDATE sync_runs SET updated_at = now() - %s WHERE id = %s",
+                   [run_lease(BANK_SYNC) * 2, stuck.run_id])
+
+    swept = sweep_runs(data_api_services.database, data_api_services.sync_launcher,
+                       definition=BANK_SYNC)
+
+    assert swept.abandoned == (stuck.run_id,)
+    run = data_api_services.run_store.get(stuck.run_id)
+    assert run is not None and run.status is RunStatus.FAILED
+    assert run.steps[0].status is RunStatus.FAILED
+    assert run.last_error is not None and run.last_error.startswith("AbandonedRunError")
