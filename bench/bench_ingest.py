@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -137,7 +138,11 @@ def _worker(args: dict[str, Any], out: Any) -> None:
     seconds = time.perf_counter() - start
     out.put({
         "status": run.status.value, "error": run.last_error, "seconds": seconds,
-        "counts": run.step("ingest_transactions").counts,
+        # The poll step ingests every account whose whole chain one attempt read; the ingest
+        # step the rest: the sync's counts are the sum over both.
+        "counts": dict(sum((Counter(run.step(name).counts)
+                            for name in ("poll_transactions", "ingest_transactions")),
+                           Counter())),
         "reconciled": run.step("reconcile_pending").counts,
         "maxrss_mib": _peak_rss_mib(),
         "operations": len(operations),
