@@ -6,7 +6,8 @@ chain of asynchronous requests to its end; when one attempt reads a whole chain 
 was read by an earlier attempt) it has every page in hand, parsed exactly, and ingests that
 account's window there and then, marking the chain ``ingested`` in the run state, so each page
 is downloaded and parsed once. A chain that spans attempts (a page still being prepared
-mid-way) is followed reading each page for its status and cursor alone, and
+mid-way) is followed keeping only each page's cursor (every page is still parsed and checked,
+so a malformed answer fails the poll step before its account is ingested), and
 ``ingest_transactions`` then re-reads its completed requests (TrueLayer documents them as
 re-readable) and ingests the accounts the poll step did not. Either way one account's window
 reaches the ingest planner at once, as one database transaction, and only one account's pages
@@ -259,25 +260,20 @@ class _Sync:
             if chain["done"]:
                 continue
             # No page of the chain was read by an earlier attempt (each read page appends the
-            # next handle), so this attempt may see every page: it reads them exactly and, if
-            # the chain ends here, ingests the window without reading any page again.
+            # next handle), so this attempt may see every page: it keeps them and, if the
+            # chain ends here, ingests the window without reading any page again. Otherwise
+            # each page is still read and checked, but only its cursor is kept.
             pages: list[ProviderTransaction] | None = [] if len(chain["handles"]) == 1 else None
             while not chain["done"]:
-                handle = chain["handles"][-1]
                 try:
-                    if pages is None:
-                        cursor = self.provider.poll_transactions_cursor(
-                            self.target.connection, pid, handle, user_ip=self.user_ip
-                        )
-                    else:
-                        batch = self._read_page(pid, handle)
-                        pages.extend(batch.transactions)
-                        cursor = batch.next_cursor
+                    batch = self._read_page(pid, chain["handles"][-1])
                 except TransactionsNotReadyError:
                     waiting.append(pid)
                     break
                 self.ctx.count("pages")
-                if cursor is None:
+                if pages is not None:
+                    pages.extend(batch.transactions)
+                if batch.next_cursor is None:
                     chain["done"] = True
                 else:
                     chain["handles"].append(
@@ -285,7 +281,7 @@ class _Sync:
                             self.target.connection,
                             pid,
                             self.window,
-                            cursor=cursor,
+                            cursor=batch.next_cursor,
                             user_ip=self.user_ip,
                         )
                     )

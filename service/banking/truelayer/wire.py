@@ -149,18 +149,6 @@ def parse(model: type[M], body: Any, what: str) -> M:
         raise _rejected(exc, what) from None
 
 
-def parse_json(model: type[M], raw: bytes, what: str) -> M:
-    """Validate the JSON text ``raw`` as ``model`` in one pass (no intermediate Python objects).
-
-    JSON numbers reach ``Decimal`` fields through a float here, so use it only where the
-    amounts are checked and dropped, not kept (the poll step); :func:`parse` keeps them exact.
-    """
-    try:
-        return model.model_validate_json(raw)
-    except ValidationError as exc:
-        raise _rejected(exc, what) from None
-
-
 def _rejected(exc: ValidationError, what: str) -> ProviderRejectedError:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "body"
@@ -209,14 +197,6 @@ def to_balance(account_id: str, wire: Balance) -> ProviderBalance:
         ),
         as_of=wire.updated_at.astimezone(UTC),
     )
-
-
-def check_amounts(items: list[TransactionItem]) -> None:
-    """Reject a page holding an amount that is not valid money (what :func:`to_transaction`
-    would reject), without normalising the items."""
-    for item in items:
-        amount = item["amount"]
-        _minor(amount["value"], amount["currency"], "transaction")
 
 
 _STATES = {state.value: state for state in TransactionState}
