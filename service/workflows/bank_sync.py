@@ -72,7 +72,8 @@ BANK_SYNC = WorkflowDefinition(
         ),
         StepSpec(
             name="poll_transactions",
-            description="Poll each request and follow its cursor chain until every page is ready.",
+            description=("Poll each request, follow its cursor chain, and ingest each account "
+                         "whose whole chain this attempt read."),
             retry=RetryPolicy(
                 max_attempts=12,
                 initial_delay=2,
@@ -84,11 +85,12 @@ BANK_SYNC = WorkflowDefinition(
             # "transactions ready" webhook resumes it, or half an hour passes.
             park=ParkPolicy(park_on=("TransactionsNotReadyError",),
                             wait=timedelta(minutes=30), max_parks=4),
-            timeout_seconds=120,
+            # It may do all of the ingest step's work (every page read, planned, written).
+            timeout_seconds=300,
         ),
         StepSpec(
             name="ingest_transactions",
-            description="Re-read the pages and upsert the window by provider id and fingerprint.",
+            description="Re-read and upsert the accounts the poll step did not ingest.",
             retry=_PROVIDER_CALL,
             timeout_seconds=300,
         ),
