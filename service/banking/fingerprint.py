@@ -33,28 +33,24 @@ def normalise_description(text: str) -> str:
     return " ".join(_NOISE.sub(" ", text.upper()).split())
 
 
-def _digest(*parts: object) -> str:
-    # The parts joined by the unit separator: an f-string per call site would be faster but
-    # must stay byte-identical to this (stored fingerprints depend on it); see content_key.
-    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:32]
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+# The keys digest their parts joined by the unit separator (0x1F). Stored fingerprints depend
+# on these exact bytes: tests/banking/test_fingerprint.py pins them.
 def content_key(txn: ProviderTransaction) -> str:
     """Digest of what the transaction is, independent of its provider id."""
     return _digest(
-        txn.booked_on.isoformat(),
-        txn.amount_minor,
-        txn.currency,
-        normalise_description(txn.description),
+        f"{txn.booked_on.isoformat()}\x1f{txn.amount_minor}\x1f{txn.currency}"
+        f"\x1f{normalise_description(txn.description)}"
     )
 
 
 def pending_match_key(txn: ProviderTransaction) -> str:
     """Digest a pending transaction shares with the booked one it becomes (no date)."""
     return _digest(
-        txn.amount_minor,
-        txn.currency,
-        normalise_description(txn.description),
+        f"{txn.amount_minor}\x1f{txn.currency}\x1f{normalise_description(txn.description)}"
     )
 
 
@@ -67,10 +63,15 @@ def fingerprints(transactions: Iterable[ProviderTransaction]) -> list[str]:
     """
     txns = list(transactions)
     keys = [content_key(t) for t in txns]
-    order = sorted(range(len(txns)), key=lambda i: (keys[i], txns[i].provider_transaction_id))
-    seen: Counter[str] = Counter()
-    result = [""] * len(txns)
-    for i in order:
-        result[i] = f"{keys[i]}#{seen[keys[i]]}"
-        seen[keys[i]] += 1
+    result = [f"{key}#0" for key in keys]
+    # Most content is unique: only keys seen more than once need their ids ordered.
+    repeated = {key for key, n in Counter(keys).items() if n > 1}
+    if repeated:
+        groups: dict[str, list[tuple[str, int]]] = {}
+        for i, key in enumerate(keys):
+            if key in repeated:
+                groups.setdefault(key, []).append((txns[i].provider_transaction_id, i))
+        for key, members in groups.items():
+            for n, (_, i) in enumerate(sorted(members)):
+                result[i] = f"{key}#{n}"
     return result

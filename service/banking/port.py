@@ -102,23 +102,6 @@ class BankProvider(Protocol):
         """
         ...
 
-    def poll_transactions_cursor(
-        self,
-        connection: ProviderConnection,
-        provider_account_id: str,
-        handle: str,
-        *,
-        user_ip: str | None,
-    ) -> str | None:
-        """What :meth:`poll_transactions` would give as ``next_cursor``, after the same checks
-        of the page but without normalising its transactions (the poll step only follows the
-        chain; the ingest step reads the pages).
-
-        Raises :class:`TransactionsNotReadyError` while the request is prepared, like
-        :meth:`poll_transactions`.
-        """
-        ...
-
     def revoke_connection(self, connection: ProviderConnection) -> None:
         """Withdraw the connection at the provider."""
         ...

@@ -45,17 +45,19 @@ def to_minor(amount: Decimal | str, currency: str) -> int:
         or is out of range.
     """
     try:
-        value = Decimal(amount)
+        value = amount if isinstance(amount, Decimal) else Decimal(amount)
     except InvalidOperation:
         raise ValidationFailedError(f"'{amount}' is not a decimal amount.") from None
     if not value.is_finite():
         raise ValidationFailedError("Amounts must be finite numbers.")
-    scaled = value.scaleb(exponent(currency))
+    places = _EXPONENTS.get(currency, 2)
+    try:
+        scaled = value.scaleb(places)
+    except ArithmeticError:  # the exponent overflows the decimal context
+        raise ValidationFailedError("Amount out of range.") from None
     if scaled != scaled.to_integral_value():
-        raise ValidationFailedError(
-            f"Amounts in {currency} have at most {exponent(currency)} decimal places."
-        )
-    minor = int(scaled)
-    if abs(minor) > MAX_MINOR:
+        raise ValidationFailedError(f"Amounts in {currency} have at most {places} decimal places.")
+    # Compared as a Decimal first: int() of an amount like 1E+900000 would build a huge integer.
+    if abs(scaled) > MAX_MINOR:
         raise ValidationFailedError("Amount out of range.")
-    return minor
+    return int(scaled)

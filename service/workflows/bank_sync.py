@@ -1,11 +1,21 @@
 """The bank-sync workflow: its definition (data) and its step functions (behaviour).
 
 One run syncs one connection for one window of booking dates. Steps pass ids and cursors
-through the run state, never transaction payloads: ``poll_transactions`` only follows each
-account's chain of asynchronous requests to its end (reading each page for its status and
-cursor alone, without normalising its transactions), and ``ingest_transactions`` re-reads the
-completed requests (TrueLayer documents them as re-readable) so the whole window reaches the
-ingest planner at once. Every step is idempotent, so a retry or a re-run never duplicates.
+through the run state, never transaction payloads. ``poll_transactions`` follows each account's
+chain of asynchronous requests to its end; when one attempt reads a whole chain (no page of it
+was read by an earlier attempt) it has every page in hand, parsed exactly, and ingests that
+account's window there and then, marking the chain ``ingested`` in the run state, so each page
+is downloaded and parsed once. A chain that spans attempts (a page still being prepared
+mid-way) is followed keeping only each page's cursor (every page is still parsed and checked,
+so a malformed answer fails the poll step before its account is ingested), and
+``ingest_transactions`` then re-reads its completed requests (TrueLayer documents them as
+re-readable) and ingests the accounts the poll step did not. Either way one account's window
+reaches the ingest planner at once, as one database transaction, and only one account's pages
+are held in memory at a time. The ingest counts (``fetched``, ``inserted``, ``unchanged``, ...,
+and ``accounts_ingested``) are recorded by whichever of the two steps did the work, so a run's
+totals are the sum over both. Every step is idempotent, so a retry or a re-run never
+duplicates: a window ingested twice (a poll attempt that ingested but could not record it)
+only restamps the same rows.
 
 Run input: ``connection_ref`` (our id of the connection), ``window_start`` and ``window_end``
 (ISO dates) and, for a sync the user asked for, ``user_ip`` (from ``CloudFront-Viewer-Address``)
@@ -22,7 +32,12 @@ from typing import Any, Protocol
 
 from service.banking.errors import ReauthRequiredError, TransactionsNotReadyError, UnsupportedError
 from service.banking.ingestion import IngestionPort
-from service.banking.models import DateWindow, ProviderConnection, ProviderTransaction
+from service.banking.models import (
+    DateWindow,
+    ProviderConnection,
+    ProviderTransaction,
+    TransactionsBatch,
+)
 from service.banking.port import BankProvider, ProviderRegistry
 from service.workflows.definition import ParkPolicy, RetryPolicy, StepSpec, WorkflowDefinition
 from service.workflows.runner import StepContext, StepFunction
@@ -57,7 +72,8 @@ BANK_SYNC = WorkflowDefinition(
         ),
         StepSpec(
             name="poll_transactions",
-            description="Poll each request and follow its cursor chain until every page is ready.",
+            description=("Poll each request, follow its cursor chain, and ingest each account "
+                         "whose whole chain this attempt read."),
             retry=RetryPolicy(
                 max_attempts=12,
                 initial_delay=2,
@@ -69,11 +85,12 @@ BANK_SYNC = WorkflowDefinition(
             # "transactions ready" webhook resumes it, or half an hour passes.
             park=ParkPolicy(park_on=("TransactionsNotReadyError",),
                             wait=timedelta(minutes=30), max_parks=4),
-            timeout_seconds=120,
+            # It may do all of the ingest step's work (every page read, planned, written).
+            timeout_seconds=300,
         ),
         StepSpec(
             name="ingest_transactions",
-            description="Re-read the pages and upsert the window by provider id and fingerprint.",
+            description="Re-read and upsert the accounts the poll step did not ingest.",
             retry=_PROVIDER_CALL,
             timeout_seconds=300,
         ),
@@ -242,16 +259,23 @@ class _Sync:
         waiting = []
         for pid in sorted(chains):
             chain = chains[pid]
+            if chain["done"]:
+                continue
+            # No page of the chain was read by an earlier attempt (each read page appends the
+            # next handle), so this attempt may see every page: it keeps them and, if the
+            # chain ends here, ingests the window without reading any page again. Otherwise
+            # each page is still read and checked, but only its cursor is kept.
+            pages: list[ProviderTransaction] | None = [] if len(chain["handles"]) == 1 else None
             while not chain["done"]:
                 try:
-                    cursor = self.provider.poll_transactions_cursor(
-                        self.target.connection, pid, chain["handles"][-1], user_ip=self.user_ip
-                    )
+                    batch = self._read_page(pid, chain["handles"][-1])
                 except TransactionsNotReadyError:
                     waiting.append(pid)
                     break
                 self.ctx.count("pages")
-                if cursor is None:
+                if pages is not None:
+                    pages.extend(batch.transactions)
+                if batch.next_cursor is None:
                     chain["done"] = True
                 else:
                     chain["handles"].append(
@@ -259,31 +283,43 @@ class _Sync:
                             self.target.connection,
                             pid,
                             self.window,
-                            cursor=cursor,
+                            cursor=batch.next_cursor,
                             user_ip=self.user_ip,
                         )
                     )
+            if chain["done"] and pages is not None:
+                self._ingest(pid, pages)
         if waiting:
             raise TransactionsNotReadyError(f"{len(waiting)} account(s) still being prepared")
 
     def ingest_transactions(self) -> None:
         chains: dict[str, dict[str, Any]] = self.ctx.state["chains"]
-        for pid, account_id in sorted(self.accounts.items()):
+        for pid in sorted(self.accounts):
+            if chains[pid].get("ingested"):  # by the poll step, or an earlier attempt
+                continue
             fetched: list[ProviderTransaction] = []
             for handle in chains[pid]["handles"]:
-                batch = self.provider.poll_transactions(
-                    self.target.connection, pid, handle, user_ip=self.user_ip
-                )
-                fetched.extend(batch.transactions)
-            counts = self.deps.ingestion.ingest_window(
-                account_id=account_id,
-                window=self.window,
-                transactions=fetched,
-                run_id=self.ctx.run_id,
-            )
-            self.ctx.count("fetched", len(fetched))
-            for key, value in counts.items():
-                self.ctx.count(key, value)
+                fetched.extend(self._read_page(pid, handle).transactions)
+            self._ingest(pid, fetched)
+
+    def _read_page(self, pid: str, handle: str) -> TransactionsBatch:
+        return self.provider.poll_transactions(
+            self.target.connection, pid, handle, user_ip=self.user_ip
+        )
+
+    def _ingest(self, pid: str, transactions: Sequence[ProviderTransaction]) -> None:
+        """Upsert one account's whole window (one transaction) and record it in the state."""
+        counts = self.deps.ingestion.ingest_window(
+            account_id=self.accounts[pid],
+            window=self.window,
+            transactions=transactions,
+            run_id=self.ctx.run_id,
+        )
+        self.ctx.state["chains"][pid]["ingested"] = True
+        self.ctx.count("accounts_ingested")
+        self.ctx.count("fetched", len(transactions))
+        for key, value in counts.items():
+            self.ctx.count(key, value)
 
     def reconcile_pending(self) -> None:
         for account_id in sorted(self.accounts.values()):

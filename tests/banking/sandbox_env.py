@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -115,3 +116,20 @@ def stored(
 def pence(value: Decimal) -> int:
     """Pounds to pence."""
     return int(value * 100)
+
+
+#: The steps that ingest transactions: the poll step ingests every account whose whole chain
+#: one attempt read, the ingest step the others (see ``service.workflows.bank_sync``).
+INGEST_STEPS = ("poll_transactions", "ingest_transactions")
+#: Counts of those steps that are not ingest outcomes.
+_NOT_OUTCOMES = {"pages", "accounts_ingested"}
+
+
+def ingest_outcomes(steps: Iterable[tuple[str, Mapping[str, int]]]) -> Counter[str]:
+    """The ingest counts (``fetched``, ``inserted``, ...) of a run, summed over the steps
+    that ingest; ``steps`` are (name, counts) pairs of a run record or a run's JSON view."""
+    total: Counter[str] = Counter()
+    for name, counts in steps:
+        if name in INGEST_STEPS:
+            total.update({k: v for k, v in counts.items() if k not in _NOT_OUTCOMES})
+    return total

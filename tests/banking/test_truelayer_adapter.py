@@ -35,13 +35,10 @@ def _fetch_all(
             conn, account_id, window, cursor=cursor, user_ip=None
         )
         with pytest.raises(TransactionsNotReadyError):
-            provider.poll_transactions_cursor(conn, account_id, handle, user_ip=None)
+            provider.poll_transactions(conn, account_id, handle, user_ip=None)
         batch = provider.poll_transactions(conn, account_id, handle, user_ip=None)
         again = provider.poll_transactions(conn, account_id, handle, user_ip=None)
         assert again == batch  # a completed request is re-readable
-        # The poll step's cheaper read agrees with the full one on where the chain goes.
-        cursor_only = provider.poll_transactions_cursor(conn, account_id, handle, user_ip=None)
-        assert cursor_only == batch.next_cursor
         txns.extend(batch.transactions)
         if batch.next_cursor is None:
             return txns
@@ -295,13 +292,13 @@ def test_reconfirmation_is_a_fresh_connection_for_the_same_accounts(env: Sandbox
     assert {a.match_key for a in new} == {a.match_key for a in old}
 
 
-def test_cursor_poll_rejects_a_page_off_the_wire_format(env: SandboxEnv) -> None:
+def test_poll_rejects_a_page_off_the_wire_format(env: SandboxEnv) -> None:
     provider = env.provider()
     conn = env.connect(provider)
     env.bank.connection(conn.provider_connection_id).quirks.malformed_items = True
     account_id = provider.list_accounts(conn, user_ip=None)[0].provider_account_id
     handle = provider.request_transactions(conn, account_id, WINDOW, user_ip=None)
     with pytest.raises(TransactionsNotReadyError):
-        provider.poll_transactions_cursor(conn, account_id, handle, user_ip=None)
+        provider.poll_transactions(conn, account_id, handle, user_ip=None)
     with pytest.raises(ProviderRejectedError, match="amount"):
-        provider.poll_transactions_cursor(conn, account_id, handle, user_ip=None)
+        provider.poll_transactions(conn, account_id, handle, user_ip=None)

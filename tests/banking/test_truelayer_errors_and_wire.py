@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from pydantic import TypeAdapter
 
 from service.banking import (
     ProviderRejectedError,
@@ -19,6 +20,7 @@ from service.banking.truelayer import wire
 from service.banking.truelayer.problems import error_from_response, parse_retry_after
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+_ITEM = TypeAdapter(wire.TransactionItem)
 
 
 def _problem(status: int, title: str, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -79,7 +81,7 @@ def test_mismatched_wire_is_rejected_with_the_field() -> None:
 
 
 def test_sub_penny_amount_is_rejected() -> None:
-    item = wire.TransactionItem.model_validate(
+    item = _ITEM.validate_python(
         {
             "transaction_id": "t",
             "status": "booked",
@@ -102,9 +104,27 @@ def test_debit_is_negative_credit_positive() -> None:
         "amount": {"value": "12.30", "currency": "GBP"},
     }
     debit = wire.to_transaction(
-        "a", wire.TransactionItem.model_validate(base | {"transaction_type": "DEBIT"})
+        "a", _ITEM.validate_python(base | {"transaction_type": "DEBIT"})
     )
     credit = wire.to_transaction(
-        "a", wire.TransactionItem.model_validate(base | {"transaction_type": "CREDIT"})
+        "a", _ITEM.validate_python(base | {"transaction_type": "CREDIT"})
     )
     assert (debit.amount_minor, credit.amount_minor) == (-1230, 1230)
+
+
+def test_a_page_ignores_unknown_fields_and_keeps_amounts_exact() -> None:
+    item = {
+        "transaction_id": "t",
+        "status": "pending",
+        "timestamp": "2026-11-01T23:30:00+00:00",
+        "description": "X",
+        "amount": {"value": "0.10", "currency": "GBP", "extra": 1},
+        "transaction_type": "CREDIT",
+        "running_balance": {"amount": 1},
+    }
+    body = json.loads(json.dumps({"id": "r", "status": "completed", "items": [item]}))
+    page = wire.parse(wire.TransactionsRequestResult, body, "transactions result")
+    txn = wire.to_transaction("a", page.items[0])
+    assert (txn.amount_minor, txn.state.value, txn.booked_on.isoformat()) == (10, "pending",
+                                                                              "2026-11-01")
+    assert (txn.merchant_name, txn.category) == (None, None)

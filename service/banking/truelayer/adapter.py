@@ -189,31 +189,6 @@ class TrueLayerProvider:
             transactions=txns, next_cursor=result.next_cursor if txns else None
         )
 
-    def poll_transactions_cursor(
-        self,
-        connection: ProviderConnection,
-        provider_account_id: str,
-        handle: str,
-        *,
-        user_ip: str | None,
-    ) -> str | None:
-        """See :meth:`BankProvider.poll_transactions_cursor`: the page is validated as JSON text
-        in one pass (its shape and its amounts, so a malformed page fails here, before any
-        account is ingested), but its items are not normalised."""
-        reply = self._http.request(
-            "GET",
-            f"/v3/connected-accounts/{_seg(provider_account_id)}/transactions/requests/{_seg(handle)}",
-            connection_id=connection.provider_connection_id,
-            user_ip=user_ip,
-            raw=True,
-        )
-        result = wire.parse_json(
-            wire.TransactionsRequestResult, reply.content, "transactions result"
-        )
-        self._check_ready(result.status, handle)
-        wire.check_amounts(result.items)
-        return result.next_cursor if result.items else None
-
     @staticmethod
     def _check_ready(status: str, handle: str) -> None:
         if status == "pending":

@@ -48,13 +48,10 @@ def _utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A successful answer: status and the JSON body (numbers parsed as ``Decimal``), or with
-    ``raw=True`` the undecoded ``content`` (``body`` then ``None``) for a caller that validates
-    the JSON text itself."""
+    """A successful answer: status and the JSON body (numbers parsed as ``Decimal``)."""
 
     status: int
     body: Any
-    content: bytes = b""
 
 
 class TrueLayerHttp:
@@ -127,7 +124,6 @@ class TrueLayerHttp:
         connection_id: str | None = None,
         user_ip: str | None = None,
         json_body: Mapping[str, Any] | None = None,
-        raw: bool = False,
     ) -> Reply:
         """Call the Data API; raises only :mod:`service.banking.errors` types."""
         refreshed = False
@@ -143,7 +139,6 @@ class TrueLayerHttp:
                     f"{self._config.api_url}{path}",
                     headers=headers,
                     json_body=json_body,
-                    raw=raw,
                 )
             except _UnauthenticatedError:
                 if refreshed:
@@ -165,7 +160,6 @@ class TrueLayerHttp:
         headers: dict[str, str],
         json_body: Mapping[str, Any] | None = None,
         data: Mapping[str, str] | None = None,
-        raw: bool = False,
     ) -> Reply:
         last: ProviderError | None = None
         for attempt in range(1, self._config.max_attempts + 1):
@@ -184,8 +178,6 @@ class TrueLayerHttp:
                 )
                 continue
             if response.status_code < 400:
-                if raw:
-                    return Reply(response.status_code, None, response.content)
                 return Reply(response.status_code, _json(response, method, url))
             if response.status_code == 401 and "Authorization" in headers:
                 raise _UnauthenticatedError

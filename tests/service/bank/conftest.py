@@ -7,6 +7,7 @@ on the database adapters. Only waiting is injected: backoff sleeps are recorded,
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ from service.banking.truelayer import TrueLayerConfig, TrueLayerHttp, TrueLayerP
 from service.bootstrap import Services
 from service.http.context import SERVICES_KEY
 from service.settings import Settings
+from tests.banking.sandbox_env import ingest_outcomes
 from tests.fixtures.postgres import database_name, make_data_api_database
 from tests.service.conftest import settle_syncs
 
@@ -115,6 +117,11 @@ def family_of(api: FlaskClient, headers: dict[str, str]) -> str:
     resp = api.post("/v1/families", json={"name": "The Sandbox"}, headers=headers)
     assert resp.status_code == 201, resp.json
     return str(resp.json["id"])
+
+
+def outcomes(run: dict[str, Any]) -> Counter[str]:
+    """A run's ingest counts (its JSON view), summed over the steps that ingest."""
+    return ingest_outcomes((s["name"], s["counts"]) for s in run["steps"])
 
 
 def all_transactions(api: FlaskClient, headers: dict[str, str], fid: str) -> list[dict[str, Any]]:

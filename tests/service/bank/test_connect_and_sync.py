@@ -8,7 +8,14 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from service.bootstrap import Services
-from tests.service.bank.conftest import AuthHeader, Bank, all_transactions, connect, family_of
+from tests.service.bank.conftest import (
+    AuthHeader,
+    Bank,
+    all_transactions,
+    connect,
+    family_of,
+    outcomes,
+)
 from tests.service.conftest import settle_syncs
 
 
@@ -29,8 +36,8 @@ def test_connect_callback_sync_and_read_back(api: FlaskClient, bank: Bank, beare
     run = api.get(f"/v1/families/{fid}/connections/{cid}/syncs/{run_id}", headers=owner)
     assert run.status_code == 200, run.json
     assert run.json["status"] == "succeeded", run.json
-    steps = {s["name"]: s for s in run.json["steps"]}
-    assert steps["ingest_transactions"]["counts"]["inserted"] > 50
+    ingested = outcomes(run.json)
+    assert ingested["inserted"] > 50
     assert all(s["status"] == "succeeded" for s in run.json["steps"])
 
     listed = api.get(f"/v1/families/{fid}/connections", headers=owner).json["items"]
@@ -40,7 +47,7 @@ def test_connect_callback_sync_and_read_back(api: FlaskClient, bank: Bank, beare
     accounts = api.get(f"/v1/families/{fid}/accounts", headers=owner).json["items"]
     assert len(accounts) == run.json["steps"][1]["counts"]["accounts"]
     first = all_transactions(api, owner, fid)
-    assert len(first) == steps["ingest_transactions"]["counts"]["inserted"]
+    assert len(first) == ingested["inserted"]
 
     # The user was present: the adapter sent their IP (from CloudFront-Viewer-Address).
     assert {c.user_ip for c in bank.bank.calls if c.connection_id} == {"203.0.113.9"}
@@ -52,6 +59,6 @@ def test_connect_callback_sync_and_read_back(api: FlaskClient, bank: Bank, beare
     second = api.get(f"/v1/families/{fid}/connections/{cid}/syncs/{again.json['run_id']}",
                      headers=owner).json
     assert second["status"] == "succeeded", second
-    counts = {s["name"]: s["counts"] for s in second["steps"]}["ingest_transactions"]
+    counts = outcomes(second)
     assert counts.get("inserted", 0) == 0 and counts["unchanged"] == len(first)
     assert keyed(all_transactions(api, owner, fid)) == keyed(first)
