@@ -130,8 +130,8 @@ class SyncConfig(_Frozen):
     manifest_retention_days: int = Field(default=14, ge=1, le=90)
     sweep_interval_minutes: int = Field(default=5, ge=1, le=60)
     """How often the worker's ``sweep`` runs: it fails runs a dead worker left unfinished (once
-    their lease, tens of minutes, has passed) and resumes deferred runs whose time has come,
-    so a due run waits at most this long."""
+    their lease, derived from the workflow definition, has passed) and resumes deferred runs
+    whose time has come, so a due run waits at most this long beyond it."""
 
     @model_validator(mode="after")
     def _known_zone(self) -> SyncConfig:

@@ -47,29 +47,25 @@ _log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 100
 """Runs each job of one sweep handles at most (the rest wait for the next sweep)."""
 
-def step_budget(step: StepSpec) -> timedelta:
-    """The longest ``step`` can take under its own policy: every attempt at its timeout and
-    every backoff wait at its cap."""
+def longest_gap(step: StepSpec) -> timedelta:
+    """The longest a live run may go without a save in ``step``: its longest backoff wait
+    (the policy's cap, which also bounds a waited-for retry hint), then one attempt at its
+    timeout. Both runners save after every attempt (and when a run starts or resumes)."""
     policy = step.retry
-    attempts = policy.max_attempts if policy.retry_on else 1
-    waits = sum(policy.ceiling(n) for n in range(1, attempts))
-    return timedelta(seconds=attempts * step.timeout_seconds + waits)
+    retries = bool(policy.retry_on) and policy.max_attempts > 1
+    return timedelta(seconds=step.timeout_seconds + (policy.max_delay if retries else 0))
 
 
 def run_lease(definition: WorkflowDefinition) -> timedelta:
-    """How long a live run of ``definition`` may leave its record unchanged.
+    """How long a live run of ``definition`` may leave its record unchanged: twice the longest
+    gap between two saves (:func:`longest_gap`) of any of its steps.
 
-    The longest budget of any one step (:func:`step_budget`), plus one more attempt of the
-    longest step. A live run saves after every attempt, so its record moves at least once
-    per attempt and its wait: far more often than one whole step's budget. The extra
-    attempt covers what the definition does not see: an invocation Step Functions repeats
-    after a Lambda service error, cold starts, the failure being recorded.
-
-    Derived from the definition alone, so a new step, timeout or retry policy moves it.
+    The second gap covers what the definition does not see: an invocation Step Functions
+    repeats after a Lambda service error (its waits are seconds), a cold start, the Catch
+    recording a failure. Derived from the definition alone, so a new step, timeout or retry
+    cap moves it; no number is written twice.
     """
-    longest_attempt = max(step.timeout_seconds for step in definition.steps)
-    longest_step = max(step_budget(step) for step in definition.steps)
-    return longest_step + timedelta(seconds=longest_attempt)
+    return 2 * max(longest_gap(step) for step in definition.steps)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,11 @@ the run store, as the runners record them; only their age is set, as the databas
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
+import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,9 +30,9 @@ from service.use_cases import families as families_uc
 from service.workflows.bank_sync import BANK_SYNC
 from service.workflows.definition import RetryPolicy, StepSpec, WorkflowDefinition
 from service.workflows.launcher import StepFunctionsLauncher, new_run, resume_execution_name
-from service.workflows.runner import RunNotActiveError, StepWorker
-from service.workflows.store import RunRecord, RunStatus
-from service.workflows.sweep import run_lease, step_budget, sweep_runs
+from service.workflows.runner import InProcessRunner, RunNotActiveError, StepContext, StepWorker
+from service.workflows.store import InMemoryRunStore, RunRecord, RunStatus
+from service.workflows.sweep import longest_gap, run_lease, sweep_runs
 from service.workflows.worker_handler import handle
 from tests.service.domain.helpers import add_connection, principal
 
@@ -130,27 +132,84 @@ def executions(sfn: tuple[Any, str]) -> list[str]:
 # --- the lease ---------------------------------------------------------------------------
 
 
-def test_the_lease_is_the_longest_step_budget_plus_its_longest_attempt() -> None:
+def test_the_lease_is_twice_the_longest_gap_between_saves() -> None:
     retried = StepSpec(name="a", description="a", timeout_seconds=10,
                        retry=RetryPolicy(max_attempts=3, initial_delay=1, backoff_rate=2,
                                          max_delay=3, retry_on=("X",)))
     once = StepSpec(name="b", description="b", timeout_seconds=20)  # retries nothing
-    # Three attempts of 10 s, waits capped at 1 s then 2 s; one attempt of 20 s.
-    assert step_budget(retried) == timedelta(seconds=33)
-    assert step_budget(once) == timedelta(seconds=20)
-    assert run_lease(WorkflowDefinition("w", (retried, once))) == timedelta(seconds=53)
+    single = StepSpec(name="c", description="c", timeout_seconds=5,
+                      retry=RetryPolicy(max_attempts=1, retry_on=("X",)))
+    # A wait at the 3 s cap, then a 10 s attempt; a 20 s attempt; a 5 s attempt, no wait.
+    assert longest_gap(retried) == timedelta(seconds=13)
+    assert longest_gap(once) == timedelta(seconds=20)
+    assert longest_gap(single) == timedelta(seconds=5)
+    assert run_lease(WorkflowDefinition("w", (retried, once, single))) == timedelta(seconds=40)
 
 
-def test_the_bank_sync_lease_follows_its_definition() -> None:
-    budgets = {step.name: step_budget(step) for step in BANK_SYNC.steps}
-    assert max(budgets.values()) < LEASE
-    # Every attempt saves, so a live run moves far more often than once per lease.
-    for step in BANK_SYNC.steps:
-        assert 2 * timedelta(seconds=step.timeout_seconds + step.retry.max_delay) < LEASE
-    longer = WorkflowDefinition(BANK_SYNC.name, tuple(
+def test_the_bank_sync_lease_moves_with_its_definition() -> None:
+    assert max(longest_gap(step) for step in BANK_SYNC.steps) * 2 == LEASE
+    slower = WorkflowDefinition(BANK_SYNC.name, tuple(
         dataclasses.replace(step, timeout_seconds=step.timeout_seconds * 2)
         for step in BANK_SYNC.steps))
-    assert run_lease(longer) > LEASE
+    assert run_lease(slower) > LEASE
+    patient = WorkflowDefinition(BANK_SYNC.name, tuple(
+        dataclasses.replace(step, retry=dataclasses.replace(step.retry, max_delay=600))
+        for step in BANK_SYNC.steps))
+    assert run_lease(patient) > LEASE
+
+
+class TimedStore(InMemoryRunStore):
+    """Records when (on the test's clock) each save happened."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.clock = clock
+        self.saved_at: list[datetime] = []
+
+    def save(self, run: RunRecord) -> None:
+        self.saved_at.append(self.clock())
+        super().save(run)
+
+
+class NotYetError(Exception):
+    """A retryable failure."""
+
+
+def test_a_live_in_process_run_saves_within_every_gap_of_its_lease() -> None:
+    """Every attempt takes its whole timeout and every wait its whole cap: the record still
+    moves at least once per :func:`longest_gap`, half the lease."""
+    now = [datetime(2026, 12, 1, tzinfo=UTC)]
+
+    def clock() -> datetime:
+        return now[0]
+
+    def elapse(seconds: float) -> None:
+        now[0] += timedelta(seconds=seconds)
+
+    policy = RetryPolicy(max_attempts=4, initial_delay=5, backoff_rate=3, max_delay=30,
+                         retry_on=("NotYetError",))
+    definition = WorkflowDefinition("w", (
+        StepSpec(name="slow", description="s", timeout_seconds=120, retry=policy),
+        StepSpec(name="flaky", description="f", timeout_seconds=40, retry=policy),
+    ))
+    failures = {"slow": 3, "flaky": 2}
+
+    def step(name: str) -> Callable[[StepContext], None]:
+        def run(_: StepContext) -> None:
+            elapse(definition.step(name).timeout_seconds)
+            if failures[name]:
+                failures[name] -= 1
+                raise NotYetError(name)
+        return run
+
+    store = TimedStore(clock)
+    runner = InProcessRunner(definition, {n: step(n) for n in definition.step_names},
+                             store=store, clock=clock, sleep=lambda s: elapse(policy.max_delay),
+                             rng=random.Random(1))
+    assert runner.start({}).status is RunStatus.SUCCEEDED
+    gaps = [b - a for a, b in itertools.pairwise(store.saved_at)]
+    assert max(gaps) <= max(longest_gap(s) for s in definition.steps) == run_lease(
+        definition) / 2
 
 
 # --- abandoned runs ------------------------------------------------------------------------
