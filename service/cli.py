@@ -1,5 +1,5 @@
 """Flask CLI commands of operations: ``db upgrade``, ``audit verify``, ``chat purge``,
-``sync sweep``.
+``webhooks prune``, ``sync sweep``.
 
 Laptop commands (``run-dev``, ``dev-token``) live in :mod:`devtools.cli`
 (``python -m devtools ...``): they never ship in the Lambda asset.
@@ -18,6 +18,7 @@ db_cli = AppGroup("db", help="Database maintenance.")
 audit_cli = AppGroup("audit", help="Audit trail tools.")
 chat_cli = AppGroup("chat", help="Money assistant maintenance.")
 sync_cli = AppGroup("sync", help="Bank sync maintenance.")
+webhooks_cli = AppGroup("webhooks", help="Provider webhook maintenance.")
 
 
 @db_cli.command("upgrade")
@@ -101,6 +102,25 @@ def chat_purge() -> None:
     click.echo(f"purged {deleted} expired conversation(s)")
 
 
+@webhooks_cli.command("prune")
+def webhooks_prune() -> None:
+    """Delete processed webhooks' event ids older than their retention (idempotent).
+
+    The worker's daily ``retention`` action does this (with ``chat purge``) in AWS.
+    """
+    from datetime import timedelta
+
+    from service.http.context import current_services
+    from service.use_cases.retention import prune_webhook_events
+    from service.webhooks.retention import EVENT_ID_RETENTION
+
+    services = current_services()
+    window = timedelta(seconds=services.settings.webhook_max_age_seconds)
+    deleted = prune_webhook_events(services.database, max_age=window)
+    click.echo(f"pruned {deleted} webhook event id(s) received over "
+               f"{EVENT_ID_RETENTION.days} days ago")
+
+
 @sync_cli.command("sweep")
 @click.option("--wait/--no-wait", default=True, show_default=True,
               help="Run resumed syncs to their end before exiting (in-process launcher).")
@@ -135,3 +155,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(chat_cli)
     app.cli.add_command(sync_cli)
+    app.cli.add_command(webhooks_cli)

@@ -120,7 +120,8 @@ DB_ROLE_ROTATION_HANDLER: Final = "service.db.role_rotation.handler"
 """Secrets Manager rotation of the application role's password through the Data API."""
 WORKER_HANDLER: Final = "service.workflows.worker_handler.handler"
 """The workflow worker: ``create``/``step``/``fail``/``manifest`` actions of the state machines,
-and ``sweep`` of its schedule (events in :mod:`service.workflows.worker_handler`)."""
+``sweep`` and ``retention`` of their schedules (events in
+:mod:`service.workflows.worker_handler`)."""
 DB_APP_ROLE: Final = "app_runtime"
 """The least-privilege PostgreSQL role the API runs as (created by the migrations)."""
 

@@ -20,6 +20,7 @@ from service.webhooks.errors import (
     WebhookMalformedError,
 )
 from service.webhooks.keys import SigningKeyCache
+from service.webhooks.retention import DEFAULT_MAX_AGE, DEFAULT_MAX_FUTURE_SKEW, check_window
 
 SIGNATURE_HEADER = "Tl-Signature"
 TIMESTAMP_HEADER = "X-TL-Webhook-Timestamp"
@@ -42,16 +43,23 @@ class WebhookVerifier:
         How far ahead of our clock a timestamp may be (the provider's clock running fast).
     clock
         Current UTC time, injectable for tests.
+
+    Raises
+    ------
+    ValueError
+        The window reaches the event-id retention, so a replay of a pruned event id would
+        pass (:func:`~service.webhooks.retention.check_window`).
     """
 
     def __init__(
         self,
         keys: SigningKeyCache,
         *,
-        max_age: timedelta = timedelta(minutes=5),
-        max_future_skew: timedelta = timedelta(minutes=1),
+        max_age: timedelta = DEFAULT_MAX_AGE,
+        max_future_skew: timedelta = DEFAULT_MAX_FUTURE_SKEW,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        check_window(max_age, max_future_skew)
         self.keys = keys
         self._max_age = max_age
         self._max_future_skew = max_future_skew

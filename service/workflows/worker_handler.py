@@ -24,6 +24,12 @@ against it):
     lease, resume deferred ones whose ``resume_at`` has passed (a Step Functions execution
     each, named after the deferral). Returns ``{"abandoned", "resumed", "launch_failed"}``
     counts; a launch that failed leaves its run deferred for the next sweep.
+``{"action": "retention"}``
+    Daily data retention (:func:`service.use_cases.retention.run_retention`, invoked by the
+    ``retention.schedule`` of the stage): delete chat conversations past their retention and
+    webhook event ids older than a week (long past the replay window), in bounded batches.
+    Returns ``{"conversations_purged", "webhook_events_pruned"}`` counts; idempotent, so a
+    retried or overlapping invocation deletes nothing twice.
 
 Dependencies are built once per container, on the first event (nothing at import).
 """
@@ -102,6 +108,14 @@ def handle(
 
         return dict(sweep_runs(services.database, services.sync_launcher, definition=BANK_SYNC,
                                clock=clock).counts())
+    if action == "retention":
+        from datetime import timedelta
+
+        from service.use_cases.retention import run_retention
+
+        window = timedelta(seconds=services.settings.webhook_max_age_seconds)
+        return dict(run_retention(services.database, webhook_max_age=window,
+                                  clock=clock).counts())
     raise ValueError(f"unknown worker action {action!r}")
 
 

@@ -1,0 +1,44 @@
+"""How long a processed webhook's event id is kept, and why that is safe.
+
+The event-id inbox (:mod:`service.webhooks.inbox`) only has to remember an id while a
+delivery carrying it could still pass verification: the signed timestamp must be at most
+the verifier's ``max_age`` old and at most ``max_future_skew`` ahead
+(:class:`~service.webhooks.verification.WebhookVerifier`). A row received at ``R`` names a
+delivery signed no later than ``R + max_future_skew``; once ``R`` is older than
+:data:`EVENT_ID_RETENTION`, any replay of it is refused as stale before the inbox is asked,
+provided the retention exceeds ``max_age + max_future_skew``. :func:`check_window` enforces
+that: the verifier refuses to be built with a window that would contradict the pruning, and
+the pruning refuses to run against one.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+EVENT_ID_RETENTION = timedelta(days=7)
+"""Event ids are kept this long after receipt: far beyond the replay window (minutes), so a
+week of deliveries stays visible for diagnosis, then the retention action deletes them."""
+
+DEFAULT_MAX_AGE = timedelta(minutes=5)
+"""How old a delivery's signed timestamp may be, by default (``WEBHOOK_MAX_AGE_SECONDS``)."""
+
+DEFAULT_MAX_FUTURE_SKEW = timedelta(minutes=1)
+"""How far ahead of our clock a signed timestamp may be (the provider's clock running fast)."""
+
+
+def check_window(max_age: timedelta, max_future_skew: timedelta = DEFAULT_MAX_FUTURE_SKEW) -> None:
+    """Refuse a verification window that a pruned event id could still be replayed within.
+
+    Raises
+    ------
+    ValueError
+        ``max_age`` or ``max_future_skew`` is negative, or together they reach
+        :data:`EVENT_ID_RETENTION`.
+    """
+    if max_age <= timedelta(0) or max_future_skew < timedelta(0):
+        raise ValueError("the webhook window must be positive (max_age > 0, skew >= 0)")
+    if max_age + max_future_skew >= EVENT_ID_RETENTION:
+        raise ValueError(
+            f"a webhook window of {max_age} (+{max_future_skew} skew) reaches the event-id "
+            f"retention of {EVENT_ID_RETENTION}: a pruned event could be replayed"
+        )
