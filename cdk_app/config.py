@@ -140,6 +140,22 @@ class SyncConfig(_Frozen):
         return self
 
 
+class RetentionConfig(_Frozen):
+    """When the worker's daily ``retention`` action runs: it deletes chat conversations past
+    their retention and webhook event ids older than a week (see
+    :mod:`service.use_cases.retention`)."""
+
+    schedule_hour: int = Field(default=4, ge=0, le=23)
+    schedule_minute: int = Field(default=30, ge=0, le=59)
+    time_zone: str = "Europe/London"
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> RetentionConfig:
+        if self.time_zone not in available_timezones():
+            raise ValueError(f"retention.time_zone {self.time_zone!r} is not an IANA time zone")
+        return self
+
+
 class AuditConfig(_Frozen):
     """The audit chain's anchoring: how often, and how long each anchor is locked."""
 
@@ -173,6 +189,7 @@ class StageConfig(_Frozen):
     bank_provider: BankProviderConfig
     worker_function: FunctionConfig
     sync: SyncConfig
+    retention: RetentionConfig = RetentionConfig()
     audit: AuditConfig
     opt_outs: tuple[OptOutConfig, ...] = ()
 

@@ -1,5 +1,5 @@
-"""Bank sync in AWS: the worker function, the bank-sync workflow, its daily fan-out and the
-run sweep's schedule.
+"""Bank sync in AWS: the worker function, the bank-sync workflow, its daily fan-out, the run
+sweep's schedule and the daily data retention's (the worker's ``retention`` action).
 
 Built inside the API stack so references flow one way: the machines name the worker's
 alias, the worker's and the API's grants name the machines by their (configured) names,
@@ -47,7 +47,7 @@ DEPLOYMENTS = {
 
 class BankSyncWorkflows(Construct):
     """The worker (alias ``live``, its own deployment group), both machines, the daily
-    schedule and the sweep's."""
+    schedule, the sweep's and the retention's."""
 
     def __init__(
         self,
@@ -112,6 +112,21 @@ class BankSyncWorkflows(Construct):
             max_event_age=sweep_every,
             dead_letter_queue=self.worker.dead_letter_queue,
         )
+        # Daily retention: expired chats and week-old webhook event ids deleted (idempotent
+        # batches, so a retried or late invocation is harmless); away from the 03:00 fan-out.
+        retention = config.retention
+        self.retention = ScheduledInvoke(
+            self, "Retention",
+            function=self.worker.alias,
+            schedule=scheduler.ScheduleExpression.cron(
+                minute=str(retention.schedule_minute), hour=str(retention.schedule_hour),
+                time_zone=cdk.TimeZone.of(retention.time_zone)),
+            key=keys.workflow_state,
+            description="Delete expired chat conversations and week-old webhook event ids",
+            payload={"action": "retention"},
+            max_event_age=cdk.Duration.hours(1),
+            dead_letter_queue=self.worker.dead_letter_queue,
+        )
 
     def provider_environment(self, config: StageConfig) -> dict[str, str]:
         """The provider settings the API and the worker both read."""
@@ -173,7 +188,7 @@ class BankSyncWorkflows(Construct):
             environment=environment,
             reserved_concurrent_executions=fn_config.reserved_concurrency,
             log_retention=config.log_retention_days,
-            description="Bank sync workflow worker (create, step, fail, manifest, sweep)",
+            description="Bank sync workflow worker (create, step, fail, manifest, sweep, retention)",
             pre_traffic_hook=migrations,
             opt_outs=opt_outs,
         )

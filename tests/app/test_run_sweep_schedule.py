@@ -1,6 +1,6 @@
-"""The run sweep's schedule and the audit anchor's, as synthesised for each stage: both
-ScheduledInvoke, each on its function's alias, CMK-encrypted, through a role that may only
-invoke that alias."""
+"""The run sweep's schedule, the daily retention's and the audit anchor's, as synthesised for
+each stage: all ScheduledInvoke, each on its function's alias, CMK-encrypted, through a role
+that may only invoke that alias."""
 
 from __future__ import annotations
 
@@ -76,6 +76,34 @@ def test_the_sweep_runs_on_the_worker_alias_every_configured_interval(
     # The keys only through Scheduler (the schedule's) and SQS (the queue's).
     assert all("kms:ViaService" in s["Condition"]["StringEquals"] for s in statements
                if "lambda:InvokeFunction" != s["Action"] != "sqs:SendMessage")
+
+
+@synth
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_retention_runs_on_the_worker_alias_once_a_day_at_the_configured_time(
+    gate_run: GateRun, stage: str,
+) -> None:
+    retention = load_stage_config(stage).retention
+    resources = _api(gate_run, stage)
+    schedule = _schedule(resources, "/BankSync/Retention/")
+    assert schedule["ScheduleExpression"] == (
+        f"cron({retention.schedule_minute} {retention.schedule_hour} * * ? *)")
+    assert schedule["ScheduleExpressionTimezone"] == retention.time_zone
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert "WorkflowState" in json.dumps(schedule["KmsKeyArn"])
+    target = schedule["Target"]
+    assert json.loads(target["Input"]) == {"action": "retention"}
+    [alias_id] = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Alias"
+                  and "BankSync/Worker" in r["Metadata"]["aws:cdk:path"]]
+    assert alias_id in json.dumps(target["Arn"])  # the alias, not $LATEST
+    assert "BankSyncWorkerDeadLetterQueue" in json.dumps(target["DeadLetterConfig"])
+    statements = _role_policies(resources, "BankSync/Retention")
+    [invoke] = [s for s in statements if s["Action"] == "lambda:InvokeFunction"]
+    assert alias_id in json.dumps(invoke["Resource"]) and "*" not in json.dumps(
+        invoke["Resource"])
+    assert {a for s in statements for a in (
+        [s["Action"]] if isinstance(s["Action"], str) else s["Action"])} == {
+        "kms:Decrypt", "kms:GenerateDataKey", "lambda:InvokeFunction", "sqs:SendMessage"}
 
 
 @synth
