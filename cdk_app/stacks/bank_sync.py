@@ -188,7 +188,8 @@ class BankSyncWorkflows(Construct):
             environment=environment,
             reserved_concurrent_executions=fn_config.reserved_concurrency,
             log_retention=config.log_retention_days,
-            description="Bank sync workflow worker (create, step, fail, manifest, sweep, retention)",
+            description=("Bank sync workflow worker "
+                         "(create, step, fail, manifest, sweep, retention)"),
             pre_traffic_hook=migrations,
             opt_outs=opt_outs,
         )

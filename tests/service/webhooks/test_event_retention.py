@@ -14,14 +14,14 @@ import pytest
 from devtools.sandbox_bank import SandboxBank, SandboxBankServer
 from service.app import create_app
 from service.bootstrap import Services
-from service.db.port import Database, Executor
+from service.db.port import Database, DatabaseError, Executor
 from service.repositories import webhook_events as repo
 from service.settings import Settings
 from service.use_cases.retention import prune_webhook_events
 from service.use_cases.webhooks import receive_truelayer_webhook
 from service.webhooks import SigningKeyCache, WebhookEvent, WebhookEvents, WebhookVerifier
 from service.webhooks.errors import StaleWebhookError
-from service.webhooks.retention import EVENT_ID_RETENTION, check_window
+from service.webhooks.retention import DELETE_GUARD, EVENT_ID_RETENTION, check_window
 
 PATH = "/v1/webhooks/truelayer"
 
@@ -73,11 +73,32 @@ def test_a_window_reaching_the_retention_is_refused_and_deletes_nothing(
         prune_webhook_events(app_database, max_age=EVENT_ID_RETENTION, clock=lambda: now)
     with pytest.raises(ValueError, match="replayed"):
         check_window(EVENT_ID_RETENTION - timedelta(seconds=30), timedelta(minutes=1))
+    check_window(DELETE_GUARD - timedelta(minutes=2), timedelta(minutes=1))  # still clear
+    with pytest.raises(ValueError, match="replayed"):
+        check_window(DELETE_GUARD - timedelta(minutes=1), timedelta(minutes=1))
     with pytest.raises(ValueError, match="replayed"):
         WebhookVerifier(SigningKeyCache(()), max_age=EVENT_ID_RETENTION)
     with pytest.raises(ValueError, match="batch"):
         prune_webhook_events(app_database, batch=0, clock=lambda: now)
     assert _ids(app_database) == {"old"}
+
+
+def test_the_database_keeps_ids_younger_than_the_guard_whoever_deletes(
+    app_database: Database, owner_postgres_db: Database,
+) -> None:
+    assert DELETE_GUARD < EVENT_ID_RETENTION  # the prune never reaches the guard
+    now = datetime.now(UTC)
+    _record(app_database, "guarded", now - DELETE_GUARD + timedelta(minutes=1))
+    _record(app_database, "past-guard", now - DELETE_GUARD - timedelta(minutes=1))
+
+    for db in (app_database, owner_postgres_db):
+        with pytest.raises(DatabaseError, match="it is kept"):
+            db.execute("DELETE FROM webhook_events WHERE event_id = 'guarded'")
+        with pytest.raises(DatabaseError, match="it is kept"):
+            db.execute("DELETE FROM webhook_events")  # all or nothing: one statement
+    assert _ids(app_database) == {"guarded", "past-guard"}
+    assert app_database.execute("DELETE FROM webhook_events WHERE event_id = 'past-guard'") == 1
+    assert _ids(app_database) == {"guarded"}
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +108,7 @@ def bank_server() -> Iterator[SandboxBankServer]:
 
 
 def test_a_replay_of_a_pruned_event_is_still_refused_as_stale(
-    postgres_db: Database, bank_server: SandboxBankServer,
+    postgres_db: Database, owner_postgres_db: Database, bank_server: SandboxBankServer,
 ) -> None:
     handled: list[str] = []
 
@@ -112,7 +133,11 @@ def test_a_replay_of_a_pruned_event_is_still_refused_as_stale(
 
     assert deliver(now) == "recorded"
     assert deliver(now + timedelta(minutes=1)) == "duplicate"  # within the window: the inbox
-    assert prune_webhook_events(postgres_db, clock=lambda: later) == 1
+    # A week and a minute pass (the database's clock cannot be moved: the row ages instead).
+    owner_postgres_db.execute(
+        "UPDATE webhook_events SET received_at = received_at - make_interval(secs => :s)",
+        {"s": (later - now).total_seconds()})
+    assert prune_webhook_events(postgres_db) == 1
     assert _ids(postgres_db) == set()
 
     with pytest.raises(StaleWebhookError):
