@@ -1,4 +1,4 @@
-"""The workflow worker Lambda: what the bank-sync state machines invoke (one task, one call).
+"""The workflow worker Lambda: what the bank-sync state machines and the schedules invoke.
 
 Event contract (``service.deployment_contract.WORKER_HANDLER``; the state machines are built
 against it):
