@@ -58,7 +58,7 @@ def prune_webhook_events(
     """Delete every event id received more than :data:`EVENT_ID_RETENTION` ago, ``batch`` at
     a time (idempotent); the number deleted.
 
-    ``max_age``/``max_future_skew``: the verifier's window (``WEBHOOK_MAX_AGE_SECONDS``).
+    ``max_age``/``max_future_skew``: the verifier's window (``Settings.webhook_max_age_seconds``).
 
     Raises
     ------

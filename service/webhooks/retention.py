@@ -26,7 +26,7 @@ DELETE_GUARD = timedelta(days=1)
 shorter, and a verification window may not reach it."""
 
 DEFAULT_MAX_AGE = timedelta(minutes=5)
-"""How old a delivery's signed timestamp may be, by default (``WEBHOOK_MAX_AGE_SECONDS``)."""
+"""The default oldest signed timestamp accepted (``Settings.webhook_max_age_seconds``)."""
 
 DEFAULT_MAX_FUTURE_SKEW = timedelta(minutes=1)
 """How far ahead of our clock a signed timestamp may be (the provider's clock running fast)."""
