@@ -105,11 +105,10 @@ class RunwayQuery(BaseModel):
 
 def list_accounts(database: Database, context: ToolContext, _: NoInput) -> dict[str, Any]:
     """The family's accounts the member may see, with each one's latest balance."""
-    views = accounts_uc.list_accounts(database, context.principal, context.family_id)
+    views = accounts_uc.list_accounts_with_balances(database, context.principal,
+                                                    context.family_id)
     items = []
-    for view in views:
-        latest = accounts_uc.list_balances(database, context.principal, view.account.id,
-                                           limit=1)
+    for view, latest in views:
         items.append({
             "account": context.handles.issue("acct", str(view.account.id)),
             "name": view.account.nickname or view.account.name,
@@ -117,8 +116,8 @@ def list_accounts(database: Database, context: ToolContext, _: NoInput) -> dict[
             "currency": view.account.currency,
             "visibility": view.account.visibility.value,
             "mine": view.is_mine,
-            "latest_balance": None if not latest else {
-                **money(latest[0].amount), "as_of": latest[0].as_of.isoformat()},
+            "latest_balance": None if latest is None else {
+                **money(latest.amount), "as_of": latest.as_of.isoformat()},
         })
     return {"accounts": items, "count": len(items)}
 

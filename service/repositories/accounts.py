@@ -9,7 +9,8 @@ from uuid import UUID
 from service.audit.chain import ChainHead, SealedEntry
 from service.db.port import Executor, Row
 from service.domain.errors import NotFoundError
-from service.domain.models import Account, AccountType, Membership, Visibility
+from service.domain.models import Account, AccountType, Balance, Membership, Visibility
+from service.domain.money import Money
 from service.domain.principal import Principal
 from service.repositories.audit import append_ctes, head_of
 from service.repositories.scope import (
@@ -59,6 +60,31 @@ def list_accounts(
     if not rows:
         return None, []
     return scope_of(rows[0]), [account_of(r) for r in rows if r["id"] is not None]
+
+
+def list_accounts_with_latest_balance(
+    ex: Executor, principal: Principal, family_id: UUID
+) -> tuple[Membership | None, list[tuple[Account, Balance | None]]]:
+    """Like :func:`list_accounts`, each account with its latest balance (one statement)."""
+    rows = ex.fetch_all(
+        f"""WITH {SCOPE}, {VISIBLE_ACCOUNTS}
+            SELECT {SCOPE_COLUMNS}, {_VA_COLUMNS}, b.as_of AS balance_as_of,
+                   b.amount_minor AS balance_minor, b.currency AS balance_currency
+            FROM scope s LEFT JOIN visible_accounts va ON true
+            LEFT JOIN LATERAL (
+                SELECT as_of, amount_minor, currency FROM balances
+                WHERE account_id = va.id ORDER BY as_of DESC LIMIT 1) b ON true
+            ORDER BY va.name, va.id""",  # noqa: S608
+        family_params(principal, family_id),
+    )
+    if not rows:
+        return None, []
+    return scope_of(rows[0]), [
+        (account_of(r), None if r["balance_as_of"] is None else Balance(
+            account_id=r["id"], as_of=r["balance_as_of"],
+            amount=Money(int(r["balance_minor"]), r["balance_currency"])))
+        for r in rows if r["id"] is not None
+    ]
 
 
 def find_account(ex: Executor, principal: Principal, account_id: UUID) -> ScopedAccount | None:

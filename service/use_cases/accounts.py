@@ -45,6 +45,21 @@ def list_accounts(db: Database, principal: Principal, family_id: UUID) -> list[A
     return [AccountView(a, a.holder_user_id == scope.user_id) for a in found_accounts]
 
 
+def list_accounts_with_balances(
+    db: Database, principal: Principal, family_id: UUID
+) -> list[tuple[AccountView, Balance | None]]:
+    """The family's visible accounts, each with its latest balance (one statement)."""
+    scope, rows = accounts.list_accounts_with_latest_balance(db, principal, family_id)
+    scope = found(scope)
+    record_read(family_id=family_id, user_id=scope.user_id, action="accounts.list",
+                target=("family", family_id))
+    for account, _ in rows:
+        record_read(family_id=family_id, user_id=scope.user_id, action="balances.read",
+                    target=("account", account.id))
+    return [(AccountView(a, a.holder_user_id == scope.user_id), balance)
+            for a, balance in rows]
+
+
 def get_account(db: Database, principal: Principal, account_id: UUID) -> AccountView:
     """One account the caller may see (404 for anything else; one statement)."""
     result = accounts.find_account(db, principal, account_id)
