@@ -318,6 +318,9 @@ class StepWorker:
         if run.status not in (RunStatus.PENDING, RunStatus.RUNNING):
             return {"run_id": run.run_id}
         record = run.step(str(event["step"]))
+        ended_outside = _ended_outside_the_step(event.get("error"))
+        if ended_outside is not None:
+            record.last_error = ended_outside
         record.status = RunStatus.FAILED
         record.finished_at = self._clock()
         run.status = RunStatus.FAILED
@@ -325,6 +328,20 @@ class StepWorker:
         run.finished_at = self._clock()
         self._store.save(run)
         return {"run_id": run.run_id}
+
+
+def _ended_outside_the_step(error: object) -> str | None:
+    """What to record when the Catch reports an error the step itself never saw.
+
+    A ``States.*`` error (``States.Timeout``: the attempt outlived the task's timeout) or a
+    ``Lambda.*`` one (``Lambda.Unknown``: the function crashed or ran out of memory) ends an
+    attempt before the worker could record it, so the step's ``last_error`` would be stale
+    or empty. Only the error's name is kept: its ``Cause`` may quote anything.
+    """
+    name = error.get("Error") if isinstance(error, Mapping) else None
+    if not isinstance(name, str) or not name.startswith(("States.", "Lambda.")):
+        return None
+    return f"{name[:100]}: the attempt ended in Step Functions before the step recorded it"
 
 
 def _resumes(run: RunRecord, execution: object) -> bool:

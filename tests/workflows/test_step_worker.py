@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from service.banking import ProviderRegistry
-from service.banking.errors import TransactionsNotReadyError
+from service.banking.errors import ReauthRequiredError, TransactionsNotReadyError
 from service.banking.ingestion import InMemoryIngestion
 from service.workflows import (
     InMemoryRunStore,
@@ -233,3 +233,42 @@ def test_a_long_rate_limit_defers_the_run_at_once_instead_of_burning_retries(
     accounts = run.step("accounts")
     assert accounts.status is RunStatus.DEFERRED and "parks" not in accounts.counts
     assert run.last_error is not None and run.last_error.startswith("RateLimitedError")
+
+
+@pytest.mark.parametrize("name", ["States.Timeout", "Lambda.Unknown"])
+def test_an_attempt_ended_by_step_functions_is_recorded_by_its_error_name(
+    env: SandboxEnv, name: str
+) -> None:
+    worker, store, _ = sandbox_worker(env)
+    run_id = worker.create(bank_sync_input("c", default_window(env.bank.now().date())))
+    worker.handle({"run_id": run_id, "step": "refresh_credentials", "retry_count": 0})
+    # The accounts attempt never answered: the task timed out, or the function crashed.
+    worker.fail({"run_id": run_id, "step": "accounts",
+                 "error": {"Error": name, "Cause": "token=secret-looking-detail"}})
+    run = store.get(run_id)
+    assert run is not None and run.status is RunStatus.FAILED
+    assert run.last_error is not None and run.last_error.startswith(f"{name}: ")
+    assert "secret" not in run.last_error
+    assert run.step("accounts").last_error == run.last_error
+
+
+def test_the_step_s_own_error_is_kept_when_the_catch_reports_it(env: SandboxEnv) -> None:
+    provider = env.provider()
+    conn = env.connect(provider)
+    provider.revoke_connection(conn)
+    deps = BankSyncDeps(
+        providers=ProviderRegistry(provider),
+        targets=InMemorySyncTargets({"c": SyncTarget("fam", "truelayer", conn)}),
+        ingestion=InMemoryIngestion(),
+    )
+    store = InMemoryRunStore()
+    worker = StepWorker(BANK_SYNC, bank_sync_steps(deps), store=store, clock=env.bank.now)
+    run_id = worker.create(bank_sync_input("c", default_window(env.bank.now().date())))
+    worker.handle({"run_id": run_id, "step": "refresh_credentials", "retry_count": 0})
+    with pytest.raises(ReauthRequiredError) as raised:
+        worker.handle({"run_id": run_id, "step": "accounts", "retry_count": 0})
+    worker.fail({"run_id": run_id, "step": "accounts",
+                 "error": {"Error": type(raised.value).__name__, "Cause": "{}"}})
+    run = store.get(run_id)
+    assert run is not None and run.last_error is not None
+    assert run.last_error.startswith("ReauthRequiredError")
