@@ -122,7 +122,7 @@ def pence(value: Decimal) -> int:
 #: one attempt read, the ingest step the others (see ``service.workflows.bank_sync``).
 INGEST_STEPS = ("poll_transactions", "ingest_transactions")
 #: Counts of those steps that are not ingest outcomes.
-_NOT_OUTCOMES = {"pages", "accounts_ingested"}
+_NOT_OUTCOMES = {"pages", "page_waits", "accounts_ingested"}
 
 
 def ingest_outcomes(steps: Iterable[tuple[str, Mapping[str, int]]]) -> Counter[str]:

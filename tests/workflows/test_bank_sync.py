@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 
 from service.banking import DateWindow, ProviderConnection, ProviderRegistry
@@ -11,6 +12,7 @@ from service.banking.ingestion import InMemoryIngestion
 from service.workflows import InMemoryRunStore, InProcessRunner, RunStatus
 from service.workflows.bank_sync import (
     BANK_SYNC,
+    FOLLOW_UP_PAGE_WAITS,
     BankSyncDeps,
     InMemorySyncTargets,
     PostSyncEvent,
@@ -26,7 +28,8 @@ from tests.banking.sandbox_env import SandboxEnv, ingest_outcomes, stored, truth
 class Harness:
     """One connection, its ingestion store and a runner; the runner's sleeps are recorded."""
 
-    def __init__(self, env: SandboxEnv, **provider_overrides: object) -> None:
+    def __init__(self, env: SandboxEnv, *, page_waits: Sequence[float] = FOLLOW_UP_PAGE_WAITS,
+                 **provider_overrides: object) -> None:
         self.env = env
         self.provider = env.provider(**provider_overrides)
         self.connection = env.connect(self.provider)
@@ -37,11 +40,14 @@ class Harness:
         self.events: list[PostSyncEvent] = []
         self.store = InMemoryRunStore()
         self.sleeps: list[float] = []
+        self.page_sleeps: list[float] = []  # the poll step's waits for a follow-up page
         deps = BankSyncDeps(
             providers=ProviderRegistry(self.provider),
             targets=self.targets,
             ingestion=self.ingestion,
             hooks=[self.events.append],
+            page_waits=page_waits,
+            sleep=self.page_sleeps.append,
         )
         self.runner = InProcessRunner(
             BANK_SYNC,

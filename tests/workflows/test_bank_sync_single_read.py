@@ -9,6 +9,7 @@ from typing import Any
 from service.banking import DateWindow
 from service.db.port import TransientDatabaseError
 from service.workflows import RunStatus
+from service.workflows.bank_sync import FOLLOW_UP_PAGE_WAITS
 from service.workflows.store import RunRecord
 from tests.banking.sandbox_env import SandboxEnv, stored, truth
 from tests.workflows.test_bank_sync import Harness, outcomes
@@ -63,9 +64,10 @@ def test_a_chain_read_whole_by_one_poll_attempt_is_ingested_there_and_read_once(
 def test_a_chain_not_ready_midway_is_reread_and_ingested_by_the_ingest_step(
     env: SandboxEnv,
 ) -> None:
-    # Every request answers "pending" once: a one-page chain still ends within one attempt,
-    # a longer one spans attempts (its second page is not ready when the first is read).
-    h = Harness(env)
+    # Every request answers "pending" once and the poll step does not wait for a follow-up
+    # page: a one-page chain still ends within one attempt, a longer one spans attempts (its
+    # second page is not ready when the first is read).
+    h = Harness(env, page_waits=())
     window = h.window()
     small, large = sorted(_sizes(env, window).values())
     assert small < large
@@ -133,3 +135,42 @@ def test_an_ingest_failure_in_the_poll_step_leaves_the_account_to_the_ingest_ste
     assert poll.attempts == 2 and poll.last_error.startswith("TransientDatabaseError")
     assert poll.counts["accounts_ingested"] == 1 and ingest.counts["accounts_ingested"] == 1
     assert outcomes(run)["inserted"] == sum(truth(env.bank, window).values())
+
+
+def test_a_follow_up_page_prepared_within_the_waits_keeps_the_chain_in_the_poll_step(
+    env: SandboxEnv,
+) -> None:
+    # Every request answers "pending" once (the sandbox's default): the first page is left to
+    # the step's retry, each follow-up page is polled again after the first wait.
+    h = Harness(env)
+    window = h.window()
+    env.bank.connection(h.connection.provider_connection_id).quirks.page_size = (
+        min(_sizes(env, window).values()) // 3)
+    run = h.sync(window)
+    assert run.status is RunStatus.SUCCEEDED, run.last_error
+    assert stored(h.ingestion, window) == truth(env.bank, window)
+    handles = _handles(run)
+    follow_ups = sum(len(chain) - 1 for chain in handles.values())
+    assert follow_ups >= 2 * len(handles)
+    assert h.page_sleeps == [FOLLOW_UP_PAGE_WAITS[0]] * follow_ups
+    poll, ingest = run.step("poll_transactions"), run.step("ingest_transactions")
+    assert poll.counts["page_waits"] == follow_ups
+    assert poll.counts["accounts_ingested"] == len(handles) and ingest.counts == {}
+    # Each request: one "pending" answer and one read; the ingest step read nothing again.
+    assert set(_reads(env).values()) == {2}
+
+
+def test_waits_that_run_out_leave_the_chain_to_the_ingest_step(env: SandboxEnv) -> None:
+    h = Harness(env, page_waits=(0.2,))
+    window = h.window()
+    quirks = env.bank.connection(h.connection.provider_connection_id).quirks
+    quirks.page_size = max(_sizes(env, window).values()) // 2 + 1  # at most two pages
+    quirks.polls_before_ready = 2  # three reads per request: one wait is not enough
+    run = h.sync(window)
+    assert run.status is RunStatus.SUCCEEDED, run.last_error
+    assert stored(h.ingestion, window) == truth(env.bank, window)
+    paged = sum(1 for chain in _handles(run).values() if len(chain) > 1)
+    assert paged >= 1
+    poll, ingest = run.step("poll_transactions"), run.step("ingest_transactions")
+    assert poll.counts["page_waits"] == paged  # one wait per follow-up page, then it gave up
+    assert ingest.counts["accounts_ingested"] == paged
