@@ -57,9 +57,13 @@ def drive(spec: dict[str, Any], worker: StepWorker, run_id: str,
     return tries
 
 
-def sandbox_worker(env: SandboxEnv) -> tuple[StepWorker, InMemoryRunStore, InMemoryIngestion]:
+def sandbox_worker(env: SandboxEnv, *, revoked: bool = False
+                   ) -> tuple[StepWorker, InMemoryRunStore, InMemoryIngestion]:
+    """A worker over one sandbox connection ``"c"`` (revoked at the bank if asked)."""
     provider = env.provider()
     conn = env.connect(provider)
+    if revoked:
+        provider.revoke_connection(conn)
     ingestion = InMemoryIngestion()
     deps = BankSyncDeps(
         providers=ProviderRegistry(provider),
@@ -90,16 +94,7 @@ def test_worker_sync_under_the_exported_spec_matches_the_bank(env: SandboxEnv) -
 
 
 def test_worker_records_a_caught_failure(env: SandboxEnv) -> None:
-    provider = env.provider()
-    conn = env.connect(provider)
-    provider.revoke_connection(conn)
-    deps = BankSyncDeps(
-        providers=ProviderRegistry(provider),
-        targets=InMemorySyncTargets({"c": SyncTarget("fam", "truelayer", conn)}),
-        ingestion=InMemoryIngestion(),
-    )
-    store = InMemoryRunStore()
-    worker = StepWorker(BANK_SYNC, bank_sync_steps(deps), store=store, clock=env.bank.now)
+    worker, store, _ = sandbox_worker(env, revoked=True)
     run_id = worker.create(bank_sync_input("c", default_window(env.bank.now().date())))
     tries = drive(step_functions_spec(BANK_SYNC), worker, run_id)
     assert tries[-1] == ("accounts", 1)  # ReauthRequiredError is not in ErrorEquals
@@ -253,16 +248,7 @@ def test_an_attempt_ended_by_step_functions_is_recorded_by_its_error_name(
 
 
 def test_the_step_s_own_error_is_kept_when_the_catch_reports_it(env: SandboxEnv) -> None:
-    provider = env.provider()
-    conn = env.connect(provider)
-    provider.revoke_connection(conn)
-    deps = BankSyncDeps(
-        providers=ProviderRegistry(provider),
-        targets=InMemorySyncTargets({"c": SyncTarget("fam", "truelayer", conn)}),
-        ingestion=InMemoryIngestion(),
-    )
-    store = InMemoryRunStore()
-    worker = StepWorker(BANK_SYNC, bank_sync_steps(deps), store=store, clock=env.bank.now)
+    worker, store, _ = sandbox_worker(env, revoked=True)
     run_id = worker.create(bank_sync_input("c", default_window(env.bank.now().date())))
     worker.handle({"run_id": run_id, "step": "refresh_credentials", "retry_count": 0})
     with pytest.raises(ReauthRequiredError) as raised:
