@@ -6,13 +6,13 @@ Each test compares what the API shows with what a clean sync of the same bank st
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from typing import Any
 
 from flask.testing import FlaskClient
 
 from service.bootstrap import Services
+from tests.fixtures.concurrency import run_at_once
 from tests.service.bank.conftest import (
     AuthHeader,
     Bank,
@@ -176,19 +176,13 @@ def test_two_concurrent_syncs_of_one_connection(api: FlaskClient, bank: Bank,
     first = all_transactions(api, owner, fid)
     for conn in bank.bank.connections():
         conn.quirks.slow_seconds = 0.05
-    barrier = threading.Barrier(2)
     statuses: list[int] = []
 
     def start() -> None:
-        barrier.wait()
         statuses.append(api.post(f"/v1/families/{fid}/connections/{cid}/syncs",
                                  headers=owner).status_code)
 
-    threads = [threading.Thread(target=start) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_at_once(start, start)
     assert sorted(statuses) == [202, 409]
     settle_syncs(api.application)
     assert view(all_transactions(api, owner, fid)) == view(first)

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -32,6 +33,7 @@ from service.workflows.launcher import InProcessLauncher
 from service.workflows.runner import InProcessRunner
 from service.workflows.store import RunStatus
 from service.workflows.sweep import SweepResult, sweep_runs
+from tests.fixtures.concurrency import run_at_once
 from tests.fixtures.postgres import database_name, make_data_api_database
 from tests.service.bank.conftest import AuthHeader, Bank, connect, family_of
 
@@ -286,18 +288,12 @@ def test_concurrent_deliveries_resume_the_run_once(wired: Wired, bearer: AuthHea
     requests = requests_of(wired, run_id)
     first = completed(wired, provider_id, *requests[0])
     events = [first, first] + [completed(wired, provider_id, *r) for r in requests[1:]]
-    barrier = threading.Barrier(len(events))
     answers: list[tuple[int, dict[str, Any]]] = []
 
     def deliver(event: dict[str, Any]) -> None:
-        barrier.wait()
         answers.append(wired.deliver(event))
 
-    threads = [threading.Thread(target=deliver, args=(e,)) for e in events]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_at_once(*(partial(deliver, e) for e in events))
     assert wired.launcher.wait_idle(timeout=30)
 
     assert sorted(a[1]["status"] for a in answers) == sorted(
@@ -319,24 +315,13 @@ def test_a_due_run_is_resumed_once_by_two_sweeps_and_a_webhook_racing(
         db.execute("UPDATE sync_runs SET resume_at = now() - interval '1 minute' "
                    "WHERE id = %s", [run_id])
     event = completed(wired, provider_id, *requests_of(wired, run_id)[0])
-    barrier = threading.Barrier(3)
     swept: list[SweepResult] = []
     answers: list[tuple[int, dict[str, Any]]] = []
 
     def sweep() -> None:
-        barrier.wait()
         swept.append(sweep_runs(wired.services.database, wired.launcher, definition=BANK_SYNC))
 
-    def deliver() -> None:
-        barrier.wait()
-        answers.append(wired.deliver(event))
-
-    threads = [threading.Thread(target=sweep), threading.Thread(target=sweep),
-               threading.Thread(target=deliver)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_at_once(sweep, sweep, lambda: answers.append(wired.deliver(event)))
     assert wired.launcher.wait_idle(timeout=30)
 
     assert [status for status, _ in answers] == [200]
