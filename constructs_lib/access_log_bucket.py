@@ -7,6 +7,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.acceptance import accept
+from constructs_lib.secure_bucket import secure_bucket
 
 __all__ = ["REPLICATION_RULES", "server_access_log_bucket"]
 
@@ -26,14 +27,8 @@ def server_access_log_bucket(
     design are accepted here, naming whose logs it holds (``logs_of``, e.g. "the anchor
     bucket's") and what the logs never contain (``content``).
     """
-    bucket = s3.Bucket(
-        scope, id_,
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        enforce_ssl=True,
-        minimum_tls_version=1.2,
-        versioned=True,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    bucket = secure_bucket(
+        scope, id_, key=None,
         removal_policy=cdk.RemovalPolicy.RETAIN,
         lifecycle_rules=[s3.LifecycleRule(
             id="expire-access-logs", expiration=cdk.Duration.days(ACCESS_LOG_DAYS),

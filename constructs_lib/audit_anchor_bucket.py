@@ -24,6 +24,7 @@ from constructs import Construct
 
 from constructs_lib.acceptance import accept
 from constructs_lib.access_log_bucket import REPLICATION_RULES, server_access_log_bucket
+from constructs_lib.secure_bucket import secure_bucket
 
 __all__ = ["AuditAnchorBucket"]
 
@@ -65,18 +66,10 @@ class AuditAnchorBucket(Construct):
         self._key = key
         self._prefix = prefix
         self._access_logs = self._create_access_log_bucket()
-        self._bucket = s3.Bucket(
-            self, "Bucket",
+        self._bucket = secure_bucket(
+            self, "Bucket", key=key,
             object_lock_enabled=True,
             object_lock_default_retention=s3.ObjectLockRetention.compliance(retention),
-            versioned=True,
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self._access_logs,
             server_access_logs_prefix="anchors/",
             removal_policy=cdk.RemovalPolicy.RETAIN,

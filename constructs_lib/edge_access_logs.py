@@ -32,6 +32,7 @@ from constructs import Construct
 from constructs_lib.acceptance import accept
 from constructs_lib.log_storage import MIN_LOG_RETENTION_DAYS, allow_cloudfront_log_delivery
 from constructs_lib.opt_outs import OptOut, reject_unknown_opt_outs, require_opt_out
+from constructs_lib.secure_bucket import secure_bucket
 
 __all__ = ["ACCESS_LOG_FIELDS", "EXCLUDED_LOG_FIELDS", "EdgeAccessLogs"]
 
@@ -158,16 +159,8 @@ class EdgeAccessLogs(Construct):
         self, key: kms.IKey, days: int, removal: cdk.RemovalPolicy
     ) -> s3.Bucket:
         allow_cloudfront_log_delivery(key, self)
-        bucket = s3.Bucket(
-            self, "Bucket",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        bucket = secure_bucket(
+            self, "Bucket", key=key,
             removal_policy=removal,
             auto_delete_objects=False,
             lifecycle_rules=[s3.LifecycleRule(

@@ -16,6 +16,7 @@ from constructs import Construct
 
 from constructs_lib.acceptance import accept, wildcard_finding_ids
 from constructs_lib.access_log_bucket import REPLICATION_RULES, server_access_log_bucket
+from constructs_lib.secure_bucket import secure_bucket
 
 __all__ = ["ManifestBucket"]
 
@@ -51,16 +52,8 @@ class ManifestBucket(Construct):
             replication_reason="Access logs of a bucket of short-lived manifests are "
                                "operational telemetry kept versioned; a cross-region replica "
                                "adds no recovery.")
-        self._bucket = s3.Bucket(
-            self, "Bucket",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        self._bucket = secure_bucket(
+            self, "Bucket", key=key,
             removal_policy=cdk.RemovalPolicy.RETAIN,
             lifecycle_rules=[s3.LifecycleRule(
                 id="expire-old-manifests", expiration=expiry,
