@@ -8,7 +8,6 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
-from aws_cdk import aws_codedeploy as codedeploy
 from constructs import Construct
 
 from cdk_app.config import FunctionConfig, StageConfig
@@ -18,6 +17,7 @@ from cdk_app.stacks.bank_sync import BankSyncWorkflows
 from cdk_app.stacks.chat_access import ChatAccess
 from cdk_app.stacks.data_stack import TOKENS_KEY_USER_TAG, DataStack
 from cdk_app.stacks.edge_stack import EdgeStack
+from cdk_app.stacks.service_functions import service_function
 from constructs_lib import (
     AlarmNotifications,
     AppSecret,
@@ -30,12 +30,6 @@ from constructs_lib import (
 from constructs_lib.deployment_hook import DeploymentHookFunction
 from service import deployment_contract as contract
 
-# Config value -> the CodeDeploy predefined config that shifts the alias.
-_DEPLOYMENTS = {
-    "all_at_once": "ALL_AT_ONCE",
-    "canary_10_percent_5_minutes": "CANARY_10_PERCENT_5_MINUTES",
-    "linear_10_percent_every_1_minute": "LINEAR_10_PERCENT_EVERY_1_MINUTE",
-}
 # The secrets the API reads at cold start; the others belong to later workers.
 _API_SECRETS = (AppSecret.ORIGIN_VERIFY, AppSecret.BANK_CLIENT, AppSecret.AI_SETTINGS,
                 AppSecret.AUDIT_KEY)
@@ -170,25 +164,11 @@ class ApiStack(cdk.Stack):
         self.chat = ChatAccess(self, "Chat", config=config, secrets=secrets)
         environment.update(self.chat.environment)
         self.migrations = self._migration_hook(data, config, opt_outs)
-        function = ServiceFunction(
-            self, "ApiFunction",
-            code=service_code(),
-            handler=contract.API_HANDLER,
-            memory_size=fn_config.memory_mb,
-            timeout=cdk.Duration.seconds(fn_config.timeout_seconds),
-            p99_duration_threshold=cdk.Duration.millis(fn_config.p99_latency_alarm_ms),
-            deployment_config=getattr(codedeploy.LambdaDeploymentConfig,
-                                      _DEPLOYMENTS[fn_config.deployment]),
-            log_key=data.keys.logs,
-            queue_key=data.keys.workflow_state,
-            environment_key=data.keys.functions,
-            alarm_topic=self.alerts.topic,
-            environment=environment,
-            reserved_concurrent_executions=fn_config.reserved_concurrency,
-            log_retention=config.log_retention_days,
+        function = service_function(
+            self, "ApiFunction", handler=contract.API_HANDLER, sizing=fn_config, config=config,
+            data=data, alarm_topic=self.alerts.topic, environment=environment,
             description="Family finance platform API (Flask via serverless-wsgi)",
-            pre_traffic_hook=self.migrations.function,
-            opt_outs=opt_outs,
+            pre_traffic_hook=self.migrations.function, opt_outs=opt_outs,
         )
         # As the least-privilege app role: its secret only, never the owner's.
         data.database.grant_data_access(function.role, secret=data.app_role.secret)

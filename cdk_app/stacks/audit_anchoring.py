@@ -10,17 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from cdk_app.config import StageConfig
-from cdk_app.service_asset import service_code
+from cdk_app.config import FunctionConfig, StageConfig
 from cdk_app.stacks.data_stack import DataStack
-from constructs_lib import OptOut, ScheduledInvoke, ServiceFunction
+from cdk_app.stacks.service_functions import service_function
+from constructs_lib import OptOut, ScheduledInvoke
 from service import deployment_contract as contract
+
+# Fixed, not stage config: one anchor at a time, a small job on any stage.
+ANCHOR_SIZING = FunctionConfig(memory_mb=512, timeout_seconds=120, reserved_concurrency=1,
+                               deployment="all_at_once", p99_latency_alarm_ms=60_000)
 
 
 class AuditAnchoring(Construct):
@@ -32,24 +35,11 @@ class AuditAnchoring(Construct):
         migrations: lambda_.IFunction, opt_outs: Sequence[OptOut],
     ) -> None:
         super().__init__(scope, id_)
-        self.function = ServiceFunction(
-            self, "Function",
-            code=service_code(),
-            handler=contract.AUDIT_ANCHOR_HANDLER,
-            memory_size=512,
-            timeout=cdk.Duration.minutes(2),
-            p99_duration_threshold=cdk.Duration.seconds(60),
-            deployment_config=codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
-            log_key=data.keys.logs,
-            queue_key=data.keys.workflow_state,
-            environment_key=data.keys.functions,
-            alarm_topic=alarm_topic,
-            environment=environment,
-            reserved_concurrent_executions=1,  # one anchor at a time
-            log_retention=config.log_retention_days,
+        self.function = service_function(
+            self, "Function", handler=contract.AUDIT_ANCHOR_HANDLER, sizing=ANCHOR_SIZING,
+            config=config, data=data, alarm_topic=alarm_topic, environment=environment,
             description="Copies every audit chain's last link to the anchor bucket",
-            pre_traffic_hook=migrations,
-            opt_outs=opt_outs,
+            pre_traffic_hook=migrations, opt_outs=opt_outs,
         )
         role = self.function.role
         data.database.grant_data_access(role, secret=data.app_role.secret)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
@@ -21,8 +20,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_app.config import StageConfig
-from cdk_app.service_asset import service_code
 from cdk_app.stacks.data_stack import TOKENS_KEY_USER_TAG, DataStack
+from cdk_app.stacks.service_functions import service_function
 from constructs_lib import (
     AppSecret,
     ManifestBucket,
@@ -36,13 +35,6 @@ from constructs_lib import (
 from service import deployment_contract as contract
 from service.workflows.bank_sync import BANK_SYNC
 from service.workflows.definition import step_functions_spec
-
-DEPLOYMENTS = {
-    "all_at_once": codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
-    "canary_10_percent_5_minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
-    "linear_10_percent_every_1_minute":
-        codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_1_MINUTE,
-}
 
 
 class BankSyncWorkflows(Construct):
@@ -172,26 +164,14 @@ class BankSyncWorkflows(Construct):
             contract.LOG_LEVEL: "INFO",
             contract.POWERTOOLS_SERVICE_NAME: "family-finance-worker",
         }
-        worker = ServiceFunction(
+        worker = service_function(
             self, "Worker",
-            code=service_code(),
             # A name only: the module is the service's; synthesis never imports it.
-            handler=contract.WORKER_HANDLER,
-            memory_size=fn_config.memory_mb,
-            timeout=cdk.Duration.seconds(fn_config.timeout_seconds),
-            p99_duration_threshold=cdk.Duration.millis(fn_config.p99_latency_alarm_ms),
-            deployment_config=DEPLOYMENTS[fn_config.deployment],
-            log_key=data.keys.logs,
-            queue_key=data.keys.workflow_state,
-            environment_key=data.keys.functions,
-            alarm_topic=alarm_topic,
-            environment=environment,
-            reserved_concurrent_executions=fn_config.reserved_concurrency,
-            log_retention=config.log_retention_days,
+            handler=contract.WORKER_HANDLER, sizing=fn_config, config=config, data=data,
+            alarm_topic=alarm_topic, environment=environment,
             description=("Bank sync workflow worker "
                          "(create, step, fail, manifest, sweep, retention)"),
-            pre_traffic_hook=migrations,
-            opt_outs=opt_outs,
+            pre_traffic_hook=migrations, opt_outs=opt_outs,
         )
         # As the least-privilege app role; tokens only with a family's encryption context.
         data.database.grant_data_access(worker.role, secret=data.app_role.secret)
