@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import boto3
 import psycopg
 import pytest
-from moto import mock_aws
 
 from service.bootstrap import AwsClients, Services
 from service.repositories import run_sweep
@@ -34,6 +32,7 @@ from service.workflows.runner import InProcessRunner, RunNotActiveError, StepCon
 from service.workflows.store import InMemoryRunStore, RunRecord, RunStatus
 from service.workflows.sweep import longest_gap, run_lease, sweep_runs
 from service.workflows.worker_handler import handle
+from tests.fixtures.step_functions import moto_state_machine
 from tests.service.domain.helpers import add_connection, principal
 
 REGION = "eu-west-2"
@@ -108,14 +107,8 @@ def deferred(db: Db, ref: str, *, resume_at: datetime) -> RunRecord:
 @pytest.fixture
 def sfn() -> Iterator[tuple[Any, str]]:
     """Step Functions on moto, and a bank-sync machine's ARN."""
-    with mock_aws():
-        client = boto3.client("stepfunctions", region_name=REGION)
-        arn = client.create_state_machine(
-            name="bank-sync", roleArn="arn:aws:iam::123456789012:role/sfn",
-            definition=json.dumps({"StartAt": "x", "States": {"x": {"Type": "Pass",
-                                                                     "End": True}}}),
-        )["stateMachineArn"]
-        yield client, arn
+    with moto_state_machine() as machine:
+        yield machine
 
 
 def launcher_of(db: Db, sfn: tuple[Any, str], *, arn: str | None = None) -> StepFunctionsLauncher:

@@ -32,6 +32,7 @@ from service.workflows.runner import RunNotActiveError
 from service.workflows.store import RunStatus
 from service.workflows.worker_handler import handle
 from tests.banking.sandbox_env import ingest_outcomes
+from tests.fixtures.step_functions import moto_state_machine
 from tests.service.conftest import sandbox_providers
 from tests.service.domain.helpers import add_connection, principal
 
@@ -175,13 +176,7 @@ def test_manifest_lists_every_active_connection_in_s3(services: Services,
 def test_step_functions_launcher_starts_one_execution_per_run(services: Services,
                                                               bank: SandboxBankServer) -> None:
     ref = _connection(services, bank)
-    with mock_aws():
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        arn = sfn.create_state_machine(
-            name="bank-sync", roleArn="arn:aws:iam::123456789012:role/sfn",
-            definition=json.dumps({"StartAt": "x", "States": {"x": {"Type": "Pass",
-                                                                     "End": True}}}),
-        )["stateMachineArn"]
+    with moto_state_machine() as (sfn, arn):
         launcher = StepFunctionsLauncher(sfn, arn, definition=BANK_SYNC,
                                          store=services.run_store)
         run_input = {"connection_ref": ref, "window_start": "2026-11-01",
@@ -214,13 +209,7 @@ def test_a_webhook_resumes_a_deferred_run_as_one_named_execution(
     names the same execution, and a claimed (running) run is not resumed again."""
     ref = _connection(services, bank)
     provider_id = bank.bank.connections()[0].id
-    with mock_aws():
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        arn = sfn.create_state_machine(
-            name="bank-sync", roleArn="arn:aws:iam::123456789012:role/sfn",
-            definition=json.dumps({"StartAt": "x", "States": {"x": {"Type": "Pass",
-                                                                     "End": True}}}),
-        )["stateMachineArn"]
+    with moto_state_machine() as (sfn, arn):
         launcher = StepFunctionsLauncher(sfn, arn, definition=BANK_SYNC,
                                          store=services.run_store)
         run_id = launcher.start({"connection_ref": ref, "window_start": "2026-11-01",

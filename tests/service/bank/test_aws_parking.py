@@ -20,11 +20,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from moto import mock_aws
 
 from cdk_app.config import load_stage_config
 from service import create_app
@@ -38,6 +36,7 @@ from service.workflows.store import RunRecord, RunStatus
 from service.workflows.worker_handler import handle
 from tests.app.conftest import GateRun, gate_run  # noqa: F401 - the session's synthesis
 from tests.banking.sandbox_env import truth
+from tests.fixtures.step_functions import moto_state_machine
 from tests.service.bank.conftest import AuthHeader, Bank, all_transactions, connect, family_of
 from tests.workflows import asl
 
@@ -91,13 +90,7 @@ def _deployed_definition(synthesis: GateRun) -> dict[str, Any]:
 @pytest.fixture
 def aws(gate_run: GateRun, bank_settings: Settings, bank: Bank) -> Iterator[Aws]:  # noqa: F811
     settings = dataclasses.replace(bank_settings, truelayer_jku_allowlist=(bank.server.jku,))
-    with mock_aws():
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        arn = sfn.create_state_machine(
-            name="bank-sync", roleArn="arn:aws:iam::123456789012:role/sfn",
-            definition=json.dumps({"StartAt": "x", "States": {"x": {"Type": "Pass",
-                                                                     "End": True}}}),
-        )["stateMachineArn"]
+    with moto_state_machine() as (sfn, arn):
         base = Services(settings, bank_providers=ProviderRegistry(bank.provider()))
         launcher = StepFunctionsLauncher(sfn, arn, definition=BANK_SYNC, store=base.run_store)
         services = Services(settings, bank_providers=base.bank_providers,
