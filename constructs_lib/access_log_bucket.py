@@ -9,9 +9,13 @@ from constructs import Construct
 from constructs_lib.acceptance import accept
 from constructs_lib.secure_bucket import secure_bucket
 
-__all__ = ["REPLICATION_RULES", "server_access_log_bucket"]
+__all__ = ["LOGGING_RULES", "REPLICATION_RULES", "server_access_log_bucket"]
 
 ACCESS_LOG_DAYS = 400
+#: The findings on a bucket that does not log its own access (a log bucket).
+LOGGING_RULES = ("AwsSolutions-S1", "NIST.800.53.R5-S3BucketLoggingEnabled",
+                 "HIPAA.Security-S3BucketLoggingEnabled", "PCI.DSS.321-S3BucketLoggingEnabled")
+#: The findings on a bucket that is not replicated to another region.
 REPLICATION_RULES = ("NIST.800.53.R5-S3BucketReplicationEnabled",
                      "HIPAA.Security-S3BucketReplicationEnabled",
                      "PCI.DSS.321-S3BucketReplicationEnabled")
@@ -34,9 +38,7 @@ def server_access_log_bucket(
             id="expire-access-logs", expiration=cdk.Duration.days(ACCESS_LOG_DAYS),
             noncurrent_version_expiration=cdk.Duration.days(30))],
     )
-    accept(bucket, ("AwsSolutions-S1", "NIST.800.53.R5-S3BucketLoggingEnabled",
-                    "HIPAA.Security-S3BucketLoggingEnabled",
-                    "PCI.DSS.321-S3BucketLoggingEnabled"),
+    accept(bucket, LOGGING_RULES,
            f"This bucket receives {logs_of} server access logs; logging it into another "
            "bucket would recurse without adding evidence (CloudTrail records its reads and "
            "deletes).")

@@ -30,6 +30,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.acceptance import accept
+from constructs_lib.access_log_bucket import LOGGING_RULES, REPLICATION_RULES
 from constructs_lib.log_storage import MIN_LOG_RETENTION_DAYS, allow_cloudfront_log_delivery
 from constructs_lib.opt_outs import OptOut, reject_unknown_opt_outs, require_opt_out
 from constructs_lib.secure_bucket import secure_bucket
@@ -170,15 +171,11 @@ class EdgeAccessLogs(Construct):
                 abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
             )],
         )
-        accept(bucket, ("AwsSolutions-S1", "NIST.800.53.R5-S3BucketLoggingEnabled",
-                        "HIPAA.Security-S3BucketLoggingEnabled",
-                        "PCI.DSS.321-S3BucketLoggingEnabled"),
+        accept(bucket, LOGGING_RULES,
                "This bucket only receives CloudFront access logs; logging access to the log "
                "bucket into another bucket would recurse without adding evidence. Reads and "
                "deletes are recorded by CloudTrail; objects are KMS-encrypted and versioned.")
-        accept(bucket, ("NIST.800.53.R5-S3BucketReplicationEnabled",
-                        "HIPAA.Security-S3BucketReplicationEnabled",
-                        "PCI.DSS.321-S3BucketReplicationEnabled"),
+        accept(bucket, REPLICATION_RULES,
                "CloudFront access logs are operational telemetry (no request bodies, query "
                "strings or customer records) kept with versioning; the security record of "
                "requests is the WAF log. A cross-region replica doubles storage and key "
