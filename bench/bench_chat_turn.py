@@ -18,7 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -26,10 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
 
 from devtools.demo import DEMO_FAMILY_NAME, seed_demo  # noqa: E402
-from devtools.embedded import embedded_postgres_url, with_database  # noqa: E402
+from devtools.embedded import (  # noqa: E402
+    create_database,
+    drop_database,
+    embedded_postgres_url,
+    with_database,
+)
 from service import create_app  # noqa: E402
 from service.bootstrap import AwsClients, Services  # noqa: E402
 from service.chat import ModelRequest, ModelTurn, StopReason, ToolCall  # noqa: E402
@@ -75,14 +78,11 @@ def main() -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     admin_url = embedded_postgres_url(ROOT / ".cache" / "bench-pg")
-    name = f"bench_chat_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"'.encode())
+    name = create_database(admin_url, "bench_chat")
     try:
         run(with_database(admin_url, name), name, Path(tempfile.mkdtemp(prefix="bench-chat-")))
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+        drop_database(admin_url, name)
 
 
 def run(url: str, name: str, local_dir: Path) -> None:

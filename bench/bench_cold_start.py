@@ -200,19 +200,22 @@ def run_once(python: Path, asset: Path, snippet: str, event: dict[str, Any] | No
 def me_setup() -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
     """Embedded PostgreSQL + local Data API (app role) + a Cognito-shaped token and its JWKS."""
     import jwt
-    import psycopg
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from devtools.embedded import OWNER, embedded_postgres_url, ensure_role_password
+    from devtools.embedded import (
+        OWNER,
+        create_database,
+        drop_database,
+        embedded_postgres_url,
+        ensure_role_password,
+    )
     from devtools.embedded import with_database as with_db
     from devtools.local_data_api import DatabaseCredentials, LocalDataApi
     from service.db.migrations import DEFAULT_MIGRATIONS_DIR, load_grants, upgrade
     from service.db.postgres import PostgresDatabase
 
     admin_url = embedded_postgres_url(REPO / ".cache" / "pg")
-    name = f"bench_cold_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"'.encode())
+    name = create_database(admin_url, "bench_cold")
     db = PostgresDatabase(with_db(admin_url, name))
     upgrade(db)
     db.close()
@@ -252,8 +255,7 @@ def me_setup() -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
                 "AWS_SECRET_ACCESS_KEY": "local",
             }
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+        drop_database(admin_url, name)
 
 
 # -- the runs ---------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +19,12 @@ import boto3  # noqa: E402
 import psycopg  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from devtools.embedded import embedded_postgres_url, with_database  # noqa: E402
+from devtools.embedded import (  # noqa: E402
+    create_database,
+    drop_database,
+    embedded_postgres_url,
+    with_database,
+)
 from devtools.local_data_api import LocalDataApi  # noqa: E402
 from service.db.data_api import DataApiDatabase  # noqa: E402
 from service.db.migrations import upgrade  # noqa: E402
@@ -59,9 +63,7 @@ def measure(label: str, db: Database) -> None:
 
 def main() -> None:
     admin_url = embedded_postgres_url(ROOT / ".cache" / "pg")
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"'.encode())
+    name = create_database(admin_url, "bench")
     url = with_database(admin_url, name)
     try:
         pg = PostgresDatabase(url)
@@ -102,8 +104,7 @@ def main() -> None:
             f"{median_ms(clone_and_drop, repeat=1):7.1f} ms"
         )
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+        drop_database(admin_url, name)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,12 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from devtools.embedded import embedded_postgres_url, with_database  # noqa: E402
+from devtools.embedded import (  # noqa: E402
+    create_database,
+    drop_database,
+    embedded_postgres_url,
+    with_database,
+)
 from devtools.sandbox_bank import SandboxBank, SandboxBankServer  # noqa: E402
 from service.db.migrations import upgrade  # noqa: E402
 from service.db.postgres import PostgresDatabase  # noqa: E402
@@ -205,9 +210,7 @@ def main() -> None:
     from devtools.local_data_api import LocalDataApi  # noqa: PLC0415
 
     admin_url = embedded_postgres_url(ROOT / ".cache" / "pg")
-    name = f"bench_ingest_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"'.encode())
+    name = create_database(admin_url, "bench_ingest")
     url = with_database(admin_url, name)
     now = datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC)
     bank = SandboxBank(clock=lambda: now, history_days=HISTORY_DAYS)
@@ -250,8 +253,7 @@ def main() -> None:
             per_1000 = via_api["operations"] / (int(via_api["counts"]["inserted"]) / 1000)
         owner.close()
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+        drop_database(admin_url, name)
 
     print(f"bank sync ingest of {ingested:,} sandbox transactions "
           f"(median of {RUNS}, cpus={os.cpu_count()}):")

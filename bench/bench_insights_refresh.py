@@ -24,12 +24,15 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-import psycopg
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from devtools.embedded import embedded_postgres_url, with_database  # noqa: E402
+from devtools.embedded import (  # noqa: E402
+    create_database,
+    drop_database,
+    embedded_postgres_url,
+    with_database,
+)
 from devtools.households import HouseholdProfile, generate_household  # noqa: E402
 from devtools.households.export import to_transaction  # noqa: E402
 from devtools.households.model import HouseholdTransaction  # noqa: E402
@@ -103,14 +106,11 @@ def new_row(t: HouseholdTransaction) -> NewTransaction:
 
 def main() -> None:
     admin_url = embedded_postgres_url(ROOT / ".cache" / "bench-pg")
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"'.encode())
+    name = create_database(admin_url, "bench")
     try:
         run(PostgresDatabase(with_database(admin_url, name)))
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+        drop_database(admin_url, name)
 
 
 def run(db: PostgresDatabase) -> None:

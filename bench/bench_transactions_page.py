@@ -27,9 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
 
-from devtools.embedded import embedded_postgres_url, with_database  # noqa: E402
+from devtools.embedded import (  # noqa: E402
+    create_database,
+    drop_database,
+    embedded_postgres_url,
+    with_database,
+)
 from service import create_app  # noqa: E402
 from service.audit import AuditSigner  # noqa: E402
 from service.bootstrap import AwsClients, Services  # noqa: E402
@@ -104,16 +108,13 @@ def main() -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     admin_url = embedded_postgres_url(ROOT / ".cache" / "bench-pg")
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"'.encode())
+    name = create_database(admin_url, "bench")
     url = with_database(admin_url, name)
     local_dir = Path(tempfile.mkdtemp(prefix="bench-local-"))
     try:
         run(url, name, local_dir)
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+        drop_database(admin_url, name)
 
 
 def run(url: str, name: str, local_dir: Path) -> None:

@@ -84,6 +84,24 @@ def with_database(url: str, database: str) -> str:
     return urlunsplit(parts._replace(path="/" + quote(database, safe="")))
 
 
+def create_database(admin_url: str, prefix: str) -> str:
+    """Create an empty database named ``<prefix>_<random>`` (benches); returns its name."""
+    import psycopg  # noqa: PLC0415 - only these two helpers need the client library
+
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"'.encode())
+    return name
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drop database ``name`` if it exists, closing its connections."""
+    import psycopg  # noqa: PLC0415
+
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+
+
 def with_user(url: str, user: str, password: str) -> str:
     """Return ``url`` logging in as ``user`` with ``password`` (host, database kept)."""
     parts = urlsplit(url)
